@@ -1,0 +1,30 @@
+/** Shared CLI plumbing: one-line errors and exit codes that CI can rely on. */
+import { installSignalHandlers } from '../stack/cleanup.ts';
+
+export const EXIT_USAGE = 2;
+
+export class UsageError extends Error {}
+
+/** Runs main; a UsageError exits 2, anything else 1, each with a one-line reason. */
+export function runMain(main: () => Promise<number | void>): void {
+  installSignalHandlers();
+  main().then(
+    (code) => {
+      if (typeof code === 'number') process.exitCode = code;
+    },
+    (err: unknown) => {
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
+      process.exitCode = err instanceof UsageError ? EXIT_USAGE : 1;
+      // Cleanups registered by started services run from the exit handler.
+      setImmediate(() => process.exit());
+    },
+  );
+}
+
+/** Resolves when the process is asked to stop; the cleanup module performs the teardown. */
+export function untilInterrupted(): Promise<never> {
+  return new Promise(() => {
+    setInterval(() => {}, 1 << 30);
+  });
+}
