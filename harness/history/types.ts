@@ -1,0 +1,177 @@
+/**
+ * The history: an append-only log (NDJSON, one event per line) of everything a run did and saw.
+ * Every `t` is milliseconds on one monotonic clock, relative to the run's start
+ * (`performance.now() - t0`). Wall-clock values from other processes (database commit times,
+ * realtime server timestamps) are converted to the same axis with `epochToRun()`.
+ *
+ * Checkers depend on this file only.
+ */
+
+export type OpKind = 'post' | 'edit' | 'delete' | 'typing' | 'join' | 'leave';
+export type ChangeName = 'INSERT' | 'UPDATE' | 'DELETE';
+
+interface Base {
+  /** ms since run start, monotonic. */
+  t: number;
+}
+
+/** Run header: the first line of every history. */
+export interface RunStartEvent extends Base {
+  type: 'run-start';
+  scenario: string;
+  seed: number;
+  /** Wall-clock epoch ms corresponding to t = 0. */
+  epochMs: number;
+  options: Record<string, unknown>;
+}
+
+/** A client began an operation (the publish call for post/edit/delete/typing). */
+export interface InvokeEvent extends Base {
+  type: 'invoke';
+  opId: string;
+  op: OpKind;
+  client: string;
+  room: string;
+  /** post: the id the client gave its message; edit/delete: the message targeted. */
+  messageId?: string;
+  text?: string;
+}
+
+/** The realtime service acknowledged the publish (or the join/leave completed). */
+export interface AckEvent extends Base {
+  type: 'ack';
+  opId: string;
+}
+
+/** The operation failed (NACK, timeout, client error). */
+export interface FailEvent extends Base {
+  type: 'fail';
+  opId: string;
+  error: string;
+}
+
+/** An open-loop executor could not start an operation on schedule. */
+export interface DroppedEvent extends Base {
+  type: 'dropped';
+  op: OpKind;
+  reason: string;
+}
+
+/** A subscriber became attached to (or left) a room's incoming channel. */
+export interface SubscribeEvent extends Base {
+  type: 'subscribe' | 'unsubscribe';
+  client: string;
+  room: string;
+}
+
+/** A subscriber received a change event on a room's incoming channel. */
+export interface ReceiveEvent extends Base {
+  type: 'receive';
+  client: string;
+  room: string;
+  /** Id of the incoming realtime message (stable per change: duplicates share it). */
+  eventId: string;
+  name: ChangeName;
+  messageId: string;
+  version: number;
+  deleted: boolean;
+  text: string;
+  author: string;
+  /** Row's updated_at (commit-side database clock), on the run's axis. */
+  commitT?: number;
+  /** Realtime service's timestamp of the connector's publish, on the run's axis. */
+  publishT?: number;
+  /** Whether the client's view applied it (false: ignored as stale or duplicate). */
+  applied: boolean;
+}
+
+/** A fault (nemesis) window. */
+export interface FaultEvent extends Base {
+  type: 'fault';
+  name: string;
+  phase: 'start' | 'end';
+  detail?: string;
+}
+
+/** One row of a client's local view. */
+export interface ViewRow {
+  id: string;
+  text: string;
+  version: number;
+  deleted: boolean;
+  author: string;
+}
+
+/** A client's final local view of a room, after the quiet period. */
+export interface ViewEvent extends Base {
+  type: 'view';
+  client: string;
+  room: string;
+  rows: ViewRow[];
+}
+
+/** Generator health sample (event-loop delay, CPU) taken during the run. */
+export interface HealthEvent extends Base {
+  type: 'health';
+  eventLoopDelayP99Ms: number;
+  cpuPercent: number;
+}
+
+export interface RunEndEvent extends Base {
+  type: 'run-end';
+}
+
+export type HistoryEvent =
+  | RunStartEvent
+  | InvokeEvent
+  | AckEvent
+  | FailEvent
+  | DroppedEvent
+  | SubscribeEvent
+  | ReceiveEvent
+  | FaultEvent
+  | ViewEvent
+  | HealthEvent
+  | RunEndEvent;
+
+/** A row of chat_messages as captured at the end of a run. */
+export interface DbRow {
+  id: string;
+  room: string;
+  author: string;
+  text: string;
+  version: number;
+  deleted: boolean;
+  createdT: number;
+  updatedT: number;
+}
+
+export interface DbRejection {
+  messageId: string;
+  room: string | null;
+  author: string | null;
+  name: string | null;
+  reason: string;
+}
+
+/** The database after the quiet period: the single source of truth the views must equal. */
+export interface FinalState {
+  rows: DbRow[];
+  rejections: DbRejection[];
+}
+
+export type Validity = true | false | 'unknown';
+
+export interface CheckResult {
+  name: string;
+  valid: Validity;
+  details: Record<string, unknown>;
+  /** Run time (ms) of the first violating event, when there is one. */
+  failedAt?: number;
+}
+
+export type Checker = (history: readonly HistoryEvent[], final: FinalState) => Omit<CheckResult, 'name'>;
+
+export function epochToRun(epochMs: number, runEpochMs: number): number {
+  return epochMs - runEpochMs;
+}
