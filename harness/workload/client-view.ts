@@ -1,0 +1,44 @@
+/**
+ * A client's local view of a room, built only from what it received: id -> newest version.
+ * The web app's store follows the same rules; the planted defect `view-no-version-check`
+ * applies every event regardless of version, which the version-order and convergence
+ * checkers must catch.
+ */
+import type { ViewRow } from '../history/types.ts';
+
+export interface ChangeRow {
+  id: string;
+  text: string;
+  version: number;
+  deleted: boolean;
+  author: string;
+}
+
+export class ClientView {
+  private readonly rows = new Map<string, ViewRow>();
+
+  constructor(private readonly opts: { ignoreVersions?: boolean } = {}) {}
+
+  /** Applies a change if it is newer than what the view holds; returns whether it did. */
+  apply(change: ChangeRow, op: 'INSERT' | 'UPDATE' | 'DELETE'): boolean {
+    const current = this.rows.get(change.id);
+    if (current && !this.opts.ignoreVersions && change.version <= current.version) return false;
+    this.rows.set(change.id, {
+      id: change.id,
+      text: change.text,
+      version: change.version,
+      // A hard DELETE event carries the old row; treat it as gone.
+      deleted: op === 'DELETE' ? true : change.deleted,
+      author: change.author,
+    });
+    return true;
+  }
+
+  get(id: string): ViewRow | undefined {
+    return this.rows.get(id);
+  }
+
+  snapshot(): ViewRow[] {
+    return [...this.rows.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * A virtual user: one real `ably` Realtime client that signs in like the web app does, attaches
+ * to its room's channels, publishes operations on outgoing and keeps a local view built only from
+ * what arrives on incoming. Everything it does and sees goes to the history.
+ */
+import * as Ably from 'ably';
+import { ClientView, type ChangeRow } from './client-view.ts';
+import type { Recorder } from './recorder.ts';
+import type { ChangeName, OpKind } from '../history/types.ts';
+
+export type VuAuth =
+  | { kind: 'key'; key: string }
+  /** Sign in at loginUrl with a display name, then fetch TokenRequests from tokenUrl with the cookie. */
+  | { kind: 'session'; loginUrl: string; tokenUrl: string };
+
+export interface VirtualUserOptions {
+  clientId: string;
+  room: string;
+  /** Endpoint options for the realtime service (empty for real Ably). */
+  realtime: Ably.ClientOptions;
+  auth: VuAuth;
+  recorder: Recorder;
+  /** Load history from the database on join and merge it (late joiners). */
+  historyUrl?: string;
+  /** Planted defect: apply every event without comparing versions. */
+  ignoreVersions?: boolean;
+  publishTimeoutMs?: number;
+}
+
+interface IncomingData {
+  table?: string;
+  type?: string;
+  row?: Record<string, unknown>;
+}
+
+const CHANGE_NAMES = new Set(['INSERT', 'UPDATE', 'DELETE']);
+
+export class VirtualUser {
+  readonly clientId: string;
+  readonly room: string;
+  readonly view: ClientView;
+  /** Posts of this user that the realtime service acknowledged (edit targets). */
+  readonly ownPosts: string[] = [];
+  readonly deleted = new Set<string>();
+  private client?: Ably.Realtime;
+  private cookie?: string;
+  private joined = false;
+
+  constructor(private readonly opts: VirtualUserOptions) {
+    this.clientId = opts.clientId;
+    this.room = opts.room;
+    this.view = new ClientView({ ignoreVersions: opts.ignoreVersions ?? false });
+  }
+
+  private channel(kind: 'outgoing' | 'incoming' | 'typing'): Ably.RealtimeChannel {
+    if (!this.client) throw new Error(`${this.clientId} has not joined`);
+    return this.client.channels.get(`chat:${this.room}:${kind}`);
+  }
+
+  private async signIn(): Promise<Ably.ClientOptions> {
+    const a = this.opts.auth;
+    if (a.kind === 'key') return { key: a.key, clientId: this.clientId };
+    const res = await fetch(a.loginUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: this.clientId }),
+    });
+    if (!res.ok) throw new Error(`sign-in of ${this.clientId} failed: HTTP ${res.status} ${await res.text()}`);
+    const setCookie = res.headers.getSetCookie();
+    this.cookie = setCookie.map((c) => c.split(';')[0]).join('; ');
+    const cookie = this.cookie;
+    return {
+      authCallback: (_params, cb) => {
+        fetch(a.tokenUrl, { headers: { cookie } })
+          .then(async (r) => {
+            if (!r.ok) throw new Error(`token endpoint answered HTTP ${r.status}`);
+            cb(null, (await r.json()) as Ably.TokenRequest);
+          })
+          .catch((err: unknown) => cb(String(err), null));
+      },
+    };
+  }
+
+  /** Connects, subscribes to incoming (before loading history, so nothing falls in the gap). */
+  async join(): Promise<void> {
+    const { recorder: rec } = this.opts;
+    const opId = `${this.clientId}:join:${Math.round(rec.now())}`;
+    rec.record({ t: rec.now(), type: 'invoke', opId, op: 'join', client: this.clientId, room: this.room });
+    try {
+      const auth = await this.signIn();
+      this.client = new Ably.Realtime({ ...this.opts.realtime, ...auth, autoConnect: true });
+      const incoming = this.channel('incoming');
+      await incoming.subscribe((msg) => this.onIncoming(msg));
+      this.joined = true;
+      rec.record({ t: rec.now(), type: 'subscribe', client: this.clientId, room: this.room });
+      // Attach outgoing and typing up front so the first publish does not pay for it.
+      await Promise.all([this.channel('outgoing').attach(), this.channel('typing').attach()]);
+      if (this.opts.historyUrl) await this.loadHistory();
+      rec.record({ t: rec.now(), type: 'ack', opId });
+    } catch (err) {
+      rec.record({ t: rec.now(), type: 'fail', opId, error: errorText(err) });
+      throw err;
+    }
+  }
+
+  private async loadHistory(): Promise<void> {
+    let before: string | undefined;
+    // Newest first, paged; merge each row like an event so a newer live version is kept.
+    for (let page = 0; page < 1000; page++) {
+      const url = new URL(`${this.opts.historyUrl}/${encodeURIComponent(this.room)}/messages`);
+      url.searchParams.set('limit', '100');
+      if (before) url.searchParams.set('before', before);
+      const res = await fetch(url, this.cookie ? { headers: { cookie: this.cookie } } : {});
+      if (!res.ok) throw new Error(`history of ${this.room} answered HTTP ${res.status}`);
+      const body = (await res.json()) as { messages?: Array<Record<string, unknown>>; next?: string | null };
+      const rows = body.messages ?? [];
+      for (const r of rows) {
+        const row = toChangeRow(r);
+        if (row) this.view.apply(row, 'UPDATE');
+      }
+      if (!body.next || rows.length === 0) break;
+      before = body.next;
+    }
+  }
+
+  private onIncoming(msg: Ably.InboundMessage): void {
+    const rec = this.opts.recorder;
+    const t = rec.now();
+    const name = msg.name ?? '';
+    const data = (typeof msg.data === 'string' ? safeJson(msg.data) : msg.data) as IncomingData | undefined;
+    const row = data?.row ? toChangeRow(data.row) : undefined;
+    if (!CHANGE_NAMES.has(name) || !row) return;
+    const applied = this.view.apply(row, name as ChangeName);
+    const updatedAt = data?.row?.updated_at;
+    rec.record({
+      t,
+      type: 'receive',
+      client: this.clientId,
+      room: this.room,
+      eventId: msg.id ?? '',
+      name: name as ChangeName,
+      messageId: row.id,
+      version: row.version,
+      deleted: row.deleted,
+      text: row.text,
+      author: row.author,
+      ...(typeof updatedAt === 'string' ? { commitT: Date.parse(updatedAt) - rec.epochMs } : {}),
+      ...(typeof msg.timestamp === 'number' ? { publishT: msg.timestamp - rec.epochMs } : {}),
+      applied,
+    });
+  }
+
+  private async publish(op: OpKind, opId: string, name: string, data: unknown, extra: { messageId?: string; text?: string }) {
+    const rec = this.opts.recorder;
+    rec.record({ t: rec.now(), type: 'invoke', opId, op, client: this.clientId, room: this.room, ...extra });
+    try {
+      const ch = op === 'typing' ? this.channel('typing') : this.channel('outgoing');
+      await withTimeout(ch.publish({ id: opId, name, data }), this.opts.publishTimeoutMs ?? 15_000, 'publish timed out');
+      rec.record({ t: rec.now(), type: 'ack', opId });
+      return true;
+    } catch (err) {
+      rec.record({ t: rec.now(), type: 'fail', opId, error: errorText(err) });
+      return false;
+    }
+  }
+
+  async post(opId: string, text: string): Promise<void> {
+    if (await this.publish('post', opId, 'chat.post', { text }, { messageId: opId, text })) this.ownPosts.push(opId);
+  }
+
+  async edit(opId: string, target: string, text: string): Promise<void> {
+    await this.publish('edit', opId, 'chat.edit', { id: target, text }, { messageId: target, text });
+  }
+
+  async delete(opId: string, target: string): Promise<void> {
+    this.deleted.add(target);
+    await this.publish('delete', opId, 'chat.delete', { id: target }, { messageId: target });
+  }
+
+  async typing(opId: string): Promise<void> {
+    await this.publish('typing', opId, 'typing', { typing: true }, {});
+  }
+
+  async leave(): Promise<void> {
+    const rec = this.opts.recorder;
+    if (!this.client) return;
+    if (this.joined) rec.record({ t: rec.now(), type: 'unsubscribe', client: this.clientId, room: this.room });
+    this.joined = false;
+    const client = this.client;
+    this.client = undefined;
+    await new Promise<void>((resolve) => {
+      if (client.connection.state === 'closed' || client.connection.state === 'failed') return resolve();
+      client.connection.once('closed', () => resolve());
+      client.connection.once('failed', () => resolve());
+      client.close();
+    });
+  }
+
+  recordView(): void {
+    const rec = this.opts.recorder;
+    rec.record({ t: rec.now(), type: 'view', client: this.clientId, room: this.room, rows: this.view.snapshot() });
+  }
+}
+
+function toChangeRow(r: Record<string, unknown>): ChangeRow | undefined {
+  if (typeof r.id !== 'string') return undefined;
+  return {
+    id: r.id,
+    text: typeof r.text === 'string' ? r.text : '',
+    version: Number(r.version ?? 0),
+    deleted: r.deleted === true,
+    author: typeof r.author === 'string' ? r.author : '',
+  };
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err) {
+    const e = err as { code?: unknown; message?: unknown };
+    return `${String(e.code)}: ${String(e.message)}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
