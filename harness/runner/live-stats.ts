@@ -1,0 +1,68 @@
+/**
+ * Forwards history events and keeps running figures for the progress line: operations and
+ * deliveries per second, errors, dropped operations, and end-to-end p99 so far.
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { HistoryEvent } from '../history/types.ts';
+import type { Recorder } from '../workload/recorder.ts';
+
+export class LiveStats implements Recorder {
+  readonly epochMs: number;
+  invoked = 0;
+  acked = 0;
+  failed = 0;
+  delivered = 0;
+  dropped = 0;
+  private readonly e2e = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  /** invoke time by (messageId|text) so a receipt can be matched to its operation. */
+  private readonly invokedAt = new Map<string, number>();
+  private lastSample = { t: 0, invoked: 0, delivered: 0 };
+
+  constructor(private readonly inner: Recorder) {
+    this.epochMs = inner.epochMs;
+  }
+
+  now(): number {
+    return this.inner.now();
+  }
+
+  record(e: HistoryEvent): void {
+    this.inner.record(e);
+    switch (e.type) {
+      case 'invoke':
+        if (e.op === 'post' || e.op === 'edit' || e.op === 'delete') {
+          this.invoked++;
+          if (e.text !== undefined && e.messageId) this.invokedAt.set(`${e.messageId}|${e.text}`, e.t);
+        }
+        break;
+      case 'ack':
+        this.acked++;
+        break;
+      case 'fail':
+        this.failed++;
+        break;
+      case 'dropped':
+        this.dropped++;
+        break;
+      case 'receive': {
+        this.delivered++;
+        const t0 = this.invokedAt.get(`${e.messageId}|${e.text}`);
+        if (t0 !== undefined) this.e2e.recordValue(Math.max(1, Math.round((e.t - t0) * 1000)));
+        break;
+      }
+    }
+  }
+
+  /** Rates since the previous call. */
+  sample(): { opsPerSec: number; deliveriesPerSec: number; p99Ms: number } {
+    const t = this.now();
+    const dt = (t - this.lastSample.t) / 1000 || 1;
+    const r = {
+      opsPerSec: (this.invoked - this.lastSample.invoked) / dt,
+      deliveriesPerSec: (this.delivered - this.lastSample.delivered) / dt,
+      p99Ms: this.e2e.totalCount ? this.e2e.getValueAtPercentile(99) / 1000 : 0,
+    };
+    this.lastSample = { t, invoked: this.invoked, delivered: this.delivered };
+    return r;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Planted defects ("mutants"). Each reproduces a known failure mode of this architecture and is
+ * never active unless selected with --mutant; `npm run scenario self-check` runs each against the
+ * scenario that should catch it and expects the named checker to fail.
+ */
+export const MUTANTS = {
+  'connector-no-wait': {
+    description: 'the connector publishes without waiting for acks (the original connector), so changes can leave reordered',
+    caughtBy: ['version-order', 'common-order'],
+  },
+  'connector-notify-only': {
+    description: 'the connector relies on NOTIFY alone; changes committed while it restarts are lost',
+    caughtBy: ['delivery', 'convergence'],
+  },
+  'writer-first-only': {
+    description: 'the chat-writer handles only the first message of a batch (the original demo)',
+    caughtBy: ['acknowledged-writes'],
+  },
+  'writer-no-author-check': {
+    description: 'the chat-writer lets anyone edit any message',
+    caughtBy: ['author-check'],
+  },
+  'view-no-version-check': {
+    description: 'client views apply every event without comparing versions',
+    caughtBy: ['version-order', 'convergence'],
+  },
+  'token-full-capability': {
+    description: 'the token endpoint issues tokens with the key\'s full capability',
+    caughtBy: ['capability'],
+  },
+} as const;
+
+export type MutantName = keyof typeof MUTANTS;
+export const MUTANT_NAMES = Object.keys(MUTANTS) as MutantName[];
+
+export function parseMutant(value: string): MutantName {
+  if ((MUTANT_NAMES as string[]).includes(value)) return value as MutantName;
+  throw new Error(`--mutant '${value}' is unknown; expected one of: ${MUTANT_NAMES.join(', ')}`);
+}

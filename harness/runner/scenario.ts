@@ -1,0 +1,45 @@
+/**
+ * What a scenario file declares: its workload shape, defaults and thresholds. The runner turns
+ * it into virtual users, an executor and a schedule; the checkers judge the history.
+ */
+import type { ExecutorConfig } from '../workload/executors.ts';
+
+export type Thresholds = Record<string, string[]>;
+
+export interface ScenarioOptions {
+  durationMs: number;
+  /** Operations per second across all users (open-loop executors). */
+  rate: number;
+  /** Publishing users per room. */
+  users: number;
+  rooms: number;
+  /** Reader-only users per room (fan-out). */
+  readers: number;
+  seed: number;
+}
+
+export interface OperationMix {
+  post: number;
+  edit: number;
+  delete: number;
+  typing: number;
+}
+
+export interface ScenarioDefinition {
+  name: string;
+  description: string;
+  defaults: Omit<ScenarioOptions, 'seed'>;
+  mix: OperationMix;
+  /** Edits go to a user's first `perUser` posts with probability `skew` (hot messages). */
+  hot: { perUser: number; skew: number };
+  executor: (o: ScenarioOptions) => ExecutorConfig;
+  /** Users who join mid-run, load history and merge live events. */
+  lateJoin?: { perRoom: number; atFraction: number };
+  thresholds: Thresholds;
+  /** Selected by the runner, never active by default: see harness/runner/mutants.ts. */
+  selfCheck?: boolean;
+}
+
+export function defineScenario(s: ScenarioDefinition): ScenarioDefinition {
+  return s;
+}

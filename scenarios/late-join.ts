@@ -1,0 +1,12 @@
+import { defineScenario } from '../harness/runner/scenario.ts';
+
+export default defineScenario({
+  name: 'late-join',
+  description: 'users join mid-storm, load history from the database and merge live events without gap or duplicate',
+  defaults: { durationMs: 15_000, rate: 40, users: 3, rooms: 2, readers: 1 },
+  mix: { post: 0.5, edit: 0.45, delete: 0.05, typing: 0 },
+  hot: { perUser: 2, skew: 0.7 },
+  executor: (o) => ({ executor: 'constant-arrival-rate', rate: o.rate, durationMs: o.durationMs }),
+  lateJoin: { perRoom: 3, atFraction: 0.5 },
+  thresholds: { lost: ['count==0'], duplicated: ['count==0'] },
+});
