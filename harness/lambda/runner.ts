@@ -1,0 +1,130 @@
+/**
+ * Runs one function's handler the way the Lambda runtime would: a fresh context per attempt,
+ * a reserved-concurrency budget, and the configured faults (delay, error rate, timeout).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FunctionStats, Handler, LambdaContext, LambdaFault } from './types.ts';
+
+export type RunOutcome =
+  | { ok: true; payload: unknown }
+  | { ok: false; errorType: string; errorMessage: string; trace: string[] };
+
+export interface RunRequest {
+  event: unknown;
+  requestId: string;
+  clientContext?: unknown;
+}
+
+const DEFAULT_TIMEOUT_MS = 900_000; // AWS's maximum function timeout
+
+export class FunctionRunner {
+  readonly stats: FunctionStats = { invocations: 0, errors: 0, throttles: 0, inFlight: 0, asyncQueued: 0, asyncRetries: 0, asyncDropped: 0 };
+  private fault: LambdaFault = {};
+  private rng: () => number = Math.random;
+
+  constructor(
+    readonly name: string,
+    private readonly handler: Handler,
+    readonly region: string,
+  ) {}
+
+  setFault(fault: LambdaFault): void {
+    this.fault = { ...fault };
+    this.rng = fault.seed === undefined ? Math.random : mulberry32(fault.seed);
+  }
+
+  get arn(): string {
+    return `arn:aws:lambda:${this.region}:000000000000:function:${this.name}`;
+  }
+
+  /** True when a slot was taken; the caller must then call run(), which releases it. */
+  tryAcquire(): boolean {
+    const limit = this.fault.concurrency;
+    if (limit !== undefined && this.stats.inFlight >= limit) return false;
+    this.stats.inFlight++;
+    return true;
+  }
+
+  async run(req: RunRequest): Promise<RunOutcome> {
+    this.stats.invocations++;
+    const timeoutMs = this.fault.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const attempt = this.attempt(req, deadline);
+      // The runtime stops waiting at the timeout; the handler's promise is abandoned, as AWS freezes the sandbox.
+      const timeout = new Promise<RunOutcome>((resolve) => {
+        timer = setTimeout(
+          () =>
+            resolve({
+              ok: false,
+              errorType: 'Sandbox.Timedout',
+              errorMessage: `RequestId: ${req.requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+              trace: [],
+            }),
+          timeoutMs,
+        );
+      });
+      const outcome = await Promise.race([attempt, timeout]);
+      if (!outcome.ok) this.stats.errors++;
+      return outcome;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.stats.inFlight--;
+    }
+  }
+
+  private async attempt(req: RunRequest, deadline: number): Promise<RunOutcome> {
+    const { delayMs = 0, errorRate = 0, errorWhen = 'before' } = this.fault;
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const inject = errorRate > 0 && this.rng() < errorRate;
+    if (inject && errorWhen === 'before') return injected();
+    let outcome: RunOutcome;
+    try {
+      const payload = await this.handler(req.event, this.context(req, deadline));
+      outcome = { ok: true, payload };
+    } catch (err) {
+      outcome = handlerError(err);
+    }
+    if (inject && outcome.ok) return injected();
+    return outcome;
+  }
+
+  private context(req: RunRequest, deadline: number): LambdaContext {
+    const stream = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
+    return {
+      functionName: this.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: this.arn,
+      memoryLimitInMB: '128',
+      awsRequestId: req.requestId,
+      logGroupName: `/aws/lambda/${this.name}`,
+      logStreamName: stream,
+      callbackWaitsForEmptyEventLoop: true,
+      ...(req.clientContext !== undefined ? { clientContext: req.clientContext } : {}),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+  }
+}
+
+function injected(): RunOutcome {
+  return { ok: false, errorType: 'InjectedFault', errorMessage: 'injected by the local Lambda service (errorRate)', trace: [] };
+}
+
+function handlerError(err: unknown): RunOutcome {
+  if (err instanceof Error) {
+    return { ok: false, errorType: err.name || 'Error', errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
+  }
+  return { ok: false, errorType: typeof err, errorMessage: String(err), trace: [] };
+}
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
