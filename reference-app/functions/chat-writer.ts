@@ -1,0 +1,200 @@
+/**
+ * chat-writer: the Lambda that Ably's integration rule invokes for `chat:<room>:outgoing`.
+ * It handles every message of the envelope in order, each in its own transaction, and returns
+ * only when all database work is done. Bad input becomes a row in chat_write_rejections (and a
+ * log line and a counter); only infrastructure failures fail the invocation, so that AWS or the
+ * rule retries it, which is harmless because every write is idempotent by message id.
+ *
+ * AWS entry: `handler`, configured by DATABASE_URL (and optionally CHAT_HOLD_MS, PG_POOL_MAX).
+ */
+import pg from 'pg';
+import { parseEnvelope, parseMessage, type ChatOp, type RejectReason, type Rejection } from './envelope.ts';
+import { expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome } from './write-ops.ts';
+
+export interface FunctionLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ChatWriterOptions {
+  databaseUrl: string;
+  pool?: pg.Pool;
+  logger?: FunctionLogger;
+  /** How long an edit/delete waits for its post before it is rejected as unknown_target (default 5 min). */
+  holdMs?: number;
+  poolMax?: number;
+  /** Minimum time between sweeps for expired holds (default 1 s). */
+  sweepEveryMs?: number;
+}
+
+export interface MessageResult {
+  id: string;
+  outcome: Outcome['outcome'];
+  reason?: RejectReason;
+}
+
+export interface ChatWriterResult {
+  results: MessageResult[];
+  /** Held edits/deletes that a post in this invocation settled. */
+  released: HeldSettlement[];
+}
+
+export interface WriterStats {
+  invocations: number;
+  messages: number;
+  applied: number;
+  duplicates: number;
+  held: number;
+  released: number;
+  rejected: Record<string, number>;
+  expired: number;
+}
+
+export type ChatWriter = ((event: unknown, context?: unknown) => Promise<ChatWriterResult>) & {
+  stats(): WriterStats;
+  close(): Promise<void>;
+};
+
+const DEFAULT_HOLD_MS = 300_000;
+const SWEEP_EVERY_MS = 1_000;
+const silent: FunctionLogger = { info() {}, warn() {}, error() {} };
+
+export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
+  const log = opts.logger ?? silent;
+  const ownPool = !opts.pool;
+  const pool = opts.pool ?? new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
+  // An idle client losing its connection (Postgres restart) must not crash the process.
+  if (ownPool) pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  const holdMs = opts.holdMs ?? DEFAULT_HOLD_MS;
+  const stats: WriterStats = { invocations: 0, messages: 0, applied: 0, duplicates: 0, held: 0, released: 0, rejected: {}, expired: 0 };
+  let lastSweep = 0;
+
+  const countRejection = (r: { id: string; reason: RejectReason }, detail: string) => {
+    stats.rejected[r.reason] = (stats.rejected[r.reason] ?? 0) + 1;
+    log.warn({ messageId: r.id, reason: r.reason, detail }, 'chat write rejected');
+  };
+
+  const handle = async (event: unknown): Promise<ChatWriterResult> => {
+    stats.invocations++;
+    const results: MessageResult[] = [];
+    const released: HeldSettlement[] = [];
+    const env = parseEnvelope(event);
+    if (!env.ok) {
+      const id = `envelope:${Date.now()}`;
+      await insertRejection(pool, { id, room: null, author: null, name: null, reason: 'malformed_envelope', detail: env.detail });
+      countRejection({ id, reason: 'malformed_envelope' }, env.detail);
+      return { results: [{ id, outcome: 'rejected', reason: 'malformed_envelope' }], released };
+    }
+    const { channel, messages } = env.envelope;
+    for (let i = 0; i < messages.length; i++) {
+      stats.messages++;
+      const parsed = parseMessage(messages[i], channel, i);
+      if (!parsed.ok) {
+        await refuse(parsed.rejection);
+        results.push({ id: parsed.rejection.id, outcome: 'rejected', reason: parsed.rejection.reason });
+        continue;
+      }
+      const r = await apply(parsed.op);
+      if (r.outcome === 'rejected') countRejection({ id: parsed.op.id, reason: r.reason }, r.detail);
+      else if (r.outcome === 'applied') stats.applied++;
+      else if (r.outcome === 'duplicate') stats.duplicates++;
+      else stats.held++;
+      results.push({ id: parsed.op.id, outcome: r.outcome, ...(r.outcome === 'rejected' ? { reason: r.reason } : {}) });
+      for (const s of r.settled ?? []) {
+        released.push(s);
+        stats.released++;
+        if (s.outcome === 'rejected' && s.reason) countRejection({ id: s.opId, reason: s.reason }, `held op settled for ${parsed.op.id}`);
+      }
+    }
+    if (Date.now() - lastSweep >= (opts.sweepEveryMs ?? SWEEP_EVERY_MS)) {
+      lastSweep = Date.now();
+      const n = await expireHeld(pool, holdMs);
+      if (n > 0) {
+        stats.expired += n;
+        stats.rejected.unknown_target = (stats.rejected.unknown_target ?? 0) + n;
+        log.warn({ count: n, holdMs }, 'held edits/deletes expired: their post never arrived');
+      }
+    }
+    return { results, released };
+  };
+
+  async function refuse(r: Rejection): Promise<void> {
+    await inTransaction(async (c) => {
+      await insertRejection(c, r);
+      if (r.name === 'chat.post') await rejectHeldFor(c, r.id);
+    });
+    countRejection(r, r.detail);
+  }
+
+  async function apply(op: ChatOp): Promise<Outcome & { settled?: HeldSettlement[] }> {
+    try {
+      return await inTransaction(async (c) => {
+        if (op.kind === 'post') {
+          const { result, settled } = await writePost(c, op);
+          return { ...result, settled };
+        }
+        return writeEditOrDelete(c, op);
+      });
+    } catch (err) {
+      // Data errors are about this message and would fail again on retry: refuse it, keep the batch.
+      if (isDataError(err)) {
+        const detail = (err as Error).message;
+        await inTransaction((c) => insertRejection(c, { id: op.id, room: op.room, author: op.author, name: op.name, reason: 'invalid_data', detail }));
+        return { outcome: 'rejected', reason: 'invalid_data', detail };
+      }
+      throw err;
+    }
+  }
+
+  async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  const writer = handle as ChatWriter;
+  writer.stats = () => ({ ...stats, rejected: { ...stats.rejected } });
+  writer.close = async () => {
+    if (ownPool) await pool.end();
+  };
+  return writer;
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity): the input, not the database, is at fault. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+let shared: ChatWriter | undefined;
+
+/** AWS Lambda entry point. The pool lives across invocations of a warm container. */
+export const handler = async (event: unknown, context?: unknown): Promise<ChatWriterResult> => {
+  if (!shared) {
+    const databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) throw new Error('DATABASE_URL is not set');
+    const holdMs = process.env.CHAT_HOLD_MS ? Number(process.env.CHAT_HOLD_MS) : undefined;
+    const poolMax = process.env.PG_POOL_MAX ? Number(process.env.PG_POOL_MAX) : 2;
+    if (holdMs !== undefined && !(holdMs > 0)) throw new Error(`CHAT_HOLD_MS must be a positive number of milliseconds, got ${process.env.CHAT_HOLD_MS}`);
+    if (!(poolMax >= 1)) throw new Error(`PG_POOL_MAX must be a positive integer, got ${process.env.PG_POOL_MAX}`);
+    shared = createChatWriter({ databaseUrl, poolMax, ...(holdMs !== undefined ? { holdMs } : {}), logger: consoleLogger });
+  }
+  return shared(event, context);
+};
+
+const consoleLogger: FunctionLogger = {
+  info: (obj, msg) => console.log(JSON.stringify({ level: 'info', msg, ...obj })),
+  warn: (obj, msg) => console.warn(JSON.stringify({ level: 'warn', msg, ...obj })),
+  error: (obj, msg) => console.error(JSON.stringify({ level: 'error', msg, ...obj })),
+};
