@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  addPending,
+  applyRow,
+  setDelivery,
+  visibleMessages,
+  type ChatRow,
+  type MessageMap,
+  type RowSource,
+} from './message-view.ts';
+
+const row = (over: Partial<ChatRow> & { id: string }): ChatRow => ({
+  room: 'lobby',
+  author: 'alice',
+  username: 'alice',
+  text: `text of ${over.id}`,
+  version: 1,
+  edited: false,
+  deleted: false,
+  created_at: '2024-05-01T10:00:00.000Z',
+  updated_at: '2024-05-01T10:00:00.000Z',
+  ...over,
+});
+
+describe('message view merge', () => {
+  it('shows a pending post until its INSERT confirms it', () => {
+    const view: MessageMap = {};
+    addPending(view, { id: 'a-1', author: 'alice', username: 'alice', text: 'hi', createdAt: '2024-05-01T10:00:00Z' });
+    expect(view['a-1']?.delivery).toBe('pending');
+    expect(applyRow(view, row({ id: 'a-1', text: 'hi' }), 'INSERT')).toBe(true);
+    expect(view['a-1']).toMatchObject({ delivery: 'confirmed', version: 1, text: 'hi' });
+  });
+
+  it('confirms a post whose publish was reported failed once its INSERT arrives', () => {
+    const view: MessageMap = {};
+    addPending(view, { id: 'a-1', author: 'alice', username: 'alice', text: 'hi', createdAt: '2024-05-01T10:00:00Z' });
+    expect(setDelivery(view, 'a-1', 'failed')).toBe(true);
+    applyRow(view, row({ id: 'a-1' }), 'INSERT');
+    expect(view['a-1']?.delivery).toBe('confirmed');
+    expect(setDelivery(view, 'a-1', 'failed')).toBe(false);
+    expect(view['a-1']?.delivery).toBe('confirmed');
+  });
+
+  it('does not let a pending copy replace a row that already arrived', () => {
+    const view: MessageMap = {};
+    applyRow(view, row({ id: 'a-1', text: 'from db' }), 'INSERT');
+    addPending(view, { id: 'a-1', author: 'alice', username: 'alice', text: 'local', createdAt: '2024-05-01T10:00:00Z' });
+    expect(view['a-1']).toMatchObject({ text: 'from db', delivery: 'confirmed' });
+  });
+
+  it('keeps an UPDATE for a message it has not seen yet', () => {
+    const view: MessageMap = {};
+    expect(applyRow(view, row({ id: 'x', version: 2, text: 'edited', edited: true }), 'UPDATE')).toBe(true);
+    expect(applyRow(view, row({ id: 'x', version: 1, text: 'original' }), 'history')).toBe(false);
+    expect(view.x).toMatchObject({ text: 'edited', version: 2, edited: true });
+  });
+
+  it('ignores stale and repeated versions', () => {
+    const view: MessageMap = {};
+    applyRow(view, row({ id: 'x', version: 3, text: 'v3' }), 'UPDATE');
+    expect(applyRow(view, row({ id: 'x', version: 2, text: 'v2' }), 'UPDATE')).toBe(false);
+    expect(applyRow(view, row({ id: 'x', version: 3, text: 'v3 again' }), 'UPDATE')).toBe(false);
+    expect(view.x?.text).toBe('v3');
+  });
+
+  it('hides a soft-deleted message and does not bring it back from an older history page', () => {
+    const view: MessageMap = {};
+    applyRow(view, row({ id: 'x' }), 'INSERT');
+    applyRow(view, row({ id: 'x', version: 2, deleted: true }), 'UPDATE');
+    applyRow(view, row({ id: 'x', version: 1 }), 'history');
+    expect(visibleMessages(view)).toEqual([]);
+  });
+
+  it('treats a hard DELETE as final', () => {
+    const view: MessageMap = {};
+    applyRow(view, row({ id: 'x', version: 1 }), 'DELETE');
+    expect(applyRow(view, row({ id: 'x', version: 5 }), 'UPDATE')).toBe(false);
+    expect(visibleMessages(view)).toEqual([]);
+  });
+
+  it('orders by creation time, then id, whatever the arrival order', () => {
+    const view: MessageMap = {};
+    applyRow(view, row({ id: 'c', created_at: '2024-05-01T10:00:02Z' }), 'INSERT');
+    applyRow(view, row({ id: 'b', created_at: '2024-05-01T10:00:01Z' }), 'history');
+    applyRow(view, row({ id: 'a', created_at: '2024-05-01T10:00:01Z' }), 'history');
+    expect(visibleMessages(view).map((m) => m.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  // Subscribe-then-history means the same versions reach the view in arbitrary order and
+  // multiplicity; the view must always end at each message's newest version.
+  it('converges to the newest version of every message for any arrival order', () => {
+    const version = fc.record({
+      id: fc.constantFrom('m1', 'm2', 'm3'),
+      version: fc.integer({ min: 1, max: 6 }),
+      source: fc.constantFrom<RowSource>('INSERT', 'UPDATE', 'history'),
+    });
+    fc.assert(
+      fc.property(fc.array(version, { minLength: 1, maxLength: 30 }), (events) => {
+        const view: MessageMap = {};
+        for (const e of events) {
+          applyRow(view, row({ id: e.id, version: e.version, text: `${e.id}@${e.version}`, deleted: e.version === 6 }), e.source);
+        }
+        for (const id of new Set(events.map((e) => e.id))) {
+          const newest = Math.max(...events.filter((e) => e.id === id).map((e) => e.version));
+          expect(view[id]).toMatchObject({ version: newest, text: `${id}@${newest}`, deleted: newest === 6 });
+        }
+      }),
+    );
+  });
+});
