@@ -1,0 +1,145 @@
+import { createHmac } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../../harness/testing/pg.ts';
+import { startFunctionsServer, type StartedFunctionsServer } from './server.ts';
+import { CHAT_CAPABILITY } from './token.ts';
+
+const KEY_NAME = 'app.chatkey';
+const KEY_SECRET = 'a-secret-for-tests';
+let srv: StartedFunctionsServer;
+let db: pg.Pool;
+
+beforeAll(async () => {
+  const url = await freshDatabase();
+  db = new pg.Pool({ connectionString: url, max: 2 });
+  srv = await startFunctionsServer({ databaseUrl: url, ablyKey: `${KEY_NAME}:${KEY_SECRET}`, realtimeClientOptions: { endpoint: '127.0.0.1', port: 1, tls: false } });
+});
+
+afterAll(async () => {
+  await srv?.stop();
+  await db?.end();
+});
+
+async function login(name: unknown): Promise<Response> {
+  return fetch(srv.loginUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+}
+
+function cookieOf(res: Response): string {
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
+describe('sign-in and the token endpoint over real HTTP', () => {
+  it('binds a validated, normalised name to a signed HttpOnly session cookie', async () => {
+    const res = await login('  Alice   Smith ');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ clientId: 'Alice Smith' });
+    const [setCookie] = res.headers.getSetCookie();
+    expect(setCookie).toMatch(/^chat_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+$/);
+  });
+
+  it.each([
+    ['', 'non-empty'],
+    ['x'.repeat(33), 'at most 32'],
+    ['<script>', 'letters'],
+    ["bob'; --", 'letters'],
+    [42, 'string'],
+  ])('refuses the name %j', async (name, why) => {
+    const res = await login(name);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { field: string; message: string } };
+    expect(body.error.field).toBe('name');
+    expect(body.error.message).toContain(why);
+  });
+
+  it('answers 401 without a session, or with a forged one', async () => {
+    expect((await fetch(srv.tokenUrl)).status).toBe(401);
+    const good = cookieOf(await login('mallory'));
+    const [name, value] = good.split('=') as [string, string];
+    const [payload, mac] = value.split('.') as [string, string];
+    const forgedPayload = Buffer.from(JSON.stringify({ sub: 'alice', exp: Date.now() + 1e6 })).toString('base64url');
+    const forged = await fetch(srv.tokenUrl, { headers: { cookie: `${name}=${forgedPayload}.${mac}` } });
+    expect(forged.status).toBe(401);
+    const ok = await fetch(srv.tokenUrl, { headers: { cookie: `${name}=${payload}.${mac}` } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('issues a TokenRequest signed with the key, for the session clientId, with exactly the chat capability', async () => {
+    const cookie = cookieOf(await login('bob'));
+    const res = await fetch(srv.tokenUrl, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    const tr = (await res.json()) as Record<string, string | number>;
+    expect(tr.keyName).toBe(KEY_NAME);
+    expect(tr.clientId).toBe('bob');
+    expect(JSON.parse(String(tr.capability))).toEqual(CHAT_CAPABILITY);
+    const signed = [tr.keyName, tr.ttl, tr.capability, tr.clientId, tr.timestamp, tr.nonce, ''].join('\n');
+    expect(tr.mac).toBe(createHmac('sha256', KEY_SECRET).update(signed).digest('base64'));
+  });
+
+  it('serves the realtime settings for the browser', async () => {
+    const body = (await (await fetch(`${srv.url}/api/config`)).json()) as { realtime: Record<string, unknown> };
+    expect(body.realtime).toEqual({ endpoint: '127.0.0.1', port: 1, tls: false });
+  });
+});
+
+describe('history over real HTTP', () => {
+  beforeAll(async () => {
+    // 120 rows; every 10th deleted; pairs share created_at so the cursor must break ties by id.
+    for (let i = 0; i < 120; i++) {
+      await db.query(
+        `INSERT INTO chat_messages (id, room, author, username, text, deleted, created_at)
+         VALUES ($1, 'hist', 'amy', 'amy', $2, $3, '2024-01-01T00:00:00Z'::timestamptz + ($4 || ' microseconds')::interval)`,
+        [`m${String(i).padStart(3, '0')}`, `text ${i}`, i % 10 === 0, Math.floor(i / 2)],
+      );
+    }
+    await db.query(`INSERT INTO chat_messages (id, room, author, username, text) VALUES ('other', 'elsewhere', 'amy', 'amy', 'x')`);
+  });
+
+  it('pages newest first without gaps or overlaps, excluding deleted rows', async () => {
+    const seen: string[] = [];
+    let before: string | null = null;
+    let pages = 0;
+    do {
+      const u = new URL(`${srv.historyUrl}/hist/messages`);
+      u.searchParams.set('limit', '25');
+      if (before) u.searchParams.set('before', before);
+      const res = await fetch(u);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { messages: Array<{ id: string; deleted: boolean; author: string; version: number }>; next: string | null };
+      for (const m of body.messages) {
+        expect(m.deleted).toBe(false);
+        expect(m).toMatchObject({ author: 'amy', version: 1 });
+        seen.push(m.id);
+      }
+      before = body.next;
+      pages++;
+    } while (before && pages < 20);
+    const expected = Array.from({ length: 120 }, (_, i) => i)
+      .filter((i) => i % 10 !== 0)
+      .reverse()
+      .map((i) => `m${String(i).padStart(3, '0')}`);
+    expect(seen).toEqual(expected);
+    expect(pages).toBe(5); // 108 rows, 25 a page
+  });
+
+  it('returns the row fields', async () => {
+    const body = (await (await fetch(`${srv.historyUrl}/hist/messages?limit=1`)).json()) as { messages: Array<Record<string, unknown>> };
+    expect(Object.keys(body.messages[0]!).sort()).toEqual(['author', 'created_at', 'deleted', 'edited', 'id', 'room', 'text', 'updated_at', 'username', 'version']);
+  });
+
+  it.each([
+    ['/bad%20room/messages', 'room'],
+    ['/hist/messages?limit=0', 'limit'],
+    ['/hist/messages?limit=101', 'limit'],
+    ['/hist/messages?limit=abc', 'limit'],
+    ['/hist/messages?before=!!!', 'before'],
+  ])('refuses %s naming the field', async (path, field) => {
+    const res = await fetch(`${srv.historyUrl}${path}`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe(field);
+  });
+
+  it('answers an unknown path with 404', async () => {
+    expect((await fetch(`${srv.url}/api/nothing`)).status).toBe(404);
+  });
+});

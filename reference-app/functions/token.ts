@@ -1,0 +1,51 @@
+/**
+ * The token endpoint (the article's Netlify function): an Ably TokenRequest for the signed-in
+ * user. Unlike the original, which handed out the key's full capability, the token allows only
+ * what the chat needs, so a browser cannot publish fake database events on `incoming`.
+ *
+ * AWS entry: `handler` (GET /api/token), configured by ABLY_API_KEY and SESSION_SECRET.
+ */
+import * as Ably from 'ably';
+import { fail, json, type HttpHandler } from './http.ts';
+import { sessionFromEnv, type SessionService } from './session.ts';
+
+/** Operations listed in sorted order, as Ably canonicalises them in a TokenRequest. */
+export const CHAT_CAPABILITY: Readonly<Record<string, string[]>> = Object.freeze({
+  'chat:*:outgoing': ['publish'],
+  'chat:*:incoming': ['presence', 'subscribe'],
+  'chat:*:typing': ['presence', 'publish', 'subscribe'],
+});
+
+export interface TokenOptions {
+  ablyKey: string;
+  session: SessionService;
+  ttlMs?: number;
+}
+
+const DEFAULT_TTL_MS = 60 * 60 * 1000;
+
+export function createTokenHandler(opts: TokenOptions): HttpHandler {
+  if (!/^[^.:]+\.[^.:]+:.+$/.test(opts.ablyKey)) throw new Error('ablyKey: expected "appId.keyId:secret"');
+  // createTokenRequest signs locally with the key's secret; nothing goes over the network.
+  const rest = new Ably.Rest({ key: opts.ablyKey });
+  const capability = JSON.stringify(CHAT_CAPABILITY);
+  return async (event) => {
+    if (event.requestContext.http.method !== 'GET' && event.requestContext.http.method !== 'POST') return fail(405, 'method', 'expected GET');
+    const s = opts.session.read(event);
+    if (!s) return fail(401, 'cookie', 'expected a valid session cookie; sign in at /api/login');
+    const tokenRequest = await rest.auth.createTokenRequest({ clientId: s.clientId, capability, ttl: opts.ttlMs ?? DEFAULT_TTL_MS });
+    return json(200, tokenRequest);
+  };
+}
+
+let shared: HttpHandler | undefined;
+
+/** AWS Lambda entry point. */
+export const handler: HttpHandler = async (event) => {
+  if (!shared) {
+    const ablyKey = process.env.ABLY_API_KEY;
+    if (!ablyKey) throw new Error('ABLY_API_KEY is not set');
+    shared = createTokenHandler({ ablyKey, session: sessionFromEnv() });
+  }
+  return shared(event);
+};
