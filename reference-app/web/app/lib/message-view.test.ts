@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   addPending,
   applyRow,
+  reconcile,
   setDelivery,
   visibleMessages,
   type ChatRow,
@@ -85,6 +86,26 @@ describe('message view merge', () => {
     applyRow(view, row({ id: 'b', created_at: '2024-05-01T10:00:01Z' }), 'history');
     applyRow(view, row({ id: 'a', created_at: '2024-05-01T10:00:01Z' }), 'history');
     expect(visibleMessages(view).map((m) => m.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('catch-up marks messages missing from a covering history read as deleted, and only those', () => {
+    const view: MessageMap = {};
+    const old = row({ id: 'old', created_at: '2024-05-01T09:00:00Z' });
+    const kept = row({ id: 'kept', created_at: '2024-05-01T10:00:00Z' });
+    const gone = row({ id: 'gone', created_at: '2024-05-01T10:00:01Z' });
+    for (const r of [old, kept, gone]) applyRow(view, r, 'INSERT');
+    addPending(view, { id: 'mine', author: 'alice', username: 'alice', text: 'p', createdAt: '2024-05-01T10:00:02Z' });
+    const knownBefore = new Set(Object.keys(view));
+    // Arrived on `incoming` while the read was in flight: the read cannot know it.
+    applyRow(view, row({ id: 'fresh', created_at: '2024-05-01T10:00:03Z' }), 'INSERT');
+    const edited = { ...kept, version: 2, text: 'edited in the gap', edited: true };
+    const changed = reconcile(view, [edited], { knownBefore, coveredFrom: '2024-05-01T09:30:00Z' });
+    expect(changed).toBe(2);
+    expect(visibleMessages(view).map((m) => m.id)).toEqual(['old', 'kept', 'mine', 'fresh']);
+    expect(view.kept?.text).toBe('edited in the gap');
+    // The whole room was read: 'old' is missing from it too.
+    reconcile(view, [edited], { knownBefore, coveredFrom: null });
+    expect(visibleMessages(view).map((m) => m.id)).toEqual(['kept', 'mine', 'fresh']);
   });
 
   // Subscribe-then-history means the same versions reach the view in arbitrary order and

@@ -90,6 +90,35 @@ export function setDelivery(view: MessageMap, id: string, delivery: 'pending' | 
   return true;
 }
 
+/**
+ * Catch-up after a gap the subscription could not bridge (a connection that did not resume):
+ * `rows` is a fresh history read that covers every live message created after `coveredFrom`
+ * (null: the whole room). History leaves deleted rows out, so a message the view held before
+ * the read started, inside the covered span and missing from it, was deleted during the gap.
+ * Messages that first arrived while the read was in flight are not judged: the read may predate them.
+ */
+export function reconcile(
+  view: MessageMap,
+  rows: readonly ChatRow[],
+  opts: { knownBefore: ReadonlySet<string>; coveredFrom: string | null },
+): number {
+  let changed = 0;
+  const seen = new Set<string>();
+  for (const row of rows) {
+    seen.add(row.id);
+    if (applyRow(view, row, 'history')) changed++;
+  }
+  const from = opts.coveredFrom === null ? -Infinity : timeOf(opts.coveredFrom);
+  for (const id of opts.knownBefore) {
+    const m = view[id];
+    if (!m || m.delivery !== 'confirmed' || m.deleted || seen.has(id)) continue;
+    if (timeOf(m.createdAt) <= from) continue;
+    m.deleted = true;
+    changed++;
+  }
+  return changed;
+}
+
 function timeOf(iso: string): number {
   const t = Date.parse(iso);
   return Number.isNaN(t) ? 0 : t;

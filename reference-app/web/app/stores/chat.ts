@@ -1,0 +1,303 @@
+/**
+ * The chat's state and its whole conversation with the realtime service: one ably client, the
+ * room's three channels (outgoing, incoming, typing), the message view, presence and typing.
+ * Components render this store and call its actions; nothing else touches the SDK.
+ */
+import type * as Ably from 'ably';
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import { fetchHistory, parseChange } from '../lib/api.ts';
+import { newMessageId } from '../lib/ids.ts';
+import { addPending, applyRow, reconcile, setDelivery, visibleMessages, type MessageMap } from '../lib/message-view.ts';
+import { createRealtime } from '../lib/realtime.ts';
+import { useSessionStore } from './session.ts';
+import { createTyping } from '../lib/typing.ts';
+
+const HISTORY_PAGE = 50;
+const CATCH_UP_PAGE = 100;
+const CATCH_UP_MAX_PAGES = 10;
+/** A post or change whose database event has not come back by then is shown as failed. */
+const CONFIRM_TIMEOUT_MS = 20_000;
+
+export interface PendingOp {
+  kind: 'edit' | 'delete';
+  state: 'sending' | 'failed';
+  error?: string;
+}
+
+interface RoomChannels {
+  name: string;
+  incoming: Ably.RealtimeChannel;
+  outgoing: Ably.RealtimeChannel;
+  typing: Ably.RealtimeChannel;
+}
+
+export const useChatStore = defineStore('chat', () => {
+  const session = useSessionStore();
+
+  const connectionState = ref<Ably.ConnectionState | 'offline'>('offline');
+  const connectionError = ref<string | null>(null);
+  const room = ref<string | null>(null);
+  const joinError = ref<string | null>(null);
+  const messages = ref<MessageMap>({});
+  const ops = ref<Record<string, PendingOp>>({});
+  const older = ref<{ next: string | null; loading: boolean; error: string | null }>({ next: null, loading: false, error: null });
+  const members = ref<Array<{ clientId: string }>>([]);
+  const presenceError = ref<string | null>(null);
+
+  const visible = computed(() => visibleMessages(messages.value));
+
+  // The SDK objects stay out of reactive state: Vue proxies would wrap their internals.
+  const client = shallowRef<Ably.Realtime | null>(null);
+  let current: RoomChannels | null = null;
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  const typing = createTyping({
+    publish: (data) => current?.typing.publish('typing', data),
+    self: () => session.clientId,
+  });
+
+  async function ensureClient(): Promise<Ably.Realtime> {
+    if (client.value) return client.value;
+    const c = await createRealtime({ onSignedOut: () => session.expired() });
+    c.connection.on((change) => {
+      connectionState.value = change.current;
+      connectionError.value = change.reason ? change.reason.message : null;
+    });
+    connectionState.value = c.connection.state;
+    client.value = c;
+    return c;
+  }
+
+  function onIncoming(msg: Ably.InboundMessage): void {
+    const change = parseChange(msg.name, msg.data);
+    if ('error' in change) {
+      console.warn(`incoming ${msg.id}: ${change.error}`);
+      return;
+    }
+    if (change.row.room !== room.value) return;
+    if (applyRow(messages.value, change.row, change.kind)) {
+      clearTimer(change.row.id);
+      if (change.kind !== 'INSERT') delete ops.value[change.row.id];
+    }
+  }
+
+  /** Joins a room: subscribe to incoming first, then read history, so no message falls in between. */
+  async function join(name: string): Promise<void> {
+    if (current?.name === name) return;
+    leave();
+    room.value = name;
+    joinError.value = null;
+    const c = await ensureClient();
+    if (room.value !== name) return;
+    const ch: RoomChannels = {
+      name,
+      incoming: c.channels.get(`chat:${name}:incoming`),
+      outgoing: c.channels.get(`chat:${name}:outgoing`),
+      typing: c.channels.get(`chat:${name}:typing`),
+    };
+    current = ch;
+    let joined = false;
+    // A reattach without `resumed` means messages may have been missed: read them back.
+    const onContinuityLoss = (change: Ably.ChannelStateChange) => {
+      if (joined && current === ch && !change.resumed) void catchUp(ch);
+    };
+    ch.incoming.on('attached', onContinuityLoss);
+    ch.incoming.on('update', onContinuityLoss);
+    try {
+      await ch.incoming.subscribe(onIncoming);
+      await ch.typing.subscribe('typing', (m) => typing.received(m.clientId, m.data));
+      const page = await fetchHistory(name, { limit: HISTORY_PAGE });
+      if (current !== ch) return;
+      for (const row of page.messages) applyRow(messages.value, row, 'history');
+      older.value = { next: page.next, loading: false, error: null };
+      joined = true;
+    } catch (err) {
+      if (current === ch) joinError.value = `Could not join #${name}: ${errorText(err)}`;
+      return;
+    }
+    void enterPresence(ch);
+  }
+
+  async function enterPresence(ch: RoomChannels): Promise<void> {
+    const refresh = async () => {
+      const list = await ch.incoming.presence.get();
+      if (current === ch) members.value = list.map((p) => ({ clientId: p.clientId })).sort((a, b) => a.clientId.localeCompare(b.clientId));
+    };
+    try {
+      await ch.incoming.presence.subscribe(() => void refresh().catch(() => {}));
+      await ch.incoming.presence.enter();
+      await refresh();
+      presenceError.value = null;
+    } catch (err) {
+      if (current === ch) presenceError.value = errorText(err);
+    }
+  }
+
+  async function catchUp(ch: RoomChannels): Promise<void> {
+    const knownBefore = new Set(Object.keys(messages.value));
+    const oldest = visible.value.find((m) => m.delivery === 'confirmed')?.createdAt ?? null;
+    const rows = [];
+    let next: string | null = null;
+    let complete = false;
+    try {
+      for (let i = 0; i < CATCH_UP_MAX_PAGES; i++) {
+        const page = await fetchHistory(ch.name, { limit: CATCH_UP_PAGE, before: next });
+        rows.push(...page.messages);
+        next = page.next;
+        const last = page.messages[page.messages.length - 1];
+        if (!next) complete = true;
+        if (!next || (oldest && last && Date.parse(last.created_at) < Date.parse(oldest))) break;
+      }
+    } catch (err) {
+      console.warn(`catch-up of #${ch.name} failed: ${errorText(err)}`);
+      return;
+    }
+    if (current !== ch) return;
+    const coveredFrom = complete ? null : (rows[rows.length - 1]?.created_at ?? null);
+    reconcile(messages.value, rows, { knownBefore, coveredFrom });
+  }
+
+  async function loadOlder(): Promise<void> {
+    const ch = current;
+    if (!ch || !older.value.next || older.value.loading) return;
+    older.value = { ...older.value, loading: true, error: null };
+    try {
+      const page = await fetchHistory(ch.name, { limit: HISTORY_PAGE, before: older.value.next });
+      if (current !== ch) return;
+      for (const row of page.messages) applyRow(messages.value, row, 'history');
+      older.value = { next: page.next, loading: false, error: null };
+    } catch (err) {
+      older.value = { ...older.value, loading: false, error: errorText(err) };
+    }
+  }
+
+  function leave(): void {
+    const ch = current;
+    current = null;
+    room.value = null;
+    for (const t of timers.values()) clearTimeout(t);
+    timers.clear();
+    typing.reset();
+    messages.value = {};
+    ops.value = {};
+    members.value = [];
+    older.value = { next: null, loading: false, error: null };
+    if (!ch) return;
+    ch.incoming.unsubscribe();
+    ch.incoming.off();
+    ch.incoming.presence.unsubscribe();
+    ch.typing.unsubscribe();
+    void ch.incoming.presence.leave().catch(() => {});
+    void ch.incoming.detach().catch(() => {});
+    void ch.typing.detach().catch(() => {});
+  }
+
+  /** Sends a post; it shows as pending until its INSERT comes back on incoming. */
+  function send(text: string): void {
+    const body = text.trim();
+    const me = session.clientId;
+    if (!body || !me || !current) return;
+    const id = newMessageId(me);
+    addPending(messages.value, { id, author: me, username: me, text: body, createdAt: new Date().toISOString() });
+    typing.stopped();
+    void publishPost(id, body);
+  }
+
+  async function publishPost(id: string, text: string): Promise<void> {
+    const ch = current;
+    if (!ch) return;
+    try {
+      await ch.outgoing.publish({ id, name: 'chat.post', data: { text } });
+      // Accepted by the realtime service; the database's INSERT is the confirmation.
+      startTimer(id, () => setDelivery(messages.value, id, 'failed'));
+    } catch (err) {
+      console.warn(`post ${id} failed: ${errorText(err)}`);
+      if (current === ch) setDelivery(messages.value, id, 'failed');
+    }
+  }
+
+  function retry(id: string): void {
+    const m = messages.value[id];
+    if (!m || !setDelivery(messages.value, id, 'pending')) return;
+    void publishPost(id, m.text);
+  }
+
+  function edit(id: string, text: string): void {
+    const body = text.trim();
+    const m = messages.value[id];
+    if (!body || !m || body === m.text) return;
+    void publishChange(id, { kind: 'edit', state: 'sending' }, 'chat.edit', { id, text: body });
+  }
+
+  function remove(id: string): void {
+    void publishChange(id, { kind: 'delete', state: 'sending' }, 'chat.delete', { id });
+  }
+
+  async function publishChange(id: string, op: PendingOp, name: string, data: Record<string, string>): Promise<void> {
+    const ch = current;
+    const me = session.clientId;
+    if (!ch || !me) return;
+    ops.value[id] = op;
+    const fail = (error: string) => {
+      if (current === ch && ops.value[id]) ops.value[id] = { ...op, state: 'failed', error };
+    };
+    try {
+      await ch.outgoing.publish({ id: newMessageId(me), name, data });
+      startTimer(id, () => fail('not confirmed by the server'));
+    } catch (err) {
+      fail(errorText(err));
+    }
+  }
+
+  function dismissOp(id: string): void {
+    delete ops.value[id];
+  }
+
+  function startTimer(id: string, onTimeout: () => void): void {
+    clearTimer(id);
+    timers.set(id, setTimeout(() => (timers.delete(id), onTimeout()), CONFIRM_TIMEOUT_MS));
+  }
+
+  function clearTimer(id: string): void {
+    const t = timers.get(id);
+    if (t) clearTimeout(t);
+    timers.delete(id);
+  }
+
+  /** Leaves the room and closes the connection (sign-out). */
+  function disconnect(): void {
+    leave();
+    client.value?.close();
+    client.value = null;
+    connectionState.value = 'offline';
+  }
+
+  return {
+    connectionState,
+    connectionError,
+    room,
+    joinError,
+    messages,
+    visible,
+    ops,
+    older,
+    members,
+    presenceError,
+    typingNames: typing.names,
+    join,
+    leave,
+    loadOlder,
+    send,
+    retry,
+    edit,
+    remove,
+    dismissOp,
+    typed: typing.typed,
+    disconnect,
+  };
+});
+
+function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
+  return String(err);
+}
