@@ -1,0 +1,119 @@
+/**
+ * acknowledged-writes: every post, edit or delete the realtime service acknowledged is in the
+ * database, or the chat-writer recorded why it refused it (a rejection whose messageId is the
+ * operation's id). An acknowledged write that left no trace was silently dropped.
+ *
+ * - post: its row exists (or was hard-deleted later, as receipts show);
+ * - edit: the final row carries its text, or some receipt showed a version with it;
+ * - delete: the row is deleted (soft) or gone.
+ * Failed operations owe nothing; operations with neither ack nor failure are reported as pending.
+ */
+import type { FinalState, HistoryEvent, InvokeEvent } from '../history/types.ts';
+import { examples, indexRun, isWrite } from './model.ts';
+
+export interface MissingWrite {
+  opId: string;
+  op: string;
+  client: string;
+  messageId?: string;
+  ackT: number;
+  problem: string;
+}
+
+export interface AckedWritesAnalysis {
+  acked: number;
+  committed: number;
+  rejected: number;
+  failed: number;
+  pending: number;
+  /** Committed although the client never saw the ack (lost ack, or still in flight at the end). */
+  committedWithoutAck: number;
+  rejectionReasons: Record<string, number>;
+  missing: MissingWrite[];
+  /** Acked edits in rooms nobody received anything from: the text may have been overwritten unseen. */
+  unverifiable: MissingWrite[];
+}
+
+export function analyzeAcknowledgedWrites(history: readonly HistoryEvent[], final: FinalState): AckedWritesAnalysis {
+  const idx = indexRun(history, final);
+  const out: AckedWritesAnalysis = {
+    acked: 0, committed: 0, rejected: 0, failed: 0, pending: 0, committedWithoutAck: 0,
+    rejectionReasons: {}, missing: [], unverifiable: [],
+  };
+  const textsSeen = new Map<string, Set<string>>();
+  const roomsWithReceipts = new Set<string>();
+  const hardDeleted = new Set<string>();
+  for (const r of idx.receives) {
+    roomsWithReceipts.add(r.room);
+    if (r.name === 'DELETE') hardDeleted.add(r.messageId);
+    else {
+      let s = textsSeen.get(r.messageId);
+      if (!s) textsSeen.set(r.messageId, (s = new Set()));
+      s.add(r.text);
+    }
+  }
+  const inDatabase = (inv: InvokeEvent): boolean => {
+    const id = inv.op === 'post' ? (inv.messageId ?? inv.opId) : inv.messageId;
+    if (id === undefined) return false;
+    const row = idx.rows.get(id);
+    if (inv.op === 'post') return row !== undefined || hardDeleted.has(id);
+    if (inv.op === 'delete') return row === undefined ? hardDeleted.has(id) : row.deleted;
+    return inv.text !== undefined && (row?.text === inv.text || (textsSeen.get(id)?.has(inv.text) ?? false));
+  };
+
+  for (const inv of idx.invokes.values()) {
+    if (!isWrite(inv.op)) continue;
+    const ack = idx.acks.get(inv.opId);
+    const rejections = idx.rejectionsByMessage.get(inv.opId);
+    if (!ack) {
+      if (idx.fails.has(inv.opId)) out.failed++;
+      else out.pending++;
+      if (inDatabase(inv) && !rejections) out.committedWithoutAck++;
+      continue;
+    }
+    out.acked++;
+    if (rejections) {
+      out.rejected++;
+      for (const r of rejections) out.rejectionReasons[r.reason] = (out.rejectionReasons[r.reason] ?? 0) + 1;
+      continue;
+    }
+    if (inDatabase(inv)) {
+      out.committed++;
+      continue;
+    }
+    const base = { opId: inv.opId, op: inv.op, client: inv.client, messageId: inv.messageId, ackT: ack.t };
+    if (inv.op === 'edit' && !roomsWithReceipts.has(inv.room)) {
+      out.unverifiable.push({ ...base, problem: 'nobody received anything in this room' });
+      continue;
+    }
+    const problem =
+      inv.op === 'post' ? 'no row with this id and no rejection'
+      : inv.op === 'edit' ? 'no version ever carried this text and no rejection'
+      : 'row not deleted and no rejection';
+    out.missing.push({ ...base, problem });
+  }
+  out.missing.sort((a, b) => a.ackT - b.ackT);
+  return out;
+}
+
+export function acknowledgedWritesChecker() {
+  return (history: readonly HistoryEvent[], final: FinalState) => {
+    const a = analyzeAcknowledgedWrites(history, final);
+    const details: Record<string, unknown> = {
+      acked: a.acked,
+      committed: a.committed,
+      rejected: a.rejected,
+      missing: a.missing.length,
+      failed: a.failed,
+      pending: a.pending,
+      committedWithoutAck: a.committedWithoutAck,
+      rejectionReasons: a.rejectionReasons,
+    };
+    if (a.unverifiable.length) details.unverifiable = examples(a.unverifiable);
+    if (a.missing.length) {
+      details.missingExamples = examples(a.missing);
+      return { valid: false as const, details, failedAt: a.missing[0]!.ackT };
+    }
+    return { valid: a.unverifiable.length ? ('unknown' as const) : (true as const), details };
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The checkers, by name, and `runCheckers`, which runs them so that a checker that throws yields
+ * "unknown" (with the error) and never "valid".
+ */
+import type { CheckResult, Checker, FinalState, HistoryEvent } from '../history/types.ts';
+import { acknowledgedWritesChecker } from './acknowledged-writes.ts';
+import { authorizationChecker } from './authorization.ts';
+import { commonOrderChecker } from './common-order.ts';
+import { convergenceChecker } from './convergence.ts';
+import { deliveryChecker, type DeliveryOptions } from './delivery.ts';
+import { latencyChecker } from './latency.ts';
+import { perAuthorOrderChecker } from './per-author-order.ts';
+import { versionOrderChecker } from './version-order.ts';
+
+export const CHECKER_NAMES = [
+  'delivery',
+  'version-order',
+  'common-order',
+  'convergence',
+  'acknowledged-writes',
+  'author-check',
+  'per-author-order',
+  'latency',
+] as const;
+export type CheckerName = (typeof CHECKER_NAMES)[number];
+
+export interface CheckerOptions {
+  /** Run only these (default: all). */
+  only?: readonly CheckerName[];
+  delivery?: DeliveryOptions;
+  /** per-author-order fails above this fraction of reordered posts (default: report only). */
+  maxAuthorReorderRate?: number;
+}
+
+export function makeCheckers(opts: CheckerOptions = {}): Record<CheckerName, Checker> {
+  return {
+    delivery: deliveryChecker(opts.delivery),
+    'version-order': versionOrderChecker(),
+    'common-order': commonOrderChecker(),
+    convergence: convergenceChecker(),
+    'acknowledged-writes': acknowledgedWritesChecker(),
+    'author-check': authorizationChecker(),
+    'per-author-order': perAuthorOrderChecker({ maxRate: opts.maxAuthorReorderRate }),
+    latency: latencyChecker(),
+  };
+}
+
+export function runChecker(name: string, checker: Checker, history: readonly HistoryEvent[], final: FinalState): CheckResult {
+  try {
+    const r = checker(history, final);
+    // Anything but a proper verdict is not evidence of validity.
+    const valid = r.valid === true || r.valid === false ? r.valid : 'unknown';
+    return r.failedAt === undefined ? { name, valid, details: r.details } : { name, valid, details: r.details, failedAt: r.failedAt };
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    return { name, valid: 'unknown', details: { error: e.message, stack: e.stack?.split('\n').slice(0, 6).join('\n') } };
+  }
+}
+
+export function runCheckers(history: readonly HistoryEvent[], final: FinalState, opts: CheckerOptions = {}): CheckResult[] {
+  const all = makeCheckers(opts);
+  const names = opts.only ?? CHECKER_NAMES;
+  for (const n of names) if (!(n in all)) throw new Error(`unknown checker '${n}'; expected one of ${CHECKER_NAMES.join(', ')}`);
+  return names.map((n) => runChecker(n, all[n], history, final));
+}
+
+export { analyzeDelivery } from './delivery.ts';
+export { analyzeVersionOrder } from './version-order.ts';
+export { analyzeCommonOrder } from './common-order.ts';
+export { analyzeConvergence } from './convergence.ts';
+export { analyzeAcknowledgedWrites } from './acknowledged-writes.ts';
+export { analyzeAuthorization } from './authorization.ts';
+export { analyzePerAuthorOrder } from './per-author-order.ts';
+export { analyzeLatency, STAGES, type Stage } from './latency-samples.ts';
+export { LatencyHistogram, type LatencySummary } from './histogram.ts';
