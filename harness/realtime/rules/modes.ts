@@ -1,0 +1,161 @@
+/**
+ * The two delivery modes.
+ *
+ * ably-lambda: how Ably's Lambda integration and AWS's asynchronous invocation behave together.
+ * Envelopes go into one queue that up to `concurrency` invocations drain in parallel, so order
+ * across envelopes is not kept; a function error is retried on AWS's schedule (scaled by
+ * timeScale) up to maxRetries times, then the envelope is dropped; with `duplicateRate` an
+ * envelope is invoked twice. Throttles wait and retry without using up an attempt.
+ *
+ * ordered: the ideal for comparison. One invocation at a time per channel, in publish order,
+ * each retried with exponential backoff until it succeeds.
+ */
+import { Delivery, seededRandom, type Batch, type DeliveryContext, type Job } from './delivery.ts';
+import type { Invoker } from './invoker.ts';
+import type { IntegrationRule } from './schema.ts';
+
+export class AblyLambdaDelivery extends Delivery {
+  private readonly queue: Job[] = [];
+  private active = 0;
+  private readonly random: () => number;
+
+  constructor(rule: IntegrationRule, invoker: Invoker, ctx: DeliveryContext) {
+    super(rule, invoker, ctx);
+    this.random = seededRandom(rule.seed);
+  }
+
+  protected submit(batch: Batch): void {
+    this.enqueue(this.job(batch, false));
+    if (this.rule.duplicateRate > 0 && this.random() < this.rule.duplicateRate) {
+      this.counters.duplicates++;
+      this.enqueue(this.job(batch, true));
+    }
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+    this.counters.queued++;
+    this.record(job, 'scheduled');
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.active < this.rule.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.counters.queued--;
+      this.active++;
+      this.track(this.run(job));
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const out = await this.attempt(job, this.rule.invocationType);
+    this.active--;
+    if (out.kind === 'throttled') {
+      const { initialBackoffMs, maxBackoffMs } = this.rule.retry;
+      const wait = Math.min(maxBackoffMs, initialBackoffMs * 2 ** job.throttles);
+      this.record(job, 'retry-scheduled');
+      this.later(wait, () => this.enqueue({ ...job, throttles: job.throttles + 1 }));
+    } else if (out.kind !== 'ok') {
+      const { maxRetries, delaysMs } = this.rule.retry;
+      if (job.attempt <= maxRetries) {
+        this.counters.retries++;
+        const delay = (delaysMs[Math.min(job.attempt - 1, delaysMs.length - 1)] ?? 0) * this.rule.timeScale;
+        const next = { ...job, attempt: job.attempt + 1 };
+        this.record(next, 'retry-scheduled');
+        this.later(delay, () => this.enqueue(next));
+      } else {
+        this.counters.dropped++;
+        this.record(job, 'dropped', { error: out.error });
+      }
+    }
+    this.pump();
+  }
+
+  protected busy(): boolean {
+    return this.queue.length > 0 || this.active > 0;
+  }
+
+  protected clear(): void {
+    this.counters.queued -= this.queue.length;
+    this.queue.length = 0;
+  }
+}
+
+interface ChannelQueue {
+  batches: Batch[];
+  running: boolean;
+}
+
+export class OrderedDelivery extends Delivery {
+  private readonly channels = new Map<string, ChannelQueue>();
+
+  constructor(rule: IntegrationRule, invoker: Invoker, ctx: DeliveryContext) {
+    super(rule, invoker, ctx);
+  }
+
+  protected submit(batch: Batch): void {
+    let q = this.channels.get(batch.channel);
+    if (!q) this.channels.set(batch.channel, (q = { batches: [], running: false }));
+    q.batches.push(batch);
+    this.counters.queued++;
+    this.record(this.job(batch, false), 'scheduled');
+    if (!q.running) {
+      q.running = true;
+      this.track(this.drainChannel(batch.channel, q));
+    }
+  }
+
+  private async drainChannel(channel: string, q: ChannelQueue): Promise<void> {
+    while (!this.stopped && q.batches.length > 0) {
+      const batch = q.batches[0]!;
+      let job = this.job(batch, false);
+      let backoff = this.rule.retry.initialBackoffMs;
+      for (;;) {
+        // Event would hand ordering to Lambda's queue, which does not keep it: ordered always waits for the result.
+        const out = await this.attempt(job, 'RequestResponse');
+        if (out.kind === 'ok' || this.stopped) break;
+        this.counters.retries++;
+        job = { ...job, attempt: job.attempt + 1 };
+        this.record(job, 'retry-scheduled');
+        const waited = await this.sleep(backoff);
+        if (!waited) break;
+        backoff = Math.min(this.rule.retry.maxBackoffMs, Math.max(1, backoff * 2));
+      }
+      if (this.stopped) break;
+      q.batches.shift();
+      this.counters.queued--;
+    }
+    q.running = false;
+    if (q.batches.length === 0) this.channels.delete(channel);
+  }
+
+  /** Resolves true after ms, or false at once when stopped (stop() clears the timer). */
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve(false);
+      const cancel = () => resolve(false);
+      this.sleepers.add(cancel);
+      this.later(ms, () => {
+        this.sleepers.delete(cancel);
+        resolve(true);
+      });
+    });
+  }
+
+  private readonly sleepers = new Set<() => void>();
+
+  protected busy(): boolean {
+    for (const q of this.channels.values()) if (q.running || q.batches.length > 0) return true;
+    return false;
+  }
+
+  protected clear(): void {
+    for (const q of this.channels.values()) {
+      this.counters.queued -= q.batches.length;
+      q.batches.length = 0;
+    }
+    for (const cancel of this.sleepers) cancel();
+    this.sleepers.clear();
+  }
+}

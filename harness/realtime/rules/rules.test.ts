@@ -1,0 +1,177 @@
+/**
+ * The rules engine against the real local Lambda endpoint. The realtime side is the hook's
+ * contract (synchronous, per-channel publish order), driven here directly; the whole path
+ * through the realtime service is covered in rules.e2e.test.ts.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LambdaService, type StartedLambda } from '../../lambda/index.ts';
+import { attachRules, loadRules, parseRule, summarizeDeliveries, type Envelope, type RealtimeHook, type RuleInvocationRecord, type RuleMessage } from './index.ts';
+
+class Hook implements RealtimeHook {
+  private handlers: Array<{ re: RegExp; fn: (m: RuleMessage) => void }> = [];
+  private serial = 0;
+  onChannelMessage(re: RegExp, fn: (m: RuleMessage) => void) {
+    const h = { re, fn };
+    this.handlers.push(h);
+    return () => void (this.handlers = this.handlers.filter((x) => x !== h));
+  }
+  publish(channel: string, id: string, data: unknown, extra: Partial<RuleMessage> = {}) {
+    const m: RuleMessage = { channel, id, data, clientId: 'u1', connectionId: 'c1', name: 'n', timestamp: Date.now(), serial: `s${++this.serial}`, ...extra };
+    for (const h of this.handlers) if (h.re.test(channel)) h.fn(m);
+  }
+}
+
+const received: Record<string, Envelope[]> = { ordered: [], async: [], batch: [], envelope: [] };
+let failNext = 0;
+let lambda: StartedLambda;
+
+beforeAll(async () => {
+  const recorder = (key: string, opts: { jitter?: boolean; failures?: boolean } = {}) => async (event: unknown) => {
+    if (opts.failures && failNext > 0) {
+      failNext--;
+      throw new Error('planned failure');
+    }
+    if (opts.jitter) await new Promise((r) => setTimeout(r, Math.random() * 20));
+    received[key]!.push(event as Envelope);
+    return { ok: true };
+  };
+  lambda = await new LambdaService({
+    functions: {
+      ordered: recorder('ordered'),
+      async: recorder('async', { jitter: true, failures: true }),
+      batch: recorder('batch'),
+      envelope: recorder('envelope'),
+      broken: async () => {
+        throw new Error('always');
+      },
+    },
+  }).start();
+});
+
+afterAll(async () => {
+  await lambda?.stop();
+});
+
+const target = () => ({ endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials });
+
+describe('integration rules', () => {
+  it('sends the envelope exactly as Ably does', async () => {
+    const hook = new Hook();
+    const rules = attachRules(hook, [parseRule({ id: 'r-env', channelPattern: '^env:', functionName: 'envelope', mode: 'ordered' })], target(), { appId: 'myapp' });
+    hook.publish('env:a', 'm1', { text: 'hi' }, { timestamp: 1234 });
+    hook.publish('env:a', 'm2', 'plain');
+    hook.publish('env:a', 'm3', Buffer.from([1, 2, 3]));
+    hook.publish('other', 'ignored', 'x');
+    await rules.drain();
+    await rules.stop();
+    expect(received.envelope!.map((e) => e.messages[0]!.id)).toEqual(['m1', 'm2', 'm3']);
+    expect(received.envelope![0]).toEqual({
+      source: 'channel.message',
+      appId: 'myapp',
+      channel: 'env:a',
+      site: 'local-1',
+      ruleId: 'r-env',
+      messages: [{ id: 'm1', clientId: 'u1', connectionId: 'c1', timestamp: 1234, name: 'n', data: '{"text":"hi"}', encoding: 'json' }],
+    });
+    expect(received.envelope![1]!.messages[0]).toMatchObject({ data: 'plain' });
+    expect(received.envelope![1]!.messages[0]!.encoding).toBeUndefined();
+    expect(received.envelope![2]!.messages[0]).toMatchObject({ data: 'AQID', encoding: 'base64' });
+  });
+
+  it('ordered mode keeps per-channel publish order through function failures', async () => {
+    lambda.setFault('ordered', { errorRate: 0.3, seed: 7 });
+    const hook = new Hook();
+    const records: RuleInvocationRecord[] = [];
+    const rules = attachRules(hook, [parseRule({ id: 'r-ord', channelPattern: '^ord:', functionName: 'ordered', mode: 'ordered', retry: { initialBackoffMs: 1, maxBackoffMs: 5 } })], target());
+    rules.onInvocation((r) => records.push(r));
+    const expected: Record<string, string[]> = { 'ord:a': [], 'ord:b': [] };
+    for (let i = 0; i < 40; i++) {
+      const ch = i % 2 ? 'ord:a' : 'ord:b';
+      hook.publish(ch, `${ch}-${i}`, { i });
+      expected[ch]!.push(`${ch}-${i}`);
+    }
+    await rules.drain();
+    lambda.setFault('ordered', {});
+    const stats = rules.stats().rules['r-ord']!;
+    await rules.stop();
+    for (const ch of Object.keys(expected)) {
+      expect(received.ordered!.filter((e) => e.channel === ch).flatMap((e) => e.messages.map((m) => m.id))).toEqual(expected[ch]);
+    }
+    expect(stats.functionErrors).toBeGreaterThan(0);
+    expect(stats.retries).toBe(stats.functionErrors);
+    expect(stats).toMatchObject({ matched: 40, succeeded: 40, dropped: 0, inFlight: 0, queued: 0 });
+    const s = summarizeDeliveries(records);
+    expect(s).toMatchObject({ messages: 40, delivered: 40, outOfOrder: 0, duplicateDeliveries: 0 });
+  });
+
+  it('ably-lambda mode runs envelopes in parallel, duplicates some, and retries on the scaled AWS schedule', async () => {
+    const hook = new Hook();
+    const records: RuleInvocationRecord[] = [];
+    const rules = attachRules(
+      hook,
+      [parseRule({ id: 'r-async', channelPattern: '^async:', functionName: 'async', concurrency: 8, duplicateRate: 0.3, seed: 3, timeScale: 1 / 600 })],
+      target(),
+    );
+    rules.onInvocation((r) => records.push(r));
+    failNext = 3;
+    for (let i = 0; i < 60; i++) hook.publish('async:a', `a-${i}`, { i });
+    await rules.drain();
+    const stats = rules.stats().rules['r-async']!;
+    await rules.stop();
+    const s = summarizeDeliveries(records);
+    expect(s.messages).toBe(60);
+    expect(s.delivered).toBe(60);
+    expect(stats.functionErrors).toBe(3);
+    expect(stats.retries).toBe(3);
+    expect(stats.duplicates).toBeGreaterThan(5);
+    expect(s.duplicateDeliveries).toBe(stats.duplicates);
+    // Parallel invocations with jittered handlers and retries: order is not kept.
+    expect(s.outOfOrder).toBeGreaterThan(0);
+    const retried = records.filter((r) => r.phase === 'started' && r.attempt === 2);
+    expect(retried).toHaveLength(3);
+    for (const r of retried) {
+      const failedAt = records.find((x) => x.invocationId === r.invocationId && x.attempt === 1 && x.phase === 'finished')!.at;
+      expect(r.at - failedAt).toBeGreaterThanOrEqual(95); // 60 s / 600
+    }
+  });
+
+  it('ably-lambda mode gives up after AWS’s two retries and counts the drop', async () => {
+    const hook = new Hook();
+    const rules = attachRules(hook, [parseRule({ id: 'r-broken', channelPattern: '^b:', functionName: 'broken', timeScale: 1 / 6000 })], target());
+    hook.publish('b:x', 'doomed', {});
+    await rules.drain();
+    expect(rules.stats().rules['r-broken']).toMatchObject({ invocations: 3, functionErrors: 3, retries: 2, dropped: 1 });
+    await rules.stop();
+  });
+
+  it('batches a channel’s messages into envelopes of at most maxMessages', async () => {
+    const hook = new Hook();
+    const rules = attachRules(
+      hook,
+      [parseRule({ id: 'r-batch', channelPattern: '^batch:', functionName: 'batch', mode: 'ordered', batching: { enabled: true, maxMessages: 10, maxDelayMs: 20 } })],
+      target(),
+    );
+    for (let i = 0; i < 25; i++) hook.publish('batch:a', `b-${i}`, { i });
+    await rules.drain();
+    await rules.stop();
+    expect(received.batch!.map((e) => e.messages.length)).toEqual([10, 10, 5]);
+    expect(received.batch!.flatMap((e) => e.messages.map((m) => m.id))).toEqual(Array.from({ length: 25 }, (_, i) => `b-${i}`));
+  });
+
+  it('validates a rules file, naming the field at fault', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-'));
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ rules: [{ id: 'chat', channelPattern: '^chat:.*:outgoing$', functionName: 'chat-writer' }] }));
+    expect(loadRules(good)[0]).toMatchObject({ id: 'chat', mode: 'ably-lambda', concurrency: 10, duplicateRate: 0, timeScale: 1, retry: { maxRetries: 2, delaysMs: [60_000, 120_000] } });
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ rules: [{ id: 'chat', channelPattern: '^chat', functionName: 'f', mode: 'fifo' }] }));
+    expect(() => loadRules(bad)).toThrow(/rules\[0\]\.mode/);
+    writeFileSync(bad, JSON.stringify([{ id: 'chat', channelPattern: '(', functionName: 'f' }]));
+    expect(() => loadRules(bad)).toThrow(/channelPattern: expected a valid regular expression/);
+    writeFileSync(bad, JSON.stringify([{ id: 'chat', channelPattern: 'x', functionName: 'f', duplicateRate: 1.5 }]));
+    expect(() => loadRules(bad)).toThrow(/duplicateRate/);
+  });
+});
