@@ -1,0 +1,36 @@
+/** Channel names as clients write them: an optional `[?param=value]` qualifier, then the name. */
+import { Errors } from './protocol/errors.ts';
+
+export interface ChannelName {
+  base: string;
+  params: Record<string, string>;
+}
+
+export function parseChannelName(name: string): ChannelName {
+  let base = name;
+  const params: Record<string, string> = {};
+  if (name.startsWith('[?')) {
+    const end = name.indexOf(']');
+    if (end < 0) throw Errors.invalidChannelName(`Invalid channel name "${name}": unterminated qualifier`);
+    for (const [k, v] of new URLSearchParams(name.slice(2, end))) params[k] = v;
+    base = name.slice(end + 1);
+  }
+  if (!base) throw Errors.invalidChannelName('Invalid channel name: empty');
+  if (base.length > 2048) throw Errors.invalidChannelName('Invalid channel name: longer than 2048 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(base)) throw Errors.invalidChannelName('Invalid channel name: control characters are not allowed');
+  return { base, params };
+}
+
+export type Rewind = { count: number } | { sinceMs: number };
+
+/** Ably's `rewind` channel param: a message count ("10") or a duration ("30s", "2m", "1h"). At most 100 messages. */
+export function parseRewind(value: string | undefined): Rewind | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)(s|m|h)?$/.exec(value);
+  if (!m) throw Errors.badRequest(`Invalid rewind param "${value}": expected a count like "10" or a duration like "2m"`);
+  const n = Number(m[1]);
+  if (!m[2]) return { count: Math.min(n, 100) };
+  const unit = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000;
+  return { sinceMs: n * unit };
+}

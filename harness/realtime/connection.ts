@@ -1,0 +1,269 @@
+/**
+ * One realtime connection: it outlives its socket so a client can resume it with its
+ * connection key within connectionStateTtl. Dispatches frames, answers heartbeats, handles
+ * AUTH renewal and token expiry, and leaves presence after a grace period when the socket goes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { resolveClientId, type Identity } from './auth/tokens.ts';
+import type { Channel, Recipient, Subscriber } from './channel.ts';
+import { handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest } from './channel-ops.ts';
+import type { CoreConnection, RealtimeCore } from './core.ts';
+import { decodeBody, encodeFrame, parseInbound } from './protocol/codec.ts';
+import { Action, type Format } from './protocol/constants.ts';
+import { AblyError, Errors, isAblyError } from './protocol/errors.ts';
+
+export interface ConnectionParams {
+  format: Format;
+  echo: boolean;
+  heartbeats: boolean;
+}
+
+export interface Attachment {
+  sub: Subscriber;
+  channel: Channel;
+}
+
+/** How long before a token expires the service asks the client to renew it (Ably: about 30 s). */
+const RENEW_LEAD_MS = 30_000;
+
+let counter = 0;
+
+export class Connection implements CoreConnection, Recipient {
+  readonly id: string;
+  readonly key: string;
+  format: Format;
+  echo: boolean;
+  heartbeats: boolean;
+  readonly attachments = new Map<string, Attachment>();
+  nextMsgSerial = 0;
+  lastSendAt = 0;
+  private ws: WebSocket | null = null;
+  private closed = false;
+  private timers: { renew?: NodeJS.Timeout; expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
+
+  constructor(
+    readonly core: RealtimeCore,
+    public identity: Identity,
+    public clientId: string | undefined,
+    params: ConnectionParams,
+  ) {
+    // Ids must not contain ':' (clients split message ids on it).
+    this.id = randomBytes(8).toString('base64url').replace(/[-_]/g, 'x');
+    this.key = `${randomBytes(6).toString('hex')}!${this.id}-${(++counter).toString(36)}`;
+    this.format = params.format;
+    this.echo = params.echo;
+    this.heartbeats = params.heartbeats;
+    core.registerConnection(this);
+    core.stats.connectionsOpened++;
+  }
+
+  hasSocket(): boolean {
+    return this.ws !== null;
+  }
+
+  /** Binds a (new) socket and sends CONNECTED; `error` tells the client a resume failed. */
+  bindSocket(ws: WebSocket, error?: AblyError): void {
+    if (this.ws && this.ws !== ws) this.ws.terminate();
+    this.ws = ws;
+    clearTimeout(this.timers.grace);
+    clearTimeout(this.timers.ttl);
+    for (const { sub } of this.attachments.values()) sub.live = false;
+    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => this.onFrame(ws, toBuffer(data), isBinary));
+    ws.on('close', () => this.onSocketClose(ws));
+    ws.on('error', () => ws.terminate());
+    this.sendConnected(error);
+    this.armTokenTimers();
+  }
+
+  private sendConnected(error?: AblyError): void {
+    const o = this.core.opts;
+    const connectionDetails: Record<string, unknown> = {
+      connectionKey: this.key,
+      maxMessageSize: o.maxMessageSize,
+      maxFrameSize: maxFrameSize(o.maxMessageSize),
+      maxInboundRate: 1000,
+      serverId: this.core.serverId,
+      connectionStateTtl: o.connectionStateTtlMs,
+      maxIdleInterval: o.maxIdleIntervalMs,
+    };
+    if (this.clientId !== undefined) connectionDetails.clientId = this.clientId;
+    const pm: Record<string, unknown> = { action: Action.CONNECTED, connectionId: this.id, connectionDetails };
+    if (error) pm.error = error.toWire();
+    this.send(pm);
+  }
+
+  sendFrame(frame: Buffer): void {
+    if (!this.ws) return;
+    this.lastSendAt = Date.now();
+    this.core.outbox.send(this.ws, frame, this.format === 'msgpack');
+  }
+
+  send(pm: object): void {
+    if (this.ws) this.sendFrame(encodeFrame(pm, this.format));
+  }
+
+  ack(msgSerial: number, serials?: (string | null)[]): void {
+    this.core.stats.acks++;
+    this.send(serials ? { action: Action.ACK, msgSerial, count: 1, res: [{ serials }] } : { action: Action.ACK, msgSerial, count: 1 });
+  }
+
+  nack(msgSerial: number, err: AblyError): void {
+    this.core.stats.nack(err.code);
+    this.send({ action: Action.NACK, msgSerial, count: 1, error: err.toWire() });
+  }
+
+  channelError(channel: string, err: AblyError): void {
+    this.core.stats.error(err.code);
+    this.send({ action: Action.ERROR, channel, error: err.toWire() });
+  }
+
+  /** A connection-level error: the client's connection fails (or, for token errors, renews and retries). */
+  fail(err: AblyError, ws = this.ws): void {
+    this.core.stats.error(err.code);
+    if (ws && ws.readyState === 1) {
+      // Straight to the socket: the close must not overtake the ERROR held in a paused outbox.
+      ws.send(encodeFrame({ action: Action.ERROR, error: err.toWire() }, this.format), { binary: this.format === 'msgpack' });
+      ws.close(1000);
+    }
+    this.discard();
+  }
+
+  private onFrame(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    if (ws !== this.ws || this.closed) return;
+    let pm;
+    try {
+      const limit = maxFrameSize(this.core.opts.maxMessageSize);
+      if (data.length > limit) throw new AblyError(40009, 400, `Frame of ${data.length} bytes exceeds the maximum frame size of ${limit} bytes`);
+      pm = parseInbound(decodeBody(data, isBinary ? 'msgpack' : 'json'));
+    } catch (e) {
+      this.fail(isAblyError(e) ? e : Errors.badRequest(String(e)));
+      return;
+    }
+    try {
+      this.dispatch(pm);
+    } catch (e) {
+      if (isAblyError(e)) this.fail(e);
+      else {
+        this.core.log.error({ err: e, action: pm.action }, 'unexpected error handling a frame');
+        this.fail(Errors.internal('Internal error handling the message'));
+      }
+    }
+  }
+
+  private dispatch(pm: ReturnType<typeof parseInbound>): void {
+    switch (pm.action) {
+      case Action.HEARTBEAT:
+        this.send(pm.id ? { action: Action.HEARTBEAT, id: pm.id } : { action: Action.HEARTBEAT });
+        return;
+      case Action.ATTACH:
+        return handleAttach(this, pm);
+      case Action.DETACH:
+        return handleDetach(this, pm);
+      case Action.MESSAGE:
+        return handleMessage(this, pm);
+      case Action.PRESENCE:
+        return handlePresence(this, pm);
+      case Action.SYNC:
+        return handleSyncRequest(this, pm);
+      case Action.AUTH:
+        return this.reauthorize(pm.auth?.accessToken);
+      case Action.CLOSE: {
+        const ws = this.ws;
+        this.send({ action: Action.CLOSED });
+        this.discard();
+        ws?.close(1000);
+        return;
+      }
+      case Action.DISCONNECT:
+        this.ws?.close(1000);
+        return;
+      default:
+        throw Errors.badRequest(`Unexpected protocol action ${pm.action} from a client`);
+    }
+  }
+
+  /** AUTH with a new token on the live connection: same connection, new credentials. */
+  private reauthorize(accessToken: string | undefined): void {
+    if (!accessToken) throw Errors.badRequest('AUTH without auth.accessToken');
+    const identity = this.core.auth.token(accessToken);
+    const clientId = resolveClientId(identity, this.clientId);
+    if (clientId !== this.clientId) throw Errors.incompatibleCredentials(`Mismatched clientId: the new token is for "${identity.clientId}", the connection is "${this.clientId}"`);
+    this.identity = identity;
+    this.sendConnected();
+    this.armTokenTimers();
+  }
+
+  private armTokenTimers(): void {
+    clearTimeout(this.timers.renew);
+    clearTimeout(this.timers.expire);
+    const expires = this.identity.expires;
+    if (expires === undefined || !this.ws) return;
+    const left = expires - Date.now();
+    this.timers.renew = setTimeout(() => this.send({ action: Action.AUTH }), Math.max(0, left - RENEW_LEAD_MS, left / 2));
+    this.timers.expire = setTimeout(() => {
+      const ws = this.ws;
+      if (!ws) return;
+      this.core.stats.error(40142);
+      ws.send(encodeFrame({ action: Action.DISCONNECTED, error: Errors.tokenExpired().toWire() }, this.format), { binary: this.format === 'msgpack' });
+      ws.close(1000);
+    }, Math.max(0, left));
+  }
+
+  /** Keeps an idle connection alive for the client's liveness check. */
+  keepAlive(now: number): void {
+    if (!this.ws || now - this.lastSendAt < this.core.opts.maxIdleIntervalMs / 2 || this.core.outbox.state.paused) return;
+    if (this.heartbeats) this.send({ action: Action.HEARTBEAT });
+    else {
+      this.lastSendAt = now;
+      this.ws.ping();
+    }
+  }
+
+  private onSocketClose(ws: WebSocket): void {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    clearTimeout(this.timers.renew);
+    clearTimeout(this.timers.expire);
+    if (this.closed) return;
+    for (const { sub } of this.attachments.values()) sub.live = false;
+    this.timers.grace = setTimeout(() => this.core.leavePresence(this.id), this.core.opts.presenceLeaveGraceMs);
+    this.timers.ttl = setTimeout(() => this.discard(), this.core.opts.connectionStateTtlMs);
+  }
+
+  /** Abrupt socket loss (nemesis): the connection stays resumable. */
+  dropSocket(): void {
+    this.ws?.terminate();
+  }
+
+  /** Ends the connection for good: no resume, presence left now. */
+  discard(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of Object.values(this.timers)) clearTimeout(t);
+    for (const { sub, channel } of this.attachments.values()) channel.subscribers.delete(sub);
+    this.attachments.clear();
+    this.core.leavePresence(this.id);
+    this.core.forgetConnection(this);
+  }
+
+  shutdown(): void {
+    this.discard();
+    this.ws?.terminate();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** Frames up to this size are parsed (so an oversized publish is NACKed); larger ones end the connection. */
+export function maxFrameSize(maxMessageSize: number): number {
+  return Math.max(1 << 20, maxMessageSize * 4);
+}
+
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

@@ -1,0 +1,121 @@
+/**
+ * Ably's REST API as the SDK calls it: /time, token requests, channel publish (one message or
+ * a batch, idempotent by message id), history with paging, presence and channel status.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { allows, type Operation } from '../auth/capability.ts';
+import { parseChannelName } from '../channel-names.ts';
+import { maxFrameSize } from '../connection.ts';
+import { presenceToWire, type MessageToPublish, type RealtimeCore } from '../core.ts';
+import { wireMessageSchema } from '../protocol/codec.ts';
+import { Flag, PresenceAction, type Format } from '../protocol/constants.ts';
+import { Errors } from '../protocol/errors.ts';
+import { messageSize, messageToWire, payloadFromWire } from '../protocol/payload.ts';
+import { authenticate, type RestCaller } from './rest-auth.ts';
+import { linkHeader, pageHistory, parseHistoryQuery } from './history.ts';
+import { readDecoded, send } from './respond.ts';
+import { z } from 'zod';
+
+type Route = (core: RealtimeCore, req: IncomingMessage, res: ServerResponse, url: URL, fmt: Format, seg: string[]) => Promise<void>;
+
+/** Percent-decodes one path segment; a bad escape is the client's error, not a crash. */
+function segment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw Errors.badRequest(`Invalid percent-encoding in path segment "${raw.slice(0, 100)}"`);
+  }
+}
+
+function channelFor(caller: RestCaller, raw: string, op: Operation): string {
+  const { base } = parseChannelName(segment(raw));
+  if (!allows(caller.identity.capability, base, op)) throw Errors.notPermitted(`Unable to perform channel operation (operation = ${op}, channel = ${base}): not permitted by capability`);
+  return base;
+}
+
+const time: Route = async (_c, _req, res, _u, fmt) => send(res, 200, [Date.now()], fmt);
+
+const requestToken: Route = async (core, req, res, url, fmt, seg) => {
+  const keyName = segment(seg[1]!);
+  let basic;
+  if (/^basic /i.test(req.headers.authorization ?? '')) basic = authenticate(core, req, url).identity;
+  const body = await readDecoded(req, 1 << 20);
+  send(res, 200, core.auth.requestToken(keyName, body, basic), fmt);
+};
+
+const publish: Route = async (core, req, res, url, fmt, seg) => {
+  const caller = authenticate(core, req, url);
+  const channel = channelFor(caller, seg[1]!, 'publish');
+  const body = await readDecoded(req, maxFrameSize(core.opts.maxMessageSize));
+  const parsed = z.union([wireMessageSchema, z.array(wireMessageSchema).min(1)]).safeParse(body);
+  if (!parsed.success) throw Errors.badRequest(`Invalid message body: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}`);
+  const list = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+  let size = 0;
+  const msgs = list.map((m): MessageToPublish => {
+    const payload = payloadFromWire(m);
+    let clientId = m.clientId ?? caller.clientId;
+    if (m.clientId && caller.clientId !== undefined && m.clientId !== caller.clientId) throw Errors.invalidClientId(`Mismatched clientId: message has "${m.clientId}", credentials are for "${caller.clientId}"`);
+    if (m.clientId && caller.clientId === undefined && !caller.identity.wildcard) throw Errors.invalidClientId(`Mismatched clientId: an anonymous token cannot publish as "${m.clientId}"`);
+    if (clientId === null) clientId = undefined;
+    size += messageSize({ name: m.name, clientId: m.clientId, extras: m.extras, data: payload.data ?? null });
+    const out: MessageToPublish = { ...payload };
+    if (m.id) out.id = m.id;
+    if (m.name !== undefined && m.name !== null) out.name = m.name;
+    if (clientId !== undefined) out.clientId = clientId;
+    if (m.extras !== undefined && m.extras !== null) out.extras = m.extras;
+    return out;
+  });
+  if (size > core.opts.maxMessageSize) throw Errors.tooBig(size, core.opts.maxMessageSize);
+  const idBase = randomBytes(9).toString('base64');
+  const serials = core.publish(channel, msgs, { idBase });
+  send(res, 201, { channel, messageId: idBase, serials }, fmt);
+};
+
+const history: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'history');
+  const q = parseHistoryQuery(url.searchParams);
+  const page = pageHistory(core.channels.get(channel), q);
+  send(res, 200, page.items.map((m) => messageToWire(m, fmt)), fmt, { link: linkHeader(q, page.next) });
+};
+
+const presence: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'subscribe');
+  const clientId = url.searchParams.get('clientId');
+  const connectionId = url.searchParams.get('connectionId');
+  const limit = Math.min(1000, Number(url.searchParams.get('limit') ?? 100) || 100);
+  const members = [...(core.channels.get(channel)?.presence.values() ?? [])]
+    .filter((m) => (!clientId || m.clientId === clientId) && (!connectionId || m.connectionId === connectionId))
+    .slice(0, limit);
+  send(res, 200, members.map((m) => presenceToWire(m, PresenceAction.PRESENT, fmt)), fmt);
+};
+
+const status: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'channel-metadata');
+  const ch = core.channels.get(channel);
+  const subs = [...(ch?.subscribers ?? [])];
+  const metrics = {
+    connections: new Set(subs.map((s) => s.conn.id)).size,
+    publishers: subs.filter((s) => s.modes & Flag.PUBLISH).length,
+    subscribers: subs.filter((s) => s.modes & Flag.SUBSCRIBE).length,
+    presenceConnections: new Set([...(ch?.presence.values() ?? [])].map((m) => m.connectionId)).size,
+    presenceMembers: ch?.presence.size ?? 0,
+    presenceSubscribers: subs.filter((s) => s.modes & Flag.PRESENCE_SUBSCRIBE).length,
+  };
+  send(res, 200, { channelId: channel, name: channel, status: { isActive: subs.length > 0, occupancy: { metrics } } }, fmt);
+};
+
+/** Finds the REST route for a method and path, or undefined when the path is not REST. */
+export function restRoute(method: string, seg: string[]): { route: Route; name: string } | 'method' | undefined {
+  const [a, , c, d] = seg;
+  let table: Record<string, Route> | undefined;
+  let name = '';
+  if (seg.length === 1 && a === 'time') [table, name] = [{ GET: time }, 'time'];
+  else if (seg.length === 3 && a === 'keys' && c === 'requestToken') [table, name] = [{ POST: requestToken }, 'requestToken'];
+  else if (seg.length === 2 && a === 'channels') [table, name] = [{ GET: status }, 'channel'];
+  else if (seg.length === 3 && a === 'channels' && c === 'messages') [table, name] = [{ GET: history, POST: publish }, 'messages'];
+  else if (seg.length === 3 && a === 'channels' && c === 'presence') [table, name] = [{ GET: presence }, 'presence'];
+  if (!table || d !== undefined) return undefined;
+  const route = table[method];
+  return route ? { route, name } : 'method';
+}

@@ -1,0 +1,47 @@
+/** One HTTP handler for the port: admin and health first, then Ably's REST API. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RealtimeCore } from '../core.ts';
+import { AblyError, Errors, isAblyError } from '../protocol/errors.ts';
+import { adminRoute } from './admin.ts';
+import { responseFormat, sendError } from './respond.ts';
+import { restRoute } from './rest.ts';
+
+export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://local');
+    } catch {
+      return sendError(res, Errors.badRequest('Invalid request URL'), 'json');
+    }
+    const fmt = responseFormat(req, url);
+    const method = req.method ?? 'GET';
+    const fail = (e: unknown) => {
+      const err = isAblyError(e) ? e : Errors.internal('Internal error');
+      if (!isAblyError(e)) core.log.error({ err: e, path: url.pathname }, 'unexpected error in an HTTP handler');
+      core.stats.error(err.code);
+      sendError(res, err, fmt);
+    };
+    try {
+      const admin = adminRoute(method, url.pathname);
+      if (admin === 'method') throw methodNotAllowed(method, url.pathname);
+      if (admin) {
+        core.stats.restRequest(url.pathname);
+        return void Promise.resolve(admin(core, url, res, metrics)).catch(fail);
+      }
+      // Raw segments: channel names are percent-decoded per segment, after splitting.
+      const seg = url.pathname.split('/').slice(1);
+      const rest = restRoute(method, seg);
+      if (rest === 'method') throw methodNotAllowed(method, url.pathname);
+      if (!rest) throw Errors.notFound(`No such resource: ${method} ${url.pathname.slice(0, 200)}`);
+      core.stats.restRequest(rest.name);
+      rest.route(core, req, res, url, fmt, seg).catch(fail);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+function methodNotAllowed(method: string, path: string): AblyError {
+  return Errors.methodNotAllowed(`Method ${method} not allowed on ${path.slice(0, 200)}`);
+}

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StartedRealtime } from './index.ts';
+import { Clients, collector, rejection, startTestService } from './testing.ts';
+
+let svc: StartedRealtime;
+let clients: Clients;
+
+beforeAll(async () => {
+  ({ svc, clients } = await startTestService());
+});
+afterAll(async () => {
+  clients.closeAll();
+  await svc.stop();
+});
+
+describe.each([
+  ['msgpack', true],
+  ['json', false],
+])('messaging over %s', (_name, useBinaryProtocol) => {
+  it('two clients exchange messages in order, with server ids, timestamps and clientIds', async () => {
+    const alice = await clients.connected({ clientId: 'alice', useBinaryProtocol });
+    const bob = await clients.connected({ clientId: 'bob', useBinaryProtocol });
+    const room = `room-${useBinaryProtocol}`;
+    const atBob = await collector(bob.channels.get(room));
+    const atAlice = await collector(alice.channels.get(room));
+    const before = Date.now();
+    for (let i = 0; i < 20; i++) await (i % 2 ? bob : alice).channels.get(room).publish('n', `m${i}`);
+    for (const c of [atBob, atAlice]) {
+      const got = await c.until(20);
+      expect(got.map((m) => m.data)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+      expect(got.map((m) => m.clientId)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 ? 'bob' : 'alice')));
+    }
+    const first = atBob.got[0]!;
+    expect(first.connectionId).toBe(alice.connection.id);
+    expect(first.id).toBe(`${alice.connection.id}:0:0`);
+    expect(first.timestamp).toBeGreaterThanOrEqual(before);
+    expect(first.timestamp).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('carries strings, objects, binary and extras, and keeps client-supplied ids', async () => {
+    const pub = await clients.connected({ useBinaryProtocol });
+    const sub = await clients.connected({ useBinaryProtocol: !useBinaryProtocol });
+    const name = `payloads-${useBinaryProtocol}`;
+    const c = await collector(sub.channels.get(name));
+    const ch = pub.channels.get(name);
+    await ch.publish('s', 'text é');
+    await ch.publish('o', { a: [1, 2], b: null });
+    await ch.publish('b', Buffer.from([0, 255, 7]));
+    await ch.publish({ id: 'my-own-id', name: 'x', data: 'y', extras: { headers: { h: 'v' } } });
+    await ch.publish([{ name: 'batch', data: 1 }, { name: 'batch', data: 2 }].map((m) => ({ ...m, data: String(m.data) })));
+    const got = await c.until(6);
+    expect(got.map((m) => m.data)).toEqual(['text é', { a: [1, 2], b: null }, Buffer.from([0, 255, 7]), 'y', '1', '2']);
+    expect(got[3]!.id).toBe('my-own-id');
+    expect(got[3]!.extras).toEqual({ headers: { h: 'v' } });
+    expect(got[4]!.id).toBe(`${pub.connection.id}:4:0`);
+    expect(got[5]!.id).toBe(`${pub.connection.id}:4:1`);
+  });
+});
+
+describe('connection and channels', () => {
+  it('sends the connection details the SDK needs', async () => {
+    const c = await clients.connected({ clientId: 'carol' });
+    expect(c.connection.id).toMatch(/^[A-Za-z0-9]+$/);
+    expect(c.connection.key).toBeTruthy();
+    expect(c.auth.clientId).toBe('carol');
+    const rtt = await c.connection.ping();
+    expect(rtt).toBeGreaterThanOrEqual(0);
+  });
+
+  it('does not echo messages back when echoMessages is false', async () => {
+    const quiet = await clients.connected({ echoMessages: false });
+    const other = await clients.connected();
+    const own = await collector(quiet.channels.get('echo'));
+    const theirs = await collector(other.channels.get('echo'));
+    await quiet.channels.get('echo').publish('mine', '1');
+    await other.channels.get('echo').publish('yours', '2');
+    await theirs.until(2);
+    await own.until(1);
+    expect(own.got.map((m) => m.name)).toEqual(['yours']);
+  });
+
+  it('lets a client publish on a channel it has not attached', async () => {
+    const pub = await clients.connected();
+    const sub = await clients.connected();
+    const c = await collector(sub.channels.get('unattached'));
+    await pub.channels.get('unattached').publish('x', 'y');
+    await c.until(1);
+    expect(pub.channels.get('unattached').state).toBe('initialized');
+  });
+
+  it('detaches, stops delivering, and reattaches', async () => {
+    const pub = await clients.connected();
+    const sub = await clients.connected();
+    const ch = sub.channels.get('detach-me');
+    const c = await collector(ch);
+    await pub.channels.get('detach-me').publish('a', '1');
+    await c.until(1);
+    await ch.detach();
+    expect(ch.state).toBe('detached');
+    await pub.channels.get('detach-me').publish('b', '2');
+    await ch.attach();
+    await pub.channels.get('detach-me').publish('c', '3');
+    await c.until(2);
+    expect(c.got.map((m) => m.name)).toEqual(['a', 'c']);
+  });
+
+  it('grants the modes the client asks for, and only those', async () => {
+    const c = await clients.connected();
+    const ch = c.channels.get('modes', { modes: ['PUBLISH'] });
+    await ch.attach();
+    expect(ch.modes).toEqual(['publish']);
+    const full = c.channels.get('modes-all');
+    await full.attach();
+    expect(full.modes).toEqual(expect.arrayContaining(['publish', 'subscribe', 'presence', 'presence_subscribe']));
+  });
+
+  it('closes cleanly', async () => {
+    const c = await clients.connected();
+    c.close();
+    await c.connection.whenState('closed');
+    expect(c.connection.state).toBe('closed');
+  });
+
+  it('rejects an invalid channel name on attach', async () => {
+    const c = await clients.connected();
+    const err = await rejection(c.channels.get('[?rewind=bogus]x').attach());
+    expect(err.code).toBe(40000);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Counters kept as plain numbers on the hot path and read by prom-client only at scrape time,
+ * in a Registry of this service's own (several services may run in one process).
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+
+export class Stats {
+  connectionsOpened = 0;
+  connectionsResumed = 0;
+  connectionsDropped = 0;
+  attaches = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+  presenceIn = 0;
+  acks = 0;
+  readonly nacks = new Map<number, number>();
+  readonly errors = new Map<number, number>();
+  readonly rest = new Map<string, number>();
+
+  nack(code: number): void {
+    this.nacks.set(code, (this.nacks.get(code) ?? 0) + 1);
+  }
+  error(code: number): void {
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+  restRequest(route: string): void {
+    this.rest.set(route, (this.rest.get(route) ?? 0) + 1);
+  }
+}
+
+export function createRegistry(stats: Stats, gauges: { connections: () => number; channels: () => number }): Registry {
+  const registry = new Registry();
+  const simple = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  const labelled = (name: string, help: string, label: string, read: () => Map<number | string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [k, v] of read()) this.inc({ [label]: String(k) }, v);
+      },
+    });
+  simple('realtime_connections_opened_total', 'Connections opened (new, not resumed)', () => stats.connectionsOpened);
+  simple('realtime_connections_resumed_total', 'Connections resumed with their connection key', () => stats.connectionsResumed);
+  simple('realtime_connections_dropped_total', 'Sockets closed abruptly through the admin API', () => stats.connectionsDropped);
+  simple('realtime_attaches_total', 'ATTACHED replies sent', () => stats.attaches);
+  simple('realtime_messages_in_total', 'Messages accepted for publishing (realtime and REST)', () => stats.messagesIn);
+  simple('realtime_messages_out_total', 'Message deliveries to subscribers', () => stats.messagesOut);
+  simple('realtime_presence_in_total', 'Presence messages accepted', () => stats.presenceIn);
+  simple('realtime_acks_total', 'ACKs sent', () => stats.acks);
+  labelled('realtime_nacks_total', 'NACKs sent, by Ably error code', 'code', () => stats.nacks);
+  labelled('realtime_errors_total', 'ERROR frames and REST errors, by Ably error code', 'code', () => stats.errors);
+  labelled('realtime_rest_requests_total', 'REST requests, by route', 'route', () => stats.rest);
+  new Gauge({ name: 'realtime_connections', help: 'Connections with an open socket', registers: [registry], collect() { this.set(gauges.connections()); } });
+  new Gauge({ name: 'realtime_channels', help: 'Active channels', registers: [registry], collect() { this.set(gauges.channels()); } });
+  return registry;
+}

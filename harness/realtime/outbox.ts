@@ -1,0 +1,91 @@
+/**
+ * Every frame to a client passes here, so the nemesis can pause delivery or add delay while
+ * order is kept: frames wait in one FIFO and leave in the order they were sent.
+ * With no fault active, frames go straight to the socket with no allocation.
+ */
+import type { WebSocket } from 'ws';
+
+interface Held {
+  ws: WebSocket;
+  frame: Buffer | string;
+  binary: boolean;
+  due: number;
+}
+
+export class Outbox {
+  private paused = false;
+  private delayMs = 0;
+  private readonly queue: Held[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  send(ws: WebSocket, frame: Buffer | string, binary: boolean): void {
+    if (!this.paused && this.delayMs === 0 && this.head === this.queue.length) {
+      write(ws, frame, binary);
+      return;
+    }
+    this.queue.push({ ws, frame, binary, due: Date.now() + this.delayMs });
+    this.schedule();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.drain();
+  }
+
+  setDelay(ms: number): void {
+    this.delayMs = Math.max(0, ms);
+    this.drain();
+  }
+
+  get state(): { paused: boolean; delayMs: number; held: number } {
+    return { paused: this.paused, delayMs: this.delayMs, held: this.queue.length - this.head };
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue.length = 0;
+    this.head = 0;
+  }
+
+  private schedule(): void {
+    if (this.paused || this.timer || this.head === this.queue.length) return;
+    const wait = Math.max(0, this.queue[this.head]!.due - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.drain();
+    }, wait);
+  }
+
+  private drain(): void {
+    if (this.paused) return;
+    const now = Date.now();
+    while (this.head < this.queue.length) {
+      const h = this.queue[this.head]!;
+      if (h.due > now) break;
+      this.head++;
+      write(h.ws, h.frame, h.binary);
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 4096) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule();
+  }
+}
+
+function write(ws: WebSocket, frame: Buffer | string, binary: boolean): void {
+  // A socket dropped while its frames were held simply misses them, as a real network would.
+  if (ws.readyState !== 1) return;
+  ws.send(frame, { binary });
+}

@@ -1,0 +1,161 @@
+/**
+ * RealtimeService: the builder that starts the HTTP + WebSocket server on one port and hands
+ * back a started handle (endpoints, client options, hooks, nemesis controls, metrics, stop).
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import { registerCleanup } from '../stack/cleanup.ts';
+import { apiKeyString, generateKey, KeyStore, realtimeKeySchema, type RealtimeKey } from './auth/keys.ts';
+import { Connection } from './connection.ts';
+import { RealtimeCore, type PublishedMessage } from './core.ts';
+import { acceptRealtime } from './handshake.ts';
+import { CONNECTIVITY_PATH, WS_CONNECTIVITY_PATH } from './http/admin.ts';
+import { httpHandler } from './http/router.ts';
+import { createRegistry } from './metrics.ts';
+
+export interface RealtimeServiceOptions {
+  host?: string;
+  port?: number;
+  keys?: RealtimeKey[];
+  maxMessageSize?: number;
+  connectionStateTtlMs?: number;
+  maxIdleIntervalMs?: number;
+  logger?: Logger;
+  /** How long a dropped connection's presence members stay before they leave (Ably: 15 s). */
+  presenceLeaveGraceMs?: number;
+  /** How long messages stay for history, rewind and resume (Ably's default without persistence: 2 min). */
+  historyTtlMs?: number;
+  /** Per-channel cap on retained published messages (protocol messages). */
+  historyMaxRecords?: number;
+  /** How long a message id is remembered for idempotent publishing. */
+  idempotencyWindowMs?: number;
+}
+
+export interface StartedRealtime {
+  host: string;
+  port: number;
+  tls: false;
+  /** First key, "appId.keyId:secret" */
+  apiKey: string;
+  keys: RealtimeKey[];
+  /** Options for `new Ably.Realtime/Rest({...clientOptions(), key|authUrl|authCallback})` */
+  clientOptions(): { endpoint: string; port: number; tls: false; connectivityCheckUrl: string; wsConnectivityCheckUrl: string; [k: string]: unknown };
+  /** Called synchronously, in publish order per channel, for every message accepted on a channel whose name matches. Returns an unsubscribe function. */
+  onChannelMessage(pattern: RegExp, handler: (msg: PublishedMessage) => void): () => void;
+  admin: {
+    dropConnections(fraction?: number): number;
+    pauseDelivery(): void;
+    resumeDelivery(): void;
+    setDelay(ms: number): void;
+  };
+  metricsText(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const ms = z.number().int().min(1);
+const optionsSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(0),
+  keys: z.array(realtimeKeySchema).min(1).optional(),
+  maxMessageSize: z.number().int().min(16).max(16 << 20).default(65536),
+  connectionStateTtlMs: ms.default(120_000),
+  maxIdleIntervalMs: ms.default(15_000),
+  presenceLeaveGraceMs: z.number().int().min(0).default(15_000),
+  historyTtlMs: ms.default(120_000),
+  historyMaxRecords: ms.default(50_000),
+  idempotencyWindowMs: ms.default(120_000),
+});
+
+export class RealtimeService {
+  constructor(private readonly opts: RealtimeServiceOptions = {}) {}
+
+  async start(): Promise<StartedRealtime> {
+    const { logger, ...rest } = this.opts;
+    const parsed = optionsSchema.safeParse(rest);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new Error(`invalid realtime option ${i?.path.join('.')}: ${i?.message}`);
+    }
+    const o = parsed.data;
+    const keys: RealtimeKey[] = o.keys ?? [generateKey()];
+    const log = logger ?? pino({ level: 'silent' });
+    const core = new RealtimeCore(new KeyStore(keys), { ...o, logger: log });
+    const registry = createRegistry(core.stats, { connections: () => core.liveConnections(), channels: () => core.channels.size });
+    const metricsText = () => registry.metrics();
+
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 64 << 20, perMessageDeflate: false });
+    const probes = new Set<WebSocket>();
+    const server = createServer(httpHandler(core, metricsText));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      if (url.pathname === '/') wss.handleUpgrade(req, socket, head, (ws) => acceptRealtime(core, ws, url));
+      else if (url.pathname === WS_CONNECTIVITY_PATH)
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          probes.add(ws);
+          ws.on('close', () => probes.delete(ws));
+        });
+      else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    });
+    server.on('clientError', (_err, socket) => socket.destroy());
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : o.port;
+    const keepAlive = setInterval(() => {
+      const now = Date.now();
+      for (const c of core.connections.values()) if (c instanceof Connection) c.keepAlive(now);
+    }, Math.max(250, Math.floor(o.maxIdleIntervalMs / 4)));
+    keepAlive.unref();
+
+    let stopped: Promise<void> | undefined;
+    const stop = () =>
+      (stopped ??= (async () => {
+        unregister();
+        clearInterval(keepAlive);
+        core.stop();
+        for (const ws of [...wss.clients, ...probes]) ws.terminate();
+        wss.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        log.info({ port }, 'realtime service stopped');
+      })());
+    const unregister = registerCleanup({ name: `realtime :${port}`, stop, stopSync: () => server.close() });
+
+    // Clients cannot reach a wildcard address; point them at loopback instead.
+    const clientHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
+    const httpBase = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${port}`;
+    log.info({ host: o.host, port }, 'realtime service listening');
+    return {
+      host: clientHost,
+      port,
+      tls: false,
+      apiKey: apiKeyString(keys[0]!),
+      keys,
+      clientOptions: () => ({
+        endpoint: clientHost,
+        port,
+        tls: false,
+        connectivityCheckUrl: `${httpBase}${CONNECTIVITY_PATH}`,
+        wsConnectivityCheckUrl: `${httpBase.replace(/^http/, 'ws')}${WS_CONNECTIVITY_PATH}`,
+      }),
+      onChannelMessage: (pattern, handler) => core.onChannelMessage(pattern, handler),
+      admin: {
+        dropConnections: (fraction) => core.dropConnections(fraction),
+        pauseDelivery: () => core.outbox.pause(),
+        resumeDelivery: () => core.outbox.resume(),
+        setDelay: (delayMs) => core.outbox.setDelay(delayMs),
+      },
+      metricsText,
+      stop,
+    };
+  }
+}

@@ -1,0 +1,68 @@
+/** Helpers for tests that drive the realtime service through the real ably SDK. */
+import * as Ably from 'ably';
+import { RealtimeService, type RealtimeServiceOptions, type StartedRealtime } from './service.ts';
+
+/** Real SDK clients pointed at a started service, all closed by `closeAll()`. */
+export class Clients {
+  private readonly realtimes: Ably.Realtime[] = [];
+
+  constructor(readonly svc: StartedRealtime) {}
+
+  realtime(opts: Ably.ClientOptions = {}): Ably.Realtime {
+    const auth = opts.authCallback || opts.authUrl || opts.token || opts.tokenDetails ? {} : { key: this.svc.apiKey };
+    const c = new Ably.Realtime({ ...this.svc.clientOptions(), ...auth, logLevel: 0, ...opts });
+    this.realtimes.push(c);
+    return c;
+  }
+
+  rest(opts: Ably.ClientOptions = {}): Ably.Rest {
+    const auth = opts.authCallback || opts.authUrl || opts.token || opts.tokenDetails ? {} : { key: this.svc.apiKey };
+    return new Ably.Rest({ ...this.svc.clientOptions(), ...auth, logLevel: 0, ...opts });
+  }
+
+  async connected(opts: Ably.ClientOptions = {}): Promise<Ably.Realtime> {
+    const c = this.realtime(opts);
+    await c.connection.whenState('connected');
+    return c;
+  }
+
+  closeAll(): void {
+    for (const c of this.realtimes.splice(0)) c.close();
+  }
+}
+
+export async function startTestService(opts: RealtimeServiceOptions = {}): Promise<{ svc: StartedRealtime; clients: Clients }> {
+  const svc = await new RealtimeService(opts).start();
+  return { svc, clients: new Clients(svc) };
+}
+
+/** Polls until `cond` holds; for state that has no event to await. */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Subscribes and collects messages; `until(n)` resolves once n have arrived. */
+export async function collector(channel: Ably.RealtimeChannel, event?: string) {
+  const got: Ably.InboundMessage[] = [];
+  const listener = (m: Ably.InboundMessage) => void got.push(m);
+  if (event) await channel.subscribe(event, listener);
+  else await channel.subscribe(listener);
+  return {
+    got,
+    until: (n: number, timeoutMs = 5000) => waitFor(() => got.length >= n, `${n} messages on ${channel.name} (have ${got.length})`, timeoutMs).then(() => got),
+  };
+}
+
+/** Resolves with the error of a promise that must reject. */
+export async function rejection(p: Promise<unknown>): Promise<Ably.ErrorInfo> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Ably.ErrorInfo;
+  }
+  throw new Error('expected the operation to fail, it succeeded');
+}
