@@ -167,6 +167,10 @@ export function parseConnectorConfig(raw: unknown, env: NodeJS.ProcessEnv = proc
     throw new ConfigError('config.extensions.timing.reconnectMaxMs: expected >= reconnectMinMs');
   }
 
+  if (ext.batch.drainLimit <= ext.batch.maxMessages) {
+    throw new ConfigError('config.extensions.batch.drainLimit: expected more than batch.maxMessages');
+  }
+
   const db: PgTarget = { ...(file.dbConfig ?? {}) };
   if (ext.database?.url) db.connectionString = ext.database.url;
   if (!db.connectionString && !db.host) {

@@ -16,9 +16,6 @@ export interface OutboxRow {
   commitSeq: number | null;
   /** Wall-clock ms when the writing transaction began to commit (commit-to-ack lag). */
   committedMs: number | null;
-  /** Publish group (first seq) and index, when the row was already sent as part of a batch. */
-  grp: number | null;
-  grpIdx: number | null;
 }
 
 interface RawRow {
@@ -28,8 +25,6 @@ interface RawRow {
   row_data: Record<string, unknown>;
   commit_seq: string | null;
   committed_ms: number | null;
-  grp: string | null;
-  grp_idx: number | null;
 }
 
 export class OutboxQueries {
@@ -40,7 +35,7 @@ export class OutboxQueries {
     const r = await c.query<RawRow>({
       name: 'ably_drain',
       text: `SELECT o.seq, o.tablename, o.operation, o.row_data, c.commit_seq,
-                    extract(epoch FROM c.committed_at) * 1000 AS committed_ms, o.grp, o.grp_idx
+                    extract(epoch FROM c.committed_at) * 1000 AS committed_ms
                FROM ${this.n.outbox} o LEFT JOIN ${this.n.commits} c ON c.xid = o.xid
               WHERE o.seq <> ALL($1::bigint[])
               ORDER BY c.commit_seq NULLS FIRST, o.seq
@@ -54,8 +49,6 @@ export class OutboxQueries {
       row: x.row_data,
       commitSeq: x.commit_seq === null ? null : Number(x.commit_seq),
       committedMs: x.committed_ms === null ? null : Number(x.committed_ms),
-      grp: x.grp === null ? null : Number(x.grp),
-      grpIdx: x.grp_idx,
     }));
   }
 
@@ -83,21 +76,6 @@ export class OutboxQueries {
         WHERE c.xid IN (SELECT xid FROM d)
           AND NOT EXISTS (SELECT 1 FROM ${this.n.outbox} o WHERE o.xid = c.xid AND o.seq <> $1)`,
       [seq, error],
-    );
-  }
-
-  /** Pins rows to a publish group before the group is sent, so a re-send after a crash is identical. */
-  async pinGroups(c: pg.ClientBase, groups: ReadonlyArray<{ grp: number; seqs: number[] }>): Promise<void> {
-    if (groups.length === 0) return;
-    const seqs: number[] = [];
-    const grps: number[] = [];
-    const idxs: number[] = [];
-    for (const g of groups) g.seqs.forEach((s, i) => (seqs.push(s), grps.push(g.grp), idxs.push(i)));
-    await c.query(
-      `UPDATE ${this.n.outbox} o SET grp = v.grp, grp_idx = v.idx
-         FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS v(seq, grp, idx)
-        WHERE o.seq = v.seq`,
-      [seqs, grps, idxs],
     );
   }
 

@@ -92,16 +92,14 @@ export function tablesDdl(n: ObjectNames): string[] {
     `INSERT INTO ${n.meta} (id, outbox_id)
        VALUES (1, substr(replace(gen_random_uuid()::text, '-', ''), 1, 12)) ON CONFLICT (id) DO NOTHING`,
     // seq is the row's position (message ids derive from it); it is taken at insert time, so it
-    // is NOT commit order. grp/grp_idx pin a row to its publish group once one was formed.
+    // is NOT commit order.
     `CREATE TABLE IF NOT EXISTS ${n.outbox} (
        seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
        xid        xid8 NOT NULL DEFAULT pg_current_xact_id(),
        tablename  text NOT NULL,
        operation  text NOT NULL,
        row_data   json NOT NULL,
-       created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-       grp        bigint,
-       grp_idx    int)`,
+       created_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
     `CREATE INDEX IF NOT EXISTS ably_outbox_xid ON ${n.outbox} (xid)`,
     `CREATE SEQUENCE IF NOT EXISTS ${n.commitSeq}`,
     // One row per writing transaction, numbered as it commits: the drain's order.
