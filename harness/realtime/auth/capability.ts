@@ -1,6 +1,5 @@
 /**
- * Ably capabilities: a map from channel resource to operations. A resource is a channel name,
- * `*` (every channel), or a prefix ending in `*` (`chat:*`); `*` as an operation grants all.
+ * Ably capabilities: a map from channel resource to operations (`*` as an operation grants all).
  */
 import { z } from 'zod';
 import { AblyError, Errors } from '../protocol/errors.ts';
@@ -31,18 +30,37 @@ export function canonicalCapability(c: Capability): string {
   return JSON.stringify(out);
 }
 
-/** True when resource pattern `pattern` covers every channel that `other` names. */
-function covers(pattern: string, other: string): boolean {
-  if (pattern === other || pattern === '*' || pattern === '[*]*') return true;
-  return pattern.endsWith('*') && other.startsWith(pattern.slice(0, -1));
-}
-
+/**
+ * Ably's matching rules: a `*` replaces one whole `:`-separated segment, or any number of
+ * segments when it is the last one; `foo*` is literal. `[queue]`/`[meta]` resources only match
+ * their own kind, except `[*]*` which matches everything.
+ */
 export function resourceMatches(pattern: string, channel: string): boolean {
   if (pattern === '[*]*') return true;
-  if (pattern === '*') return !channel.startsWith('[');
-  if (pattern.endsWith('*')) return channel.startsWith(pattern.slice(0, -1));
-  return pattern === channel;
+  const [pKind, pName] = splitQualifier(pattern);
+  const [cKind, cName] = splitQualifier(channel);
+  if (pKind !== cKind) return false;
+  const ps = pName.split(':');
+  const cs = cName.split(':');
+  for (let i = 0; i < ps.length; i++) {
+    if (i >= cs.length) return false;
+    if (ps[i] === '*') {
+      if (i === ps.length - 1) return true;
+      continue;
+    }
+    if (ps[i] !== cs[i]) return false;
+  }
+  return ps.length === cs.length;
 }
+
+function splitQualifier(name: string): [string, string] {
+  if (!name.startsWith('[')) return ['', name];
+  const end = name.indexOf(']');
+  return end < 0 ? ['', name] : [name.slice(0, end + 1), name.slice(end + 1)];
+}
+
+/** True when every channel `other` matches is also matched by `pattern` (`other`'s wildcards read literally). */
+const covers = (pattern: string, other: string): boolean => resourceMatches(pattern, other);
 
 export function allows(cap: Capability, channel: string, op: Operation): boolean {
   for (const [res, ops] of Object.entries(cap)) {

@@ -1,0 +1,204 @@
+import { createServer, type Server } from 'node:http';
+import type * as Ably from 'ably';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StartedRealtime } from './index.ts';
+import { Clients, collector, rejection, startTestService, waitFor } from './testing.ts';
+
+let svc: StartedRealtime;
+let clients: Clients;
+let keyRest: Ably.Rest;
+const limitedKey = { keyName: 'app.connector', secret: 'connectorsecret', capability: { 'chat:*:incoming': ['publish'], 'chat:*': ['subscribe'] } };
+
+beforeAll(async () => {
+  ({ svc, clients } = await startTestService({ keys: [{ keyName: 'app.root', secret: 'rootsecret' }, limitedKey] }));
+  keyRest = clients.rest();
+});
+afterAll(async () => {
+  clients.closeAll();
+  await svc.stop();
+});
+
+/** An authCallback that signs TokenRequests locally with the root key, as a token endpoint would. */
+function signer(params: Ably.TokenParams, counter?: { n: number }): Ably.ClientOptions['authCallback'] {
+  return (_p, cb) => {
+    if (counter) counter.n++;
+    keyRest.auth.createTokenRequest(params).then((r) => cb(null, r), (e: Ably.ErrorInfo) => cb(e, null));
+  };
+}
+
+describe('basic auth', () => {
+  it('rejects an unknown key and a wrong secret with 40101', async () => {
+    for (const key of ['app.nokey:whatever', 'app.root:wrongsecret']) {
+      const c = clients.realtime({ key });
+      await c.connection.whenState('failed');
+      expect(c.connection.errorReason?.code).toBe(40101);
+    }
+  });
+
+  it('lets a key connection take any clientId', async () => {
+    const c = await clients.connected({ clientId: 'dave' });
+    expect(c.auth.clientId).toBe('dave');
+  });
+});
+
+describe('token auth', () => {
+  it('connects with a TokenRequest from authCallback; the token sets the clientId', async () => {
+    const c = await clients.connected({ authCallback: signer({ clientId: 'erin' }) });
+    expect(c.auth.clientId).toBe('erin');
+    const sub = await collector(c.channels.get('tokened'));
+    await c.channels.get('tokened').publish('hi', 'there');
+    expect((await sub.until(1))[0]!.clientId).toBe('erin');
+  });
+
+  it('connects with a TokenRequest served from authUrl', async () => {
+    let server: Server | undefined;
+    try {
+      server = createServer((_req, res) => {
+        keyRest.auth.createTokenRequest({ clientId: 'frank' }).then((r) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(r));
+        });
+      });
+      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      const c = await clients.connected({ authUrl: `http://127.0.0.1:${port}/token` });
+      expect(c.auth.clientId).toBe('frank');
+    } finally {
+      await new Promise((r) => server?.close(r));
+    }
+  });
+
+  it('answers bad TokenRequests with Ably error codes', async () => {
+    const good = await keyRest.auth.createTokenRequest({ clientId: 'g' });
+    const tampered = { ...good, mac: Buffer.alloc(32, 1).toString('base64') };
+    const stale = await keyRest.auth.createTokenRequest({ clientId: 'g', timestamp: Date.now() - 3_600_000 });
+    const unknown = { ...good, keyName: 'app.missing' };
+    const ask = (req: object) => rejection(clients.rest({ authCallback: (_p, cb) => cb(null, req as Ably.TokenRequest) }).auth.requestToken());
+    expect((await ask(tampered)).code).toBe(40101);
+    expect((await ask(stale)).code).toBe(40104);
+    expect((await ask(unknown)).code).toBe(40101);
+    const once = await clients.rest({ authCallback: (_p, cb) => cb(null, good) }).auth.requestToken();
+    expect(once.token).toBeTruthy();
+    expect((await ask(good)).code).toBe(40105);
+  });
+
+  it('renews an expiring token in band (AUTH) and keeps the connection', async () => {
+    const calls = { n: 0 };
+    const c = await clients.connected({ authCallback: signer({ clientId: 'gina', ttl: 1000 }, calls) });
+    const id = c.connection.id;
+    const updates: string[] = [];
+    c.connection.on('update', () => updates.push(c.connection.id!));
+    await waitFor(() => updates.length >= 2, 'two in-band token renewals');
+    expect(calls.n).toBeGreaterThanOrEqual(3);
+    expect(updates.every((u) => u === id)).toBe(true);
+    expect(c.connection.state).toBe('connected');
+    const sub = await collector(c.channels.get('renewed'));
+    await c.channels.get('renewed').publish('still', 'works');
+    await sub.until(1);
+  });
+
+  it('authorize() swaps the token on the live connection', async () => {
+    const c = await clients.connected({ authCallback: signer({ clientId: 'hal' }) });
+    const id = c.connection.id;
+    const first = await c.auth.authorize();
+    const second = await c.auth.authorize();
+    expect(second.token).not.toBe(first.token);
+    expect(c.connection.id).toBe(id);
+    expect(c.connection.state).toBe('connected');
+  });
+
+  it('fails a token that expires with no means of renewal', async () => {
+    const td = await keyRest.auth.requestToken({ ttl: 800 });
+    const c = clients.realtime({ tokenDetails: td });
+    await c.connection.whenState('connected');
+    await c.connection.whenState('failed');
+    expect(c.connection.errorReason?.code).toBe(40171);
+    await waitFor(() => Date.now() > td.expires + 10, 'the token to expire');
+    const late = clients.realtime({ tokenDetails: td });
+    const states: number[] = [];
+    late.connection.on('disconnected', (s) => void states.push(s.reason?.code ?? 0));
+    await late.connection.whenState('failed');
+    expect(states).toContain(40142);
+  });
+
+  it('rejects a connection whose clientId conflicts with its token (40102)', async () => {
+    // A bare token string hides its clientId from the SDK, so the service must catch the conflict.
+    const td = await keyRest.auth.requestToken({ clientId: 'judy' });
+    const c = clients.realtime({ token: td.token, clientId: 'ivan' });
+    await c.connection.whenState('failed');
+    expect(c.connection.errorReason?.code).toBe(40102);
+    const anonymous = await keyRest.auth.requestToken({});
+    const d = clients.realtime({ token: anonymous.token, clientId: 'ivan' });
+    await d.connection.whenState('failed');
+    expect(d.connection.errorReason?.code).toBe(40102);
+  });
+
+  it('rejects a forged token with a token error', async () => {
+    const td = await keyRest.auth.requestToken({ clientId: 'judy' });
+    const [body] = td.token.split('.');
+    const c = clients.realtime({ token: `${body}.${Buffer.alloc(32).toString('base64url')}`, autoConnect: false });
+    const reasons: number[] = [];
+    c.connection.on('disconnected', (s) => void reasons.push(s.reason?.code ?? 0));
+    c.connect();
+    await c.connection.whenState('failed');
+    // 40143 from the service makes the SDK try to renew; with nothing to renew from it gives up (40171).
+    expect(reasons).toEqual([40143]);
+    expect(c.connection.errorReason?.code).toBe(40171);
+    expect((await rejection(clients.rest({ token: 'garbage' }).channels.get('x').history())).code).toBe(40171);
+  });
+});
+
+describe('capabilities', () => {
+  const userCap: Record<string, Ably.capabilityOp[]> = { 'chat:*:outgoing': ['publish'], 'chat:*:incoming': ['subscribe'], 'chat:*:typing': ['publish', 'subscribe'] };
+
+  it('NACKs a publish outside the capability with 40160', async () => {
+    const c = await clients.connected({ authCallback: signer({ clientId: 'kim', capability: userCap }) });
+    await c.channels.get('chat:lobby:outgoing').publish('ok', 'fine');
+    const err = await rejection(c.channels.get('chat:lobby:incoming').publish('forged', 'row'));
+    expect(err.code).toBe(40160);
+    expect(err.statusCode).toBe(401);
+    expect(c.connection.state).toBe('connected');
+  });
+
+  it('refuses to attach a channel the capability does not cover, and grants only allowed modes', async () => {
+    const c = await clients.connected({ authCallback: signer({ clientId: 'leo', capability: userCap }) });
+    const err = await rejection(c.channels.get('admin').attach());
+    expect(err.code).toBe(40160);
+    expect(c.channels.get('admin').state).toBe('failed');
+    const incoming = c.channels.get('chat:lobby:incoming');
+    await incoming.attach();
+    expect(incoming.modes).toEqual(expect.arrayContaining(['subscribe']));
+    expect(incoming.modes).not.toContain('publish');
+  });
+
+  it('gives a token at most what its key allows', async () => {
+    const connectorRest = clients.rest({ key: `${limitedKey.keyName}:${limitedKey.secret}` });
+    const req = await connectorRest.auth.createTokenRequest({ capability: { '*': ['*'] } });
+    const td = await clients.rest({ authCallback: (_p, cb) => cb(null, req) }).auth.requestToken();
+    expect(JSON.parse(td.capability)).toEqual({ 'chat:*': ['subscribe'], 'chat:*:incoming': ['publish'] });
+    const none = await connectorRest.auth.createTokenRequest({ capability: { other: ['publish'] } });
+    expect((await rejection(clients.rest({ authCallback: (_p, cb) => cb(null, none) }).auth.requestToken())).code).toBe(40160);
+  });
+
+  it('enforces a limited key used directly', async () => {
+    const c = await clients.connected({ key: `${limitedKey.keyName}:${limitedKey.secret}` });
+    await c.channels.get('chat:x:incoming').publish('INSERT', 'row');
+    expect((await rejection(c.channels.get('chat:x:outgoing').publish('nope', 'x'))).code).toBe(40160);
+    const rest = clients.rest({ key: `${limitedKey.keyName}:${limitedKey.secret}` });
+    expect((await rejection(rest.channels.get('chat:x:incoming').history())).code).toBe(40160);
+  });
+
+  it('rejects messages claiming another clientId (40012)', async () => {
+    const c = await clients.connected({ authCallback: signer({ clientId: 'mia' }) });
+    const err = await rejection(c.channels.get('impersonation').publish({ name: 'x', data: 'y', clientId: 'mallory' }));
+    expect(err.code).toBe(40012);
+    const anon = await clients.connected({ authCallback: signer({}) });
+    expect((await rejection(anon.channels.get('impersonation').publish({ name: 'x', data: 'y', clientId: 'someone' }))).code).toBe(40012);
+  });
+
+  it('lets a wildcard token connect as any clientId', async () => {
+    const c = await clients.connected({ clientId: 'nora', authCallback: signer({ clientId: '*' }) });
+    expect(c.auth.clientId).toBe('nora');
+  });
+});
