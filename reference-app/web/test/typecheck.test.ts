@@ -3,7 +3,7 @@
  * types), so `npm test` type-checks it here: the app with vue-tsc, these tests with tsc.
  */
 import { describe, expect, it } from 'vitest';
-import { runWebTool, withBuildLock } from './build.ts';
+import { runWebTool, withBuildLock } from '../build.ts';
 
 describe('web app types', () => {
   it('the app (vue-tsc, strict) and the browser tests (tsc) type-check', async () => {
