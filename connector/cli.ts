@@ -1,0 +1,63 @@
+/**
+ * `npm run connector -- --config FILE [--http-port P] [--http-host H]`: one connector, until
+ * SIGTERM/SIGINT, which stop it gracefully (in-flight publishes finish, the lock is released).
+ * Runs without the harness: it ships alone, in a container.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { Connector, loadConnectorConfig } from './index.ts';
+
+const EXIT_USAGE = 2;
+
+function portArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port 0-65535');
+  return n;
+}
+
+function fail(msg: string, code: number): never {
+  process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const program = new Command('connector')
+    .description('Publishes Postgres row changes to Ably channels (drop-in for ably-postgres-connector configs).')
+    .requiredOption('--config <file>', 'config file: JSON (dbConfig, connector, ably, extensions) or .env')
+    .option('--http-port <port>', 'port for /health and /metrics (0 = any free port)', portArg, 0)
+    .option('--http-host <host>', 'address for /health and /metrics', '127.0.0.1')
+    .option('--log-level <level>', 'pino log level', process.env.CONNECTOR_LOG_LEVEL ?? 'info')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n')[0] + '\n') });
+  try {
+    program.parse();
+  } catch (err) {
+    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')) process.exit(0);
+    process.exit(EXIT_USAGE);
+  }
+  const o = program.opts<{ config: string; httpPort: number; httpHost: string; logLevel: string }>();
+  if (!pino.levels.values[o.logLevel] && o.logLevel !== 'silent') fail(`--log-level: unknown level ${JSON.stringify(o.logLevel)}`, EXIT_USAGE);
+  let config;
+  try {
+    config = loadConnectorConfig(o.config);
+  } catch (err) {
+    fail((err as Error).message, EXIT_USAGE);
+  }
+  const logger = pino({ name: 'connector', level: o.logLevel }, pino.destination(2));
+  const connector = await new Connector(config, { logger, httpPort: o.httpPort, httpHost: o.httpHost }).start();
+  let stopping = false;
+  const stop = (signal: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    connector.stop().then(
+      () => process.exit(code),
+      (err: Error) => fail(`stop failed: ${err.message}`, 1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM', 0));
+  process.once('SIGINT', () => stop('SIGINT', 0));
+  process.stdout.write(`connector ready: ${connector.healthUrl} (metrics ${connector.metricsUrl})\n`);
+}
+
+main().catch((err: Error) => fail(err.message, 1));

@@ -1,0 +1,117 @@
+/**
+ * Publishing through the unmodified ably SDK.
+ *
+ * Why Realtime and not Rest: one WebSocket carries every publish in call order and the service
+ * acknowledges them in that order (msgSerial), so the connector can keep many publishes in flight
+ * without ever reordering a channel, with one ack per publish and no HTTP round trip each. Rest
+ * would need one request at a time per channel to keep order. Client-supplied message ids (from
+ * the outbox position) make a re-send after a crash idempotent either way; on a dropped socket the
+ * SDK itself resumes and re-sends unacknowledged messages in order.
+ */
+import * as Ably from 'ably';
+import type { Logger } from 'pino';
+import type { RealtimeTarget } from './config.ts';
+import type { OutMessage } from './plan.ts';
+
+/** Ably's default; the service states its own limit when the connection opens. */
+const DEFAULT_MAX_MESSAGE_SIZE = 65536;
+
+export function ablyClientOptions(t: RealtimeTarget): Ably.ClientOptions {
+  const opts: Ably.ClientOptions = { key: t.apiKey, logLevel: 0, echoMessages: false };
+  if (!t.host) return opts;
+  opts.tls = t.tls;
+  // The SDK reads an endpoint without a dot as a routing-policy name, so a bare host name (a
+  // container's) goes through the explicit host options instead.
+  if (t.host.includes('.') || t.host.includes(':') || t.host === 'localhost') opts.endpoint = t.host;
+  else Object.assign(opts, { restHost: t.host, realtimeHost: t.host, fallbackHosts: [] });
+  if (t.port !== undefined) {
+    if (t.tls) opts.tlsPort = t.port;
+    else opts.port = t.port;
+  }
+  const hostPort = `${t.host.includes(':') && !t.host.startsWith('[') ? `[${t.host}]` : t.host}${t.port !== undefined ? `:${t.port}` : ''}`;
+  // Without these the SDK probes Ably's internet-check hosts when a handshake is slow.
+  opts.connectivityCheckUrl = t.connectivityCheckUrl ?? `${t.tls ? 'https' : 'http'}://${hostPort}/connectivity-check`;
+  opts.wsConnectivityCheckUrl = t.wsConnectivityCheckUrl ?? `${t.tls ? 'wss' : 'ws'}://${hostPort}/ws-connectivity-check`;
+  return opts;
+}
+
+export interface PublisherHooks {
+  onReconnect(): void;
+  onStateChange(state: string, reason?: string): void;
+}
+
+export class RealtimePublisher {
+  readonly client: Ably.Realtime;
+  private everConnected = false;
+
+  constructor(target: RealtimeTarget, retryMs: { min: number; max: number }, private readonly hooks: PublisherHooks, private readonly log: Logger) {
+    this.client = new Ably.Realtime({
+      ...ablyClientOptions(target),
+      // The SDK's defaults (15 s, 30 s) are tuned for browsers; a connector should catch up fast.
+      disconnectedRetryTimeout: Math.max(retryMs.min, 500),
+      suspendedRetryTimeout: Math.max(retryMs.max, 1000),
+    });
+    this.client.connection.on((change) => {
+      const reason = change.reason ? `${change.reason.code}: ${change.reason.message}` : undefined;
+      if (change.current === 'connected') {
+        if (this.everConnected) this.hooks.onReconnect();
+        this.everConnected = true;
+      }
+      if (change.current !== change.previous) this.log.info({ state: change.current, reason }, 'realtime connection');
+      this.hooks.onStateChange(change.current, reason);
+    });
+  }
+
+  get state(): string {
+    return this.client.connection.state;
+  }
+
+  /** Resolves once connected (the service's message size limit is known from then on). */
+  async connected(timeoutMs: number): Promise<void> {
+    if (this.client.connection.state === 'connected') return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.client.connection.once('connected'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`realtime: not connected after ${timeoutMs} ms (state ${this.client.connection.state}${this.reason()})`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private reason(): string {
+    const r = this.client.connection.errorReason;
+    return r ? `: ${r.code} ${r.message}` : '';
+  }
+
+  maxMessageSize(): number {
+    // Set by the SDK from the CONNECTED message's connectionDetails; not part of the typed API.
+    const opts = (this.client as unknown as { options?: { maxMessageSize?: number } }).options;
+    return opts?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  }
+
+  async publish(channel: string, messages: OutMessage[]): Promise<void> {
+    const ch = this.client.channels.get(channel);
+    await (messages.length === 1 ? ch.publish(messages[0]!) : ch.publish(messages));
+  }
+
+  /** Drops the SDK's channel object for a channel nothing is in flight on (many rooms, bounded memory). */
+  release(channel: string): void {
+    try {
+      this.client.channels.release(channel);
+    } catch {
+      /* still in use: released next time */
+    }
+  }
+
+  async close(): Promise<void> {
+    const conn = this.client.connection;
+    if (conn.state === 'closed' || conn.state === 'failed') return;
+    const closed = conn.once('closed');
+    this.client.close();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+  }
+}
