@@ -45,6 +45,15 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
   }
 }
 
+/** Polls an async check until it holds (e.g. a server's health endpoint). */
+export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Subscribes and collects messages; `until(n)` resolves once n have arrived. */
 export async function collector(channel: Ably.RealtimeChannel, event?: string) {
   const got: Ably.InboundMessage[] = [];

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublishedMessage, StartedRealtime } from './index.ts';
+import { Clients, collector, eventually, startTestService } from './testing.ts';
+
+let svc: StartedRealtime;
+let clients: Clients;
+let base: string;
+
+beforeAll(async () => {
+  ({ svc, clients } = await startTestService());
+  base = `http://${svc.host}:${svc.port}`;
+});
+afterAll(async () => {
+  clients.closeAll();
+  await svc.stop();
+});
+
+const post = async (path: string) => {
+  const res = await fetch(`${base}${path}`, { method: 'POST' });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+const health = async () => (await (await fetch(`${base}/health`)).json()) as { delivery: { held: number; paused: boolean } };
+
+describe('integration hook', () => {
+  it('sees every accepted message on matching channels, in publish order, decoded', async () => {
+    const seen: PublishedMessage[] = [];
+    const off = svc.onChannelMessage(/^chat:.*:outgoing$/, (m) => seen.push(m));
+    const c = await clients.connected({ clientId: 'pat' });
+    const out = c.channels.get('chat:lobby:outgoing');
+    await out.publish('post', { text: 'one' });
+    await c.channels.get('chat:lobby:incoming').publish('INSERT', 'not for the hook');
+    await out.publish([{ name: 'post', data: 'two' }, { name: 'post', data: Buffer.from('three') }]);
+    await clients.rest().channels.get('chat:other:outgoing').publish('post', 'four');
+    expect(seen.map((m) => m.data)).toEqual([{ text: 'one' }, 'two', Buffer.from('three'), 'four']);
+    expect(seen[0]).toMatchObject({ channel: 'chat:lobby:outgoing', clientId: 'pat', connectionId: c.connection.id, id: `${c.connection.id}:0:0`, name: 'post' });
+    expect(seen[0]!.serial < seen[1]!.serial).toBe(true);
+    expect(seen[0]!.encoding).toBeUndefined();
+    off();
+    await out.publish('post', 'after unsubscribe');
+    expect(seen).toHaveLength(4);
+  });
+
+  it('keeps publishing when a handler throws', async () => {
+    const off = svc.onChannelMessage(/^boom$/, () => {
+      throw new Error('handler bug');
+    });
+    const c = await clients.connected();
+    const got = await collector(c.channels.get('boom'));
+    await c.channels.get('boom').publish('x', 'y');
+    await got.until(1);
+    off();
+  });
+});
+
+describe('admin API', () => {
+  it('pauses delivery, holds messages in order, and releases them on resume', async () => {
+    const pub = await clients.connected();
+    const sub = await clients.connected();
+    const got = await collector(sub.channels.get('paused'));
+    expect((await post('/admin/pause')).body.paused).toBe(true);
+    const pubs = [0, 1, 2].map((i) => pub.channels.get('paused').publish('p', `m${i}`));
+    await eventually(async () => (await health()).delivery.held >= 3, 'three frames held by the paused service');
+    expect(got.got).toHaveLength(0);
+    await post('/admin/resume');
+    await Promise.all(pubs);
+    expect((await got.until(3)).map((m) => m.data)).toEqual(['m0', 'm1', 'm2']);
+  });
+
+  it('adds delay to every delivery', async () => {
+    const c = await clients.connected();
+    const got = await collector(c.channels.get('delayed'));
+    expect((await post('/admin/delay?ms=150')).body.delayMs).toBe(150);
+    const t0 = Date.now();
+    await c.channels.get('delayed').publish('d', 'slow');
+    await got.until(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    await post('/admin/delay?ms=0');
+  });
+
+  it('drops connections, which then resume with the same id', async () => {
+    const c = await clients.connected({ disconnectedRetryTimeout: 200 });
+    const id = c.connection.id;
+    const r = await post('/admin/drop?fraction=1');
+    expect(r.body.dropped).toBeGreaterThanOrEqual(1);
+    await c.connection.whenState('disconnected');
+    await c.connection.whenState('connected');
+    expect(c.connection.id).toBe(id);
+  });
+
+  it('rejects bad admin parameters with 400', async () => {
+    expect((await post('/admin/delay?ms=-5')).status).toBe(400);
+    expect((await post('/admin/drop?fraction=2')).status).toBe(400);
+    expect((await fetch(`${base}/admin/pause`)).status).toBe(405);
+  });
+
+  it('exposes Prometheus counters from its own registry', async () => {
+    const c = await clients.connected();
+    await c.channels.get('counted').publish('x', 'y');
+    await c.channels.get('counted').attach();
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^realtime_messages_in_total \d+/m);
+    expect(Number(/^realtime_messages_in_total (\d+)/m.exec(text)![1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^realtime_attaches_total [1-9]/m);
+    expect(text).toMatch(/^realtime_connections [1-9]/m);
+    expect(text).toMatch(/realtime_connections_opened_total/);
+    expect(await svc.metricsText()).toContain('realtime_acks_total');
+  });
+
+  it('answers the SDK connectivity checks', async () => {
+    const res = await fetch(svc.clientOptions().connectivityCheckUrl);
+    expect(await res.text()).toBe('yes');
+  });
+});
