@@ -18,6 +18,10 @@ export default defineNuxtConfig({
     strict: true,
     typeCheck: false,
     // The repo's house style: relative imports name the .ts file (vitest runs the sources).
-    tsConfig: { compilerOptions: { allowImportingTsExtensions: true, noUncheckedIndexedAccess: true } },
+    tsConfig: {
+      compilerOptions: { allowImportingTsExtensions: true, noUncheckedIndexedAccess: true },
+      // Unit tests run under Node with the harness's test setup; test/tsconfig.json checks them.
+      exclude: ['../app/**/*.test.ts'],
+    },
   },
 });

@@ -125,12 +125,15 @@ export interface HistoryPage {
 
 const historySchema = z.object({ messages: z.array(chatRowSchema), next: z.string().nullable() });
 
-/** One page of a room's history, newest first; `before` is the previous page's `next`. */
-export async function fetchHistory(room: string, opts: { before?: string | null; limit?: number } = {}): Promise<HistoryPage> {
+/**
+ * One page of a room's history, newest first; `before` is the previous page's `next`.
+ * `origin` defaults to the page's own (the browser resolves the relative path).
+ */
+export async function fetchHistory(room: string, opts: { before?: string | null; limit?: number; origin?: string } = {}): Promise<HistoryPage> {
   const q = new URLSearchParams();
   if (opts.before) q.set('before', opts.before);
   if (opts.limit) q.set('limit', String(opts.limit));
   const qs = q.toString();
-  const path = `/api/rooms/${encodeURIComponent(room)}/messages${qs ? `?${qs}` : ''}`;
+  const path = `${opts.origin ?? ''}/api/rooms/${encodeURIComponent(room)}/messages${qs ? `?${qs}` : ''}`;
   return parse(historySchema, await request(path), path);
 }

@@ -7,6 +7,7 @@ import type * as Ably from 'ably';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { fetchHistory, parseChange } from '../lib/api.ts';
+import { readBack } from '../lib/catch-up.ts';
 import { newMessageId } from '../lib/ids.ts';
 import { addPending, applyRow, reconcile, setDelivery, visibleMessages, type MessageMap } from '../lib/message-view.ts';
 import { createRealtime } from '../lib/realtime.ts';
@@ -14,8 +15,6 @@ import { useSessionStore } from './session.ts';
 import { createTyping } from '../lib/typing.ts';
 
 const HISTORY_PAGE = 50;
-const CATCH_UP_PAGE = 100;
-const CATCH_UP_MAX_PAGES = 10;
 /** A post or change whose database event has not come back by then is shown as failed. */
 const CONFIRM_TIMEOUT_MS = 20_000;
 
@@ -56,16 +55,28 @@ export const useChatStore = defineStore('chat', () => {
     self: () => session.clientId,
   });
 
-  async function ensureClient(): Promise<Ably.Realtime> {
-    if (client.value) return client.value;
-    const c = await createRealtime({ onSignedOut: () => session.expired() });
-    c.connection.on((change) => {
-      connectionState.value = change.current;
-      connectionError.value = change.reason ? change.reason.message : null;
+  let clientPromise: Promise<Ably.Realtime> | null = null;
+  let clientGeneration = 0;
+
+  /** One client per signed-in session, created on first use (concurrent joins share it). */
+  function ensureClient(): Promise<Ably.Realtime> {
+    const generation = clientGeneration;
+    clientPromise ??= createRealtime({ onSignedOut: () => session.expired() }).then((c) => {
+      if (generation !== clientGeneration) {
+        c.close(); // signed out while the client was being created
+        throw new Error('signed out');
+      }
+      c.connection.on((change) => {
+        connectionState.value = change.current;
+        connectionError.value = change.reason ? change.reason.message : null;
+      });
+      connectionState.value = c.connection.state;
+      client.value = c;
+      return c;
     });
-    connectionState.value = c.connection.state;
-    client.value = c;
-    return c;
+    // A failed start (e.g. /api/config unreachable) may be retried by the next join.
+    clientPromise.catch(() => (clientPromise = null));
+    return clientPromise;
   }
 
   function onIncoming(msg: Ably.InboundMessage): void {
@@ -87,8 +98,14 @@ export const useChatStore = defineStore('chat', () => {
     leave();
     room.value = name;
     joinError.value = null;
-    const c = await ensureClient();
-    if (room.value !== name) return;
+    let c: Ably.Realtime;
+    try {
+      c = await ensureClient();
+    } catch (err) {
+      if (room.value === name) joinError.value = `Could not reach the realtime service: ${errorText(err)}`;
+      return;
+    }
+    if (room.value !== name || current) return;
     const ch: RoomChannels = {
       name,
       incoming: c.channels.get(`chat:${name}:incoming`),
@@ -136,25 +153,12 @@ export const useChatStore = defineStore('chat', () => {
   async function catchUp(ch: RoomChannels): Promise<void> {
     const knownBefore = new Set(Object.keys(messages.value));
     const oldest = visible.value.find((m) => m.delivery === 'confirmed')?.createdAt ?? null;
-    const rows = [];
-    let next: string | null = null;
-    let complete = false;
     try {
-      for (let i = 0; i < CATCH_UP_MAX_PAGES; i++) {
-        const page = await fetchHistory(ch.name, { limit: CATCH_UP_PAGE, before: next });
-        rows.push(...page.messages);
-        next = page.next;
-        const last = page.messages[page.messages.length - 1];
-        if (!next) complete = true;
-        if (!next || (oldest && last && Date.parse(last.created_at) < Date.parse(oldest))) break;
-      }
+      const { rows, coveredFrom } = await readBack(ch.name, oldest);
+      if (current === ch) reconcile(messages.value, rows, { knownBefore, coveredFrom });
     } catch (err) {
       console.warn(`catch-up of #${ch.name} failed: ${errorText(err)}`);
-      return;
     }
-    if (current !== ch) return;
-    const coveredFrom = complete ? null : (rows[rows.length - 1]?.created_at ?? null);
-    reconcile(messages.value, rows, { knownBefore, coveredFrom });
   }
 
   async function loadOlder(): Promise<void> {
@@ -269,6 +273,8 @@ export const useChatStore = defineStore('chat', () => {
     leave();
     client.value?.close();
     client.value = null;
+    clientPromise = null;
+    clientGeneration++;
     connectionState.value = 'offline';
   }
 
