@@ -1,4 +1,5 @@
 /** Helpers for tests that drive the realtime service through the real ably SDK. */
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import * as Ably from 'ably';
 import { RealtimeService, type RealtimeServiceOptions, type StartedRealtime } from './service.ts';
 
@@ -74,4 +75,47 @@ export async function rejection(p: Promise<unknown>): Promise<Ably.ErrorInfo> {
     return e as Ably.ErrorInfo;
   }
   throw new Error('expected the operation to fail, it succeeded');
+}
+
+/** A loopback TCP link in front of the service that a test can cut (clients then see the network go away) and restore. */
+export class LinkProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async open(): Promise<number> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', resolve);
+    });
+    const addr = server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : this.port;
+    this.server = server;
+    return this.port;
+  }
+
+  /** Resets every connection and refuses new ones until `open()` again. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.resetAndDestroy();
+    if (server) await new Promise((r) => server.close(r));
+  }
+
+  clientOptions(svc: StartedRealtime): Ably.ClientOptions {
+    return { ...svc.clientOptions(), port: this.port, key: svc.apiKey, logLevel: 0 };
+  }
 }

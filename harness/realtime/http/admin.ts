@@ -33,7 +33,7 @@ const routes: Record<string, Record<string, AdminRoute>> = {
   '/admin/resume': { POST: (core, _u, res) => (core.outbox.resume(), send(res, 200, core.outbox.state, 'json')) },
   '/admin/delay': { POST: (core, url, res) => (core.outbox.setDelay(param(url, 'ms', msSchema)), send(res, 200, core.outbox.state, 'json')) },
   '/health': {
-    GET: (core, _u, res) => send(res, 200, { status: 'ok', serverId: core.serverId, connections: core.liveConnections(), channels: core.channels.size, delivery: core.outbox.state }, 'json'),
+    GET: (core, _u, res) => send(res, 200, { status: 'ok', serverId: core.serverId, connections: core.liveConnections(), resumable: core.connections.size - core.liveConnections(), channels: core.channels.size, delivery: core.outbox.state }, 'json'),
   },
   '/metrics': { GET: async (_c, _u, res, metrics) => sendText(res, 200, await metrics(), 'text/plain; version=0.0.4; charset=utf-8') },
   // With a custom connectivity URL the SDK only checks for a 2xx; "yes" is what Ably's own check returns.
