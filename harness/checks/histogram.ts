@@ -2,8 +2,11 @@
  * Latency histograms. HDR histograms record integers, so milliseconds are recorded as whole
  * microseconds (3 significant digits: every percentile within 0.1% of the true value); count,
  * sum, min and max are kept exactly beside it.
+ * A percentile is reported as the lowest value of its bucket's equivalence range (or the exact
+ * min/max when the bucket holds it) rather than HDR's default highest, so that recording exactly
+ * 3 ms reports 3 ms, not 3.001 ms: `p(50)<=3` must not fail on a run whose samples were all 3 ms.
  */
-import { build, type Histogram } from 'hdr-histogram-js';
+import { Int32Histogram } from 'hdr-histogram-js';
 
 export interface LatencySummary {
   count: number;
@@ -19,7 +22,13 @@ export interface LatencySummary {
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class LatencyHistogram {
-  private readonly h: Histogram = build({ numberOfSignificantValueDigits: 3 });
+  private readonly h = LatencyHistogram.create();
+
+  private static create(): Int32Histogram {
+    const h = new Int32Histogram(1, 2, 3);
+    h.autoResize = true;
+    return h;
+  }
   count = 0;
   sum = 0;
   min = Infinity;
@@ -38,8 +47,14 @@ export class LatencyHistogram {
   percentile(p: number): number {
     if (this.count === 0) return NaN;
     if (p >= 100) return this.max;
-    // HDR reports a bucket's upper edge; never let that exceed what was really seen.
-    return Math.min(this.max, this.h.getValueAtPercentile(p) / 1000);
+    const v = this.h.getValueAtPercentile(p);
+    const lo = this.h.lowestEquivalentValue(v);
+    const hi = this.h.highestEquivalentValue(v);
+    // When the bucket holds the exact extreme, that is the best answer there is.
+    const inBucket = (ms: number) => Math.round(ms * 1000) >= lo && Math.round(ms * 1000) <= hi;
+    if (inBucket(this.max)) return this.max;
+    if (inBucket(this.min)) return this.min;
+    return lo / 1000;
   }
 
   get avg(): number {

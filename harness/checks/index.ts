@@ -73,3 +73,16 @@ export { analyzeAuthorization } from './authorization.ts';
 export { analyzePerAuthorOrder } from './per-author-order.ts';
 export { analyzeLatency, STAGES, type Stage } from './latency-samples.ts';
 export { LatencyHistogram, type LatencySummary } from './histogram.ts';
+export { computeMetrics, METRICS, type Metric, type MetricName, type MetricSet, type MetricType } from './metrics.ts';
+export {
+  evaluateThresholds,
+  mergeThresholds,
+  parseExpression,
+  parseThresholdFlag,
+  parseThresholds,
+  ThresholdError,
+  thresholdSpecSchema,
+  type Threshold,
+  type ThresholdResult,
+  type ThresholdSpec,
+} from './thresholds.ts';
