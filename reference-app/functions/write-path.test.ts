@@ -134,14 +134,21 @@ describe('write path: SDK client -> realtime -> rule -> Lambda -> Postgres', () 
     expect(writer.stats().duplicates).toBeGreaterThanOrEqual(2);
   });
 
-  it('enforces the token capability end to end: no publishing on incoming, no reading outgoing', async () => {
+  it('enforces the token capability end to end: no publishing on incoming, no subscribing to outgoing', async () => {
     const erin = await user('erin');
     await expect(erin.channels.get('chat:e2e-cap:incoming').publish({ name: 'INSERT', data: { row: { id: 'fake' } } })).rejects.toMatchObject({ code: 40160 });
-    await expect(erin.channels.get('chat:e2e-cap:outgoing').subscribe(() => {})).rejects.toMatchObject({ code: 40160 });
     await expect(erin.channels.get('elsewhere').publish({ name: 'x', data: 'y' })).rejects.toMatchObject({ code: 40160 });
+    // As on Ably, a publish-only channel attaches, but without the subscribe mode: nothing is delivered.
+    const out = erin.channels.get('chat:e2e-cap:outgoing');
+    await out.attach();
+    expect(out.modes ?? []).toContain('publish');
+    expect(out.modes ?? []).not.toContain('subscribe');
+    const incoming = erin.channels.get('chat:e2e-cap:incoming');
+    await incoming.attach();
+    expect(incoming.modes ?? []).toContain('subscribe');
+    expect(incoming.modes ?? []).not.toContain('publish');
     // What the chat needs still works.
     await erin.channels.get('chat:e2e-cap:typing').publish({ name: 'typing', data: { typing: true } });
-    await erin.channels.get('chat:e2e-cap:incoming').attach();
   });
 
   it('works with authCallback as well as authUrl', async () => {
