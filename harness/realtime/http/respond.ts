@@ -42,11 +42,15 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
+      if (over) return;
       size += c.length;
       if (size > limit) {
+        // Keep reading (and dropping) the rest so the client gets its 413 instead of a reset.
+        over = true;
+        chunks.length = 0;
         reject(new AblyError(40009, 413, `Request body exceeds ${limit} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(c);
