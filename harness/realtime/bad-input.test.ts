@@ -147,6 +147,6 @@ describe('after all that', () => {
     await c.channels.get('bystander').publish('still', 'alive');
     await got.until(1);
     await bystander.until(1);
-    expect((await (await fetch(`http://${svc.host}:${svc.port}/health`)).json()).status).toBe('ok');
+    expect(((await (await fetch(`http://${svc.host}:${svc.port}/health`)).json()) as { status: string }).status).toBe('ok');
   });
 });
