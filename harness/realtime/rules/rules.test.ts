@@ -161,6 +161,14 @@ describe('integration rules', () => {
     expect(received.batch!.flatMap((e) => e.messages.map((m) => m.id))).toEqual(Array.from({ length: 25 }, (_, i) => `b-${i}`));
   });
 
+  it('ships loadable rules files for the chat (faithful and ordered)', () => {
+    const here = new URL('.', import.meta.url).pathname;
+    expect(loadRules(join(here, 'chat-rules.json'))[0]).toMatchObject({ functionName: 'chat-writer', mode: 'ably-lambda' });
+    expect(loadRules(join(here, 'chat-rules.ordered.json'))[0]).toMatchObject({ functionName: 'chat-writer', mode: 'ordered' });
+    expect(new RegExp(loadRules(join(here, 'chat-rules.json'))[0]!.channelPattern).test('chat:lobby:outgoing')).toBe(true);
+    expect(new RegExp(loadRules(join(here, 'chat-rules.json'))[0]!.channelPattern).test('chat:lobby:incoming')).toBe(false);
+  });
+
   it('validates a rules file, naming the field at fault', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-'));
     const good = join(dir, 'good.json');
