@@ -75,7 +75,7 @@ describe('config', () => {
       {},
     );
     expect(cfg.mappings[0]!.operation).toBe('UPDATE');
-    expect(cfg.batch).toEqual({ maxMessages: 10, maxInFlight: 2000, drainLimit: 1000 });
+    expect(cfg.batch).toEqual({ maxMessages: 10, maxInFlight: 500, drainLimit: 1000 });
     expect(cfg.timing.pollIntervalMs).toBe(50);
     expect(cfg.timing.leaderPollMs).toBe(250);
     expect(renderChannel(cfg.mappings[0]!.channel, { room: 'lobby' })).toEqual({ channel: 'chat:lobby:incoming' });

@@ -64,7 +64,7 @@ const extensionsSchema = z.strictObject({
       /** Messages per publish (one ProtocolMessage) on one channel; 1 keeps every message independently idempotent. */
       maxMessages: z.number().int().min(1).max(1000).default(1),
       /** Publishes awaiting their ack, over all channels. */
-      maxInFlight: z.number().int().min(1).max(100_000).default(2000),
+      maxInFlight: z.number().int().min(1).max(100_000).default(500),
       /** Outbox rows fetched per drain query. */
       drainLimit: z.number().int().min(1).max(100_000).default(1000),
     })

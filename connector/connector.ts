@@ -146,6 +146,8 @@ export class Connector {
         this.metrics.active(true);
         this.log.info({ schema, mode: this.config.mode }, 'leader: publishing');
         attempt = 0;
+        // A stop that came while this session was being set up found no worker to stop.
+        if (this.stopping) this.worker.stop();
         try {
           await this.worker.run();
         } catch (err) {
