@@ -1,5 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaService, type StartedLambda } from '../../harness/lambda/index.ts';
 import { freshDatabase } from '../../harness/testing/pg.ts';
@@ -15,7 +16,7 @@ let quickHold: ChatWriter;
 beforeAll(async () => {
   const url = await freshDatabase();
   db = new pg.Pool({ connectionString: url, max: 2 });
-  writer = createChatWriter({ databaseUrl: url });
+  writer = createChatWriter({ databaseUrl: url, logger: pino({ level: 'silent' }) });
   quickHold = createChatWriter({ databaseUrl: url, holdMs: 1, sweepEveryMs: 0 });
   lambda = await new LambdaService({
     functions: { 'chat-writer': writer, 'chat-writer-quick-hold': quickHold, 'chat-writer-no-db': createChatWriter({ databaseUrl: 'postgres://x:y@127.0.0.1:1/none' }) },
@@ -191,8 +192,10 @@ describe('chat-writer through the local Lambda endpoint', () => {
 
   it('refuses edits of a post that was itself rejected', async () => {
     await write(envelope('rej', [edit('t-e1', 'lee', 't1', 'edit before')]));
+    const before = writer.stats().rejected.target_rejected ?? 0;
     await write(envelope('rej', [post('t1', 'lee', '')]));
     expect(await rejections('t-e1')).toEqual(['target_rejected']);
+    expect(writer.stats().rejected.target_rejected).toBe(before + 1);
     await write(envelope('rej', [edit('t-e2', 'lee', 't1', 'edit after')]));
     expect(await rejections('t-e2')).toEqual(['target_rejected']);
   });

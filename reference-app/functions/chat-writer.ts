@@ -120,11 +120,16 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
   };
 
   async function refuse(r: Rejection): Promise<void> {
-    await inTransaction(async (c) => {
+    const settled = await inTransaction(async (c) => {
       await insertRejection(c, r);
-      if (r.name === 'chat.post') await rejectHeldFor(c, r.id);
+      return r.name === 'chat.post' ? rejectHeldFor(c, r.id) : 0;
     });
     countRejection(r, r.detail);
+    if (settled > 0) {
+      stats.released += settled;
+      stats.rejected.target_rejected = (stats.rejected.target_rejected ?? 0) + settled;
+      log.warn({ messageId: r.id, count: settled }, 'held edits/deletes rejected with their post');
+    }
   }
 
   async function apply(op: ChatOp): Promise<Outcome & { settled?: HeldSettlement[] }> {

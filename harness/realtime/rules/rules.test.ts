@@ -48,6 +48,7 @@ beforeAll(async () => {
         throw new Error('always');
       },
     },
+    async: { timeScale: 1 / 600 },
   }).start();
 });
 
@@ -145,6 +146,22 @@ describe('integration rules', () => {
     await rules.drain();
     expect(rules.stats().rules['r-broken']).toMatchObject({ invocations: 3, functionErrors: 3, retries: 2, dropped: 1 });
     await rules.stop();
+  });
+
+  it('with invocationType Event hands envelopes to Lambda’s own async queue, which retries them', async () => {
+    const hook = new Hook();
+    const before = lambda.stats('async');
+    const rules = attachRules(hook, [parseRule({ id: 'r-event', channelPattern: '^ev:', functionName: 'async', invocationType: 'Event' })], target());
+    failNext = 1;
+    const seen = received.async!.length;
+    for (let i = 0; i < 5; i++) hook.publish('ev:a', `ev-${i}`, { i });
+    await rules.drain();
+    // Every envelope was accepted (202); the failure is invisible here and retried by Lambda.
+    expect(rules.stats().rules['r-event']).toMatchObject({ envelopes: 5, succeeded: 5, functionErrors: 0 });
+    await lambda.drain();
+    await rules.stop();
+    expect(lambda.stats('async').asyncRetries - before.asyncRetries).toBe(1);
+    expect(received.async!.slice(seen).flatMap((e) => e.messages.map((m) => m.id)).sort()).toEqual(['ev-0', 'ev-1', 'ev-2', 'ev-3', 'ev-4']);
   });
 
   it('batches a channel’s messages into envelopes of at most maxMessages', async () => {
