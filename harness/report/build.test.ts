@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { runCheckers } from '../checks/index.ts';
+import { cleanRun, removeEvents } from '../checks/testing.ts';
+import { cloneRun } from '../history/simulate.ts';
+import type { HistoryEvent } from '../history/types.ts';
+import { buildReport, exitCodeFor, faultWindows, generatorHealth } from './build.ts';
+
+const opts = { delivery: { detachGraceMs: 2 } };
+
+describe('buildReport', () => {
+  it("carries DESIGN.md's report.json fields with the run's figures", () => {
+    const run = cleanRun();
+    const checks = runCheckers(run.history, run.final, opts);
+    const r = buildReport({ scenario: 'edit-storm', history: run.history, final: run.final, checks, thresholds: [{ metric: 'lost', expr: 'count==0', value: 0, passed: true }], environment: { node: '20' }, options: { rate: 5 } });
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['scenario', 'passed', 'checks', 'thresholds', 'counts', 'latency', 'throughput', 'environment']));
+    expect(r).toMatchObject({ scenario: 'edit-storm', passed: true, exitCode: 0, environment: { node: '20' }, options: { rate: 5 } });
+    expect(r.checks.map((c) => ({ name: c.name, valid: c.valid }))).toHaveLength(8);
+    expect(r.counts).toEqual({ sent: 13, committed: 11, delivered: 33, lost: 0, duplicated: 0, outOfOrder: 0, acked: 12, failed: 1, rejected: 1, dropped: 0, pending: 0, typing: 0 });
+    for (const s of ['e2e', 'invokeToAck', 'ackToCommit', 'commitToPublish', 'publishToReceive', 'editPropagation']) {
+      expect(Object.keys(r.latency[s]!).sort()).toEqual(['avg', 'count', 'max', 'min', 'p50', 'p90', 'p99', 'p999']);
+    }
+    expect(r.latency.e2e).toMatchObject({ count: 33, min: 7, max: 7.05 });
+    // Ops were sent from t=10 to t=90 and receipts spread over less than a second: the run's
+    // duration is the window (0.197 s).
+    expect(r.throughput.opsPerSec).toBeCloseTo(13 / 0.19702, 1);
+    expect(r.run).toEqual({ seed: 1, startedAt: '2023-11-14T22:13:20.000Z', durationMs: 197.02 });
+    expect(r.percentiles.e2e!.at(-1)).toEqual([100, 7.05]);
+    expect(r.timeline.points).toHaveLength(1);
+    expect(r.timeline.points[0]).toMatchObject({ t: 0, opsPerSec: 13, deliveriesPerSec: 33, errors: 1 });
+  });
+
+  it('takes lost and duplicated from the delivery check so that both always agree', () => {
+    const run = removeEvents(cleanRun(), (e) => e.type === 'receive' && e.client === 'a' && e.messageId === 'm5');
+    const checks = runCheckers(run.history, run.final, opts);
+    const r = buildReport({ scenario: 's', history: run.history, final: run.final, checks });
+    expect(r).toMatchObject({ passed: false, exitCode: 1, counts: { lost: 1, delivered: 32 } });
+    const without = buildReport({ scenario: 's', history: run.history, final: run.final, checks: [] });
+    expect(without.counts.lost).toBe(1);
+  });
+
+  it('computes rates over the load window of a longer run', () => {
+    const run = cloneRun(cleanRun());
+    const shift = (e: HistoryEvent, k: number) => ({ ...e, t: e.t * k });
+    run.history = run.history.map((e) => shift(e, 100));
+    const r = buildReport({ scenario: 's', history: run.history, final: run.final, checks: [] });
+    // 13 operations between t=1 s and t=9 s.
+    expect(r.throughput.opsPerSec).toBeCloseTo(13 / 8, 3);
+    expect(r.throughput.loadSeconds).toBe(8);
+    expect(r.timeline.points.length).toBe(20);
+    expect(r.timeline.points.reduce((n, p) => n + p.opsPerSec, 0)).toBe(13);
+  });
+});
+
+describe('exit codes and health', () => {
+  const valid = { name: 'a', valid: true as const, details: {} };
+  it('1 for any checker not valid (unknown included), 99 for thresholds only, 0 otherwise', () => {
+    const held = { metric: 'lost', expr: 'count==0', value: 0, passed: true };
+    const broke = { ...held, passed: false };
+    expect(exitCodeFor([valid], [held])).toBe(0);
+    expect(exitCodeFor([valid], [broke])).toBe(99);
+    expect(exitCodeFor([valid, { ...valid, valid: 'unknown' }], [held])).toBe(1);
+    expect(exitCodeFor([{ ...valid, valid: false }], [broke])).toBe(1);
+  });
+
+  it('calls the generator saturated above 50 ms event-loop delay p99 or 90% CPU', () => {
+    const h = (loop: number, cpu: number): HistoryEvent => ({ type: 'health', t: 1, eventLoopDelayP99Ms: loop, cpuPercent: cpu });
+    expect(generatorHealth([h(10, 50), h(50, 90)])).toEqual({ samples: 2, maxEventLoopDelayP99Ms: 50, maxCpuPercent: 90, saturated: false });
+    expect(generatorHealth([h(10, 50), h(50.5, 10)]).saturated).toBe(true);
+    expect(generatorHealth([h(1, 91)]).saturated).toBe(true);
+    expect(generatorHealth([]).samples).toBe(0);
+  });
+
+  it('pairs fault starts and ends, leaving a fault open at the end as end: null', () => {
+    const f = (t: number, name: string, phase: 'start' | 'end'): HistoryEvent => ({ type: 'fault', t, name, phase });
+    expect(faultWindows([f(1, 'pause', 'start'), f(2, 'kill', 'start'), f(5, 'pause', 'end')])).toEqual([
+      { name: 'pause', start: 1, end: 5 },
+      { name: 'kill', start: 2, end: null },
+    ]);
+  });
+});

@@ -1,0 +1,147 @@
+/** Assembling report.json from a run's history, final state, check results and thresholds. */
+import { analyzeAcknowledgedWrites } from '../checks/acknowledged-writes.ts';
+import { analyzeDelivery } from '../checks/delivery.ts';
+import { analyzeLatency, STAGES } from '../checks/latency-samples.ts';
+import { indexRun, isWrite } from '../checks/model.ts';
+import type { ThresholdResult } from '../checks/thresholds.ts';
+import { analyzeVersionOrder } from '../checks/version-order.ts';
+import type { CheckResult, FinalState, HistoryEvent } from '../history/types.ts';
+import { buildTimeline } from './timeline.ts';
+import type { FaultWindow, GeneratorHealth, Report } from './types.ts';
+
+export const SATURATION = { eventLoopDelayP99Ms: 50, cpuPercent: 90 } as const;
+
+export interface ReportInput {
+  scenario: string;
+  history: readonly HistoryEvent[];
+  final: FinalState;
+  checks: readonly CheckResult[];
+  thresholds?: readonly ThresholdResult[];
+  environment?: Record<string, unknown>;
+  options?: Record<string, unknown>;
+}
+
+/** 1 when any checker is not valid ("unknown" included), else 99 when a threshold failed, else 0. */
+export function exitCodeFor(checks: readonly CheckResult[], thresholds: readonly ThresholdResult[]): 0 | 1 | 99 {
+  if (checks.some((c) => c.valid !== true)) return 1;
+  if (thresholds.some((t) => !t.passed)) return 99;
+  return 0;
+}
+
+function num(details: Record<string, unknown> | undefined, key: string): number | undefined {
+  const v = details?.[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export function generatorHealth(history: readonly HistoryEvent[]): GeneratorHealth {
+  let samples = 0;
+  let loop = 0;
+  let cpu = 0;
+  for (const e of history) {
+    if (e.type !== 'health') continue;
+    samples++;
+    loop = Math.max(loop, e.eventLoopDelayP99Ms);
+    cpu = Math.max(cpu, e.cpuPercent);
+  }
+  return {
+    samples,
+    maxEventLoopDelayP99Ms: loop,
+    maxCpuPercent: cpu,
+    saturated: loop > SATURATION.eventLoopDelayP99Ms || cpu > SATURATION.cpuPercent,
+  };
+}
+
+/** Fault windows from start/end pairs; a fault still active at the end has `end: null`. */
+export function faultWindows(history: readonly HistoryEvent[]): FaultWindow[] {
+  const open = new Map<string, FaultWindow>();
+  const out: FaultWindow[] = [];
+  for (const e of history) {
+    if (e.type !== 'fault') continue;
+    if (e.phase === 'start') {
+      const w: FaultWindow = { name: e.name, start: e.t, end: null };
+      if (e.detail !== undefined) w.detail = e.detail;
+      open.set(e.name, w);
+      out.push(w);
+    } else {
+      const w = open.get(e.name);
+      if (w) w.end = e.t;
+      else out.push({ name: e.name, start: 0, end: e.t });
+      open.delete(e.name);
+    }
+  }
+  return out;
+}
+
+const seconds = (from: number, to: number, fallbackMs: number) => {
+  const ms = to - from >= 1000 ? to - from : fallbackMs;
+  return Math.max(ms, 1) / 1000;
+};
+
+export function buildReport(input: ReportInput): Report {
+  const { history, final } = input;
+  const thresholds = [...(input.thresholds ?? [])];
+  const checks = [...input.checks];
+  const idx = indexRun(history, final);
+  const durationMs = idx.endT - idx.startT;
+  const byName = new Map(checks.map((c) => [c.name, c.details]));
+
+  const deliveryDetails = byName.get('delivery');
+  const orderDetails = byName.get('version-order');
+  const delivery = deliveryDetails ? undefined : analyzeDelivery(history, final);
+  const order = orderDetails ? undefined : analyzeVersionOrder(history, final);
+  const acked = analyzeAcknowledgedWrites(history, final);
+  const latency = analyzeLatency(history, final);
+
+  const writes = [...idx.invokes.values()].filter((i) => isWrite(i.op));
+  const firstReceipts = new Set(idx.receives.map((r) => `${r.client}\u0000${r.eventId}`));
+  const counts = {
+    sent: writes.length,
+    committed: idx.changes.size,
+    delivered: firstReceipts.size,
+    lost: num(deliveryDetails, 'lost') ?? delivery!.lost.length,
+    duplicated: num(deliveryDetails, 'duplicated') ?? delivery!.duplicates.length,
+    outOfOrder: num(orderDetails, 'outOfOrderReceipts') ?? order!.outOfOrder,
+    acked: acked.acked,
+    failed: acked.failed,
+    rejected: final.rejections.length,
+    dropped: history.filter((e) => e.type === 'dropped').length,
+    pending: acked.pending,
+    typing: [...idx.invokes.values()].filter((i) => i.op === 'typing').length,
+  };
+
+  const writeTs = writes.map((w) => w.t);
+  const loadSeconds = writeTs.length ? seconds(Math.min(...writeTs), Math.max(...writeTs), durationMs) : durationMs / 1000;
+  const rs = idx.receives;
+  const deliverySeconds = rs.length ? seconds(rs[0]!.t, rs.at(-1)!.t, durationMs) : durationMs / 1000;
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+  const generator = generatorHealth(history);
+  const start = idx.start;
+  return {
+    scenario: input.scenario,
+    passed: exitCodeFor(checks, thresholds) === 0,
+    exitCode: exitCodeFor(checks, thresholds),
+    checks,
+    thresholds,
+    counts,
+    latency: Object.fromEntries(STAGES.map((s) => [s, latency.histograms[s].summary()])),
+    throughput: {
+      opsPerSec: r3(counts.sent / Math.max(loadSeconds, 0.001)),
+      deliveriesPerSec: r3(counts.delivered / Math.max(deliverySeconds, 0.001)),
+      loadSeconds: r3(loadSeconds),
+      deliverySeconds: r3(deliverySeconds),
+    },
+    generator,
+    generatorSaturated: generator.saturated,
+    faults: faultWindows(history),
+    run: {
+      seed: start?.seed ?? null,
+      startedAt: start ? new Date(start.epochMs).toISOString() : null,
+      durationMs: r3(durationMs),
+    },
+    options: input.options ?? start?.options ?? {},
+    environment: input.environment ?? {},
+    percentiles: Object.fromEntries(STAGES.map((s) => [s, latency.histograms[s].curve()])),
+    timeline: buildTimeline(history, latency.samples.e2e, idx.endT),
+  };
+}

@@ -1,0 +1,36 @@
+/** The summary table printed at the end of a run: plain text, aligned columns. */
+import { detailsLine, healthLine, validityWord, verdictLine } from './describe.ts';
+import { ms, num, textTable } from './table.ts';
+import type { Report } from './types.ts';
+
+export function formatSummary(r: Report, opts: { runDir?: string } = {}): string {
+  const out: string[] = [];
+  out.push(`${r.scenario}: ${verdictLine(r)}`, '');
+  out.push(textTable(['check', 'result', 'failed at', 'details'], r.checks.map((c) => [c.name, validityWord(c.valid), c.failedAt === undefined ? '' : `${ms(c.failedAt)} ms`, detailsLine(c.details, 100)])), '');
+  if (r.thresholds.length) {
+    out.push(
+      textTable(
+        ['threshold', 'value', 'result'],
+        r.thresholds.map((t) => [`${t.metric} ${t.expr}`, t.value === null ? 'no data' : num(t.value), t.passed ? 'held' : 'FAILED']),
+        ['left', 'right', 'left'],
+      ),
+      '',
+    );
+  }
+  out.push(
+    textTable(
+      ['latency (ms)', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'],
+      Object.entries(r.latency).map(([stage, s]) => [stage, String(s.count), ms(s.p50), ms(s.p90), ms(s.p99), ms(s.p999), ms(s.max)]),
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ),
+    '',
+  );
+  const c = r.counts;
+  out.push(
+    `sent ${c.sent}  committed ${c.committed}  delivered ${c.delivered}  lost ${c.lost}  duplicated ${c.duplicated}  out of order ${c.outOfOrder}  failed ${c.failed}  rejected ${c.rejected}  dropped ${c.dropped}`,
+    `throughput ${num(r.throughput.opsPerSec)} ops/s, ${num(r.throughput.deliveriesPerSec)} deliveries/s`,
+    healthLine(r),
+  );
+  if (opts.runDir) out.push(`run directory: ${opts.runDir}`);
+  return out.join('\n');
+}
