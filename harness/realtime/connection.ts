@@ -74,6 +74,7 @@ export class Connection implements CoreConnection, Recipient {
     ws.on('error', () => ws.terminate());
     this.sendConnected(error);
     this.armTokenTimers();
+    this.core.log.debug({ connectionId: this.id, clientId: this.clientId, format: this.format, resumeFailed: error?.code }, 'connection bound to a socket');
   }
 
   private sendConnected(error?: AblyError): void {
@@ -121,6 +122,7 @@ export class Connection implements CoreConnection, Recipient {
   /** A connection-level error: the client's connection fails (or, for token errors, renews and retries). */
   fail(err: AblyError, ws = this.ws): void {
     this.core.stats.error(err.code);
+    this.core.log.info({ connectionId: this.id, code: err.code, reason: err.message }, 'connection failed');
     if (ws && ws.readyState === 1) {
       // Straight to the socket: the close must not overtake the ERROR held in a paused outbox.
       ws.send(encodeFrame({ action: Action.ERROR, error: err.toWire() }, this.format), { binary: this.format === 'msgpack' });
@@ -213,6 +215,7 @@ export class Connection implements CoreConnection, Recipient {
   /** Keeps an idle connection alive for the client's liveness check. */
   keepAlive(now: number): void {
     if (!this.ws || now - this.lastSendAt < this.core.opts.maxIdleIntervalMs / 2 || this.core.outbox.state.paused) return;
+    this.core.stats.heartbeats++;
     if (this.heartbeats) this.send({ action: Action.HEARTBEAT });
     else {
       this.lastSendAt = now;
@@ -227,6 +230,7 @@ export class Connection implements CoreConnection, Recipient {
     clearTimeout(this.timers.expire);
     if (this.closed) return;
     for (const { sub } of this.attachments.values()) sub.live = false;
+    this.core.log.debug({ connectionId: this.id }, 'socket gone; connection kept for resume');
     this.timers.grace = setTimeout(() => this.core.leavePresence(this.id), this.core.opts.presenceLeaveGraceMs);
     this.timers.ttl = setTimeout(() => this.discard(), this.core.opts.connectionStateTtlMs);
   }
@@ -245,6 +249,7 @@ export class Connection implements CoreConnection, Recipient {
     this.attachments.clear();
     this.core.leavePresence(this.id);
     this.core.forgetConnection(this);
+    this.core.log.debug({ connectionId: this.id }, 'connection discarded');
   }
 
   shutdown(): void {

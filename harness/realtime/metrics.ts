@@ -13,6 +13,7 @@ export class Stats {
   messagesOut = 0;
   presenceIn = 0;
   acks = 0;
+  heartbeats = 0;
   readonly nacks = new Map<number, number>();
   readonly errors = new Map<number, number>();
   readonly rest = new Map<string, number>();
@@ -59,6 +60,7 @@ export function createRegistry(stats: Stats, gauges: { connections: () => number
   simple('realtime_messages_out_total', 'Message deliveries to subscribers', () => stats.messagesOut);
   simple('realtime_presence_in_total', 'Presence messages accepted', () => stats.presenceIn);
   simple('realtime_acks_total', 'ACKs sent', () => stats.acks);
+  simple('realtime_heartbeats_total', 'Heartbeats sent to idle connections (HEARTBEAT frames or WebSocket pings)', () => stats.heartbeats);
   labelled('realtime_nacks_total', 'NACKs sent, by Ably error code', 'code', () => stats.nacks);
   labelled('realtime_errors_total', 'ERROR frames and REST errors, by Ably error code', 'code', () => stats.errors);
   labelled('realtime_rest_requests_total', 'REST requests, by route', 'route', () => stats.rest);

@@ -111,3 +111,26 @@ describe('admin API', () => {
     expect(await res.text()).toBe('yes');
   });
 });
+
+describe('heartbeats', () => {
+  it.each([
+    ['WebSocket pings (Node clients)', {}],
+    ['HEARTBEAT frames (heartbeats=true, as browsers ask)', { transportParams: { heartbeats: 'true' } }],
+  ])('keeps an idle connection alive with %s', async (_how, extra) => {
+    const { svc: fast, clients: fastClients } = await startTestService({ maxIdleIntervalMs: 200 });
+    try {
+      // The SDK drops a connection silent for maxIdleInterval + realtimeRequestTimeout (here 400 ms).
+      const c = await fastClients.connected({ realtimeRequestTimeout: 200, ...extra });
+      const id = c.connection.id;
+      const changes: string[] = [];
+      c.connection.on((s) => void changes.push(s.current));
+      const beats = async () => Number(/^realtime_heartbeats_total (\d+)/m.exec(await fast.metricsText())![1]);
+      await eventually(async () => (await beats()) >= 5, 'five heartbeats (three times the idle timeout)');
+      expect(changes).toEqual([]);
+      expect(c.connection.id).toBe(id);
+    } finally {
+      fastClients.closeAll();
+      await fast.stop();
+    }
+  });
+});
