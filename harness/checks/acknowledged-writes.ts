@@ -12,7 +12,7 @@
  * Failed operations owe nothing; operations with neither ack nor failure are reported as pending.
  */
 import type { FinalState, HistoryEvent, InvokeEvent } from '../history/types.ts';
-import { examples, indexRun, isWrite } from './model.ts';
+import { memoized, examples, indexRun, isWrite } from './model.ts';
 
 export interface MissingWrite {
   opId: string;
@@ -37,7 +37,7 @@ export interface AckedWritesAnalysis {
   unwitnessed: number;
 }
 
-export function analyzeAcknowledgedWrites(history: readonly HistoryEvent[], final: FinalState): AckedWritesAnalysis {
+function computeAcknowledgedWrites(history: readonly HistoryEvent[], final: FinalState): AckedWritesAnalysis {
   const idx = indexRun(history, final);
   const out: AckedWritesAnalysis = {
     acked: 0, committed: 0, rejected: 0, failed: 0, pending: 0, committedWithoutAck: 0,
@@ -119,6 +119,11 @@ export function analyzeAcknowledgedWrites(history: readonly HistoryEvent[], fina
   }
   out.missing.sort((a, b) => a.ackT - b.ackT);
   return out;
+}
+
+
+export function analyzeAcknowledgedWrites(history: readonly HistoryEvent[], final: FinalState): AckedWritesAnalysis {
+  return memoized(history, final, 'acknowledged-writes', () => computeAcknowledgedWrites(history, final));
 }
 
 export function acknowledgedWritesChecker() {

@@ -8,7 +8,7 @@
  * pairwise and still disagree as a whole), and it costs linear time instead of quadratic.
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
-import { indexRun } from './model.ts';
+import { indexRun, maxOf, minOf } from './model.ts';
 
 export interface OrderEdge { from: string; to: string; client: string; t: number }
 export interface OrderCycle { room: string; events: number; cycle: OrderEdge[] }
@@ -134,7 +134,7 @@ export function commonOrderChecker() {
     if (!a.cycles.length) return { valid: true as const, details };
     details.conflicts = a.cycles.slice(0, 5);
     // The contradiction is complete once the last edge of the first cycle was observed.
-    const failedAt = Math.min(...a.cycles.map((c) => Math.max(...c.cycle.map((e) => e.t))));
+    const failedAt = minOf(a.cycles.map((c) => maxOf(c.cycle.map((e) => e.t))));
     return { valid: false as const, details, failedAt };
   };
 }

@@ -12,7 +12,7 @@
  * is open at the end but left no view makes the result "unknown".
  */
 import type { DbRow, FinalState, HistoryEvent, ViewRow } from '../history/types.ts';
-import { examples, indexRun } from './model.ts';
+import { examples, indexRun, minOf } from './model.ts';
 
 export interface Divergence {
   client: string;
@@ -91,7 +91,7 @@ export function convergenceChecker() {
     };
     if (a.divergences.length) {
       details.divergenceExamples = examples(a.divergences);
-      return { valid: false as const, details, failedAt: Math.min(...a.divergences.map((d) => d.t)) };
+      return { valid: false as const, details, failedAt: minOf(a.divergences.map((d) => d.t)) };
     }
     if (a.missingViews.length || a.viewsCompared === 0) {
       details.missingViewExamples = examples(a.missingViews);

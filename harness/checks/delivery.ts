@@ -7,7 +7,7 @@
  * window in which it must have committed (between its neighbours' commits, or the whole run).
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
-import { DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, describeChange, examples, indexRun } from './model.ts';
+import { memoized, DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, describeChange, examples, indexRun } from './model.ts';
 
 export interface DeliveryOptions {
   /** Default DEFAULT_ATTACH_GRACE_MS (5 ms). */
@@ -31,7 +31,7 @@ export interface DeliveryAnalysis {
   mismatched: Phantom[];
 }
 
-export function analyzeDelivery(history: readonly HistoryEvent[], final: FinalState, opts: DeliveryOptions = {}): DeliveryAnalysis {
+function computeDelivery(history: readonly HistoryEvent[], final: FinalState, opts: DeliveryOptions = {}): DeliveryAnalysis {
   const attachGrace = opts.attachGraceMs ?? DEFAULT_ATTACH_GRACE_MS;
   const detachGrace = opts.detachGraceMs ?? DEFAULT_DETACH_GRACE_MS;
   const idx = indexRun(history, final);
@@ -84,6 +84,11 @@ export function analyzeDelivery(history: readonly HistoryEvent[], final: FinalSt
   out.lost.sort((a, b) => a.at - b.at);
   for (const list of [out.duplicates, out.phantoms, out.mismatched]) list.sort((a, b) => a.t - b.t);
   return out;
+}
+
+
+export function analyzeDelivery(history: readonly HistoryEvent[], final: FinalState, opts: DeliveryOptions = {}): DeliveryAnalysis {
+  return memoized(history, final, `delivery:${opts.attachGraceMs ?? DEFAULT_ATTACH_GRACE_MS}:${opts.detachGraceMs ?? DEFAULT_DETACH_GRACE_MS}`, () => computeDelivery(history, final, opts));
 }
 
 export function deliveryChecker(opts: DeliveryOptions = {}) {

@@ -13,7 +13,7 @@
  */
 import type { FinalState, HistoryEvent, InvokeEvent, ReceiveEvent } from '../history/types.ts';
 import { LatencyHistogram } from './histogram.ts';
-import { DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, indexRun } from './model.ts';
+import { DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, indexRun, memoized } from './model.ts';
 
 export const STAGES = ['e2e', 'invokeToAck', 'ackToCommit', 'commitToPublish', 'publishToReceive', 'editPropagation'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -39,7 +39,7 @@ function emptyRecord<T>(f: () => T): Record<Stage, T> {
   return Object.fromEntries(STAGES.map((s) => [s, f()])) as Record<Stage, T>;
 }
 
-export function analyzeLatency(history: readonly HistoryEvent[], final: FinalState): LatencyAnalysis {
+function computeLatency(history: readonly HistoryEvent[], final: FinalState): LatencyAnalysis {
   const idx = indexRun(history, final);
   const out: LatencyAnalysis = {
     samples: emptyRecord(() => []),
@@ -134,4 +134,8 @@ export function analyzeLatency(history: readonly HistoryEvent[], final: FinalSta
   }
   for (const s of STAGES) out.samples[s].sort((a, b) => a.t - b.t);
   return out;
+}
+
+export function analyzeLatency(history: readonly HistoryEvent[], final: FinalState): LatencyAnalysis {
+  return memoized(history, final, 'latency', () => computeLatency(history, final));
 }

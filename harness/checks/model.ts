@@ -1,7 +1,8 @@
 /**
  * One pass over a history that every checker shares: operations by id, subscription intervals,
  * receipts per subscriber, and the set of committed changes with their commit times.
- * Checkers stay pure: the index is derived from (history, final) alone and cached per history.
+ * Checkers stay pure: the index is derived from (history, final) alone and cached per history,
+ * so a history and final state must not be changed in place once checked (copy them instead).
  */
 import type {
   AckEvent,
@@ -61,6 +62,8 @@ export interface RunIndex {
   rows: Map<string, DbRow>;
   rejectionsByMessage: Map<string, DbRejection[]>;
   changes: Map<string, Change>;
+  /** Analyses already computed for this run (checkers, metrics and the report share them). */
+  memo: Map<string, unknown>;
 }
 
 export const subKey = (client: string, room: string): string => `${client}\u0000${room}`;
@@ -76,6 +79,15 @@ export function indexRun(history: readonly HistoryEvent[], final: FinalState): R
   const index = build(history, final);
   cache.set(history, { final, index });
   return index;
+}
+
+/** Computes an analysis once per run and key. */
+export function memoized<T>(history: readonly HistoryEvent[], final: FinalState, key: string, compute: (idx: RunIndex) => T): T {
+  const idx = indexRun(history, final);
+  if (idx.memo.has(key)) return idx.memo.get(key) as T;
+  const value = compute(idx);
+  idx.memo.set(key, value);
+  return value;
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -100,6 +112,7 @@ function build(history: readonly HistoryEvent[], final: FinalState): RunIndex {
     rows: new Map(final.rows.map((r) => [r.id, r])),
     rejectionsByMessage: new Map(),
     changes: new Map(),
+    memo: new Map(),
   };
   let lastT = 0;
   let runEndT: number | undefined;
@@ -154,7 +167,7 @@ function buildChanges(idx: RunIndex): void {
     const seen = idx.receivesByChange.get(key) ?? [];
     const commitTs = seen.map((r) => r.commitT).filter((x): x is number => x !== undefined);
     const c: Change = { key, messageId, version, hardDelete, room, lo: idx.startT, hi: idx.endT };
-    if (commitTs.length) c.commitT = Math.min(...commitTs);
+    if (commitTs.length) c.commitT = minOf(commitTs);
     idx.changes.set(key, c);
     return c;
   };
@@ -213,6 +226,18 @@ export function isWrite(op: InvokeEvent['op']): op is 'post' | 'edit' | 'delete'
 /** A short, human-readable name of a change for details. */
 export function describeChange(c: Change): string {
   return c.hardDelete ? `${c.messageId} DELETE` : `${c.messageId} v${c.version}`;
+}
+
+/** Smallest/largest of a list without spreading it into arguments (long lists overflow the stack). */
+export function minOf(xs: Iterable<number>): number {
+  let m = Infinity;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
+export function maxOf(xs: Iterable<number>): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
 }
 
 /** First element of a list for details, bounded so that a broken run does not blow up the report. */

@@ -8,7 +8,7 @@
  * and committing B, C, A reorders one post, not two.
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
-import { indexRun } from './model.ts';
+import { memoized, indexRun } from './model.ts';
 
 export interface AuthorOrder { author: string; posts: number; reordered: number }
 
@@ -36,7 +36,7 @@ export function longestNonDecreasing(xs: readonly number[]): number {
   return tails.length;
 }
 
-export function analyzePerAuthorOrder(history: readonly HistoryEvent[], final: FinalState): PerAuthorOrderAnalysis {
+function computePerAuthorOrder(history: readonly HistoryEvent[], final: FinalState): PerAuthorOrderAnalysis {
   const idx = indexRun(history, final);
   const byAuthor = new Map<string, { sentT: number; createdT: number }[]>();
   for (const inv of idx.invokes.values()) {
@@ -65,6 +65,11 @@ export function analyzePerAuthorOrder(history: readonly HistoryEvent[], final: F
 export interface PerAuthorOrderOptions {
   /** Fail when the fraction of reordered posts exceeds this; unset: report only. */
   maxRate?: number;
+}
+
+
+export function analyzePerAuthorOrder(history: readonly HistoryEvent[], final: FinalState): PerAuthorOrderAnalysis {
+  return memoized(history, final, 'per-author-order', () => computePerAuthorOrder(history, final));
 }
 
 export function perAuthorOrderChecker(opts: PerAuthorOrderOptions = {}) {

@@ -5,7 +5,7 @@
  * them, so they are not a violation by themselves.
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
-import { examples, indexRun } from './model.ts';
+import { memoized, examples, indexRun } from './model.ts';
 
 export interface StaleApply {
   client: string;
@@ -26,7 +26,7 @@ export interface VersionOrderAnalysis {
 // A hard DELETE ends a message's life: it ranks above the version it carries.
 const rank = (name: string, version: number): number => (name === 'DELETE' ? version + 0.5 : version);
 
-export function analyzeVersionOrder(history: readonly HistoryEvent[], final: FinalState): VersionOrderAnalysis {
+function computeVersionOrder(history: readonly HistoryEvent[], final: FinalState): VersionOrderAnalysis {
   const idx = indexRun(history, final);
   const out: VersionOrderAnalysis = { receipts: idx.receives.length, outOfOrder: 0, staleApplies: [] };
   for (const rs of idx.receivesBySub.values()) {
@@ -47,6 +47,11 @@ export function analyzeVersionOrder(history: readonly HistoryEvent[], final: Fin
   }
   out.staleApplies.sort((a, b) => a.t - b.t);
   return out;
+}
+
+
+export function analyzeVersionOrder(history: readonly HistoryEvent[], final: FinalState): VersionOrderAnalysis {
+  return memoized(history, final, 'version-order', () => computeVersionOrder(history, final));
 }
 
 export function versionOrderChecker() {

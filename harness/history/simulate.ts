@@ -149,9 +149,9 @@ export function simulate(spec: SimSpec): SimRun {
     r.applied = !cur || r.version > cur.version;
     if (r.applied) view.set(r.messageId, { id: r.messageId, text: r.text, version: r.version, deleted: r.deleted, author: r.author });
   }
-  events.push(...receives);
+  for (const r of receives) events.push(r);
 
-  const lastT = Math.max(0, ...events.map((e) => e.t));
+  const lastT = events.reduce((m, e) => Math.max(m, e.t), 0);
   const endT = spec.endT ?? lastT + 100;
   for (const c of spec.clients) {
     if (c.leaveT !== undefined) continue;

@@ -2,7 +2,7 @@
 import { analyzeAcknowledgedWrites } from '../checks/acknowledged-writes.ts';
 import { analyzeDelivery } from '../checks/delivery.ts';
 import { analyzeLatency, STAGES } from '../checks/latency-samples.ts';
-import { indexRun, isWrite } from '../checks/model.ts';
+import { indexRun, isWrite, maxOf, minOf } from '../checks/model.ts';
 import type { ThresholdResult } from '../checks/thresholds.ts';
 import { analyzeVersionOrder } from '../checks/version-order.ts';
 import type { CheckResult, FinalState, HistoryEvent } from '../history/types.ts';
@@ -110,7 +110,7 @@ export function buildReport(input: ReportInput): Report {
   };
 
   const writeTs = writes.map((w) => w.t);
-  const loadSeconds = writeTs.length ? seconds(Math.min(...writeTs), Math.max(...writeTs), durationMs) : durationMs / 1000;
+  const loadSeconds = writeTs.length ? seconds(minOf(writeTs), maxOf(writeTs), durationMs) : durationMs / 1000;
   const rs = idx.receives;
   const deliverySeconds = rs.length ? seconds(rs[0]!.t, rs.at(-1)!.t, durationMs) : durationMs / 1000;
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
