@@ -16,6 +16,13 @@ export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>) 
     }
     const fmt = responseFormat(req, url);
     const method = req.method ?? 'GET';
+    // Browsers call the REST API cross-origin, as they do Ably's.
+    cors(req, res);
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-max-age': '600' });
+      res.end();
+      return;
+    }
     const fail = (e: unknown) => {
       const err = isAblyError(e) ? e : Errors.internal('Internal error');
       if (!isAblyError(e)) core.log.error({ err: e, path: url.pathname }, 'unexpected error in an HTTP handler');
@@ -40,6 +47,15 @@ export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>) 
       fail(e);
     }
   };
+}
+
+function cors(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('access-control-allow-origin', req.headers.origin ?? '*');
+  res.setHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+  res.setHeader('access-control-allow-headers', req.headers['access-control-request-headers'] ?? 'authorization, content-type, accept, x-ably-version, ably-agent, x-ably-clientid');
+  res.setHeader('access-control-expose-headers', 'link, x-ably-errorcode, x-ably-errormessage, x-ably-serverid');
+  res.setHeader('access-control-allow-credentials', 'true');
+  if (req.headers.origin) res.setHeader('vary', 'Origin');
 }
 
 function methodNotAllowed(method: string, path: string): AblyError {
