@@ -138,6 +138,10 @@ describe('chat-writer through the local Lambda endpoint', () => {
       post('b-nul', 'hank', 'a\u0000b'),
       { id: 'b-noid', clientId: 'hank', name: 'chat.edit', data: { text: 'no target' } },
       { id: 'b-num', clientId: 'hank', name: 'chat.post', data: { text: 42 } },
+      { id: 'b-nulid\u0000', clientId: 'hank', name: 'chat.post', data: { text: 'nul in id' } },
+      { id: 'b-nulname', clientId: 'hank', name: 'chat.\u0000', data: { text: 'nul in name' } },
+      { id: 'b-nulclient', clientId: 'ha\u0000nk', name: 'chat.post', data: { text: 'nul in clientId' } },
+      { id: 'b-nultarget', clientId: 'hank', name: 'chat.delete', data: { id: 'x\u0000' } },
       post('b-ok2', 'hank', 'also fine'),
     ]);
     const r = await write(ev);
@@ -154,6 +158,10 @@ describe('chat-writer through the local Lambda endpoint', () => {
       'b-nul': 'invalid_text',
       'b-noid': 'invalid_target',
       'b-num': 'malformed_data',
+      'invalid-id:chat:bad:outgoing:12': 'malformed_message',
+      'b-nulname': 'unknown_name',
+      'b-nulclient': 'missing_client_id',
+      'b-nultarget': 'invalid_target',
       'b-ok2': 'applied',
     });
     expect((await row('b-sql'))?.text).toBe(sql);

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { parseEnvelope, parseMessage, type ChatOp, type RejectReason, type Rejection } from './envelope.ts';
-import { expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome } from './write-ops.ts';
+import { beginLocked, expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome } from './write-ops.ts';
 
 export interface FunctionLogger {
   info(obj: object, msg?: string): void;
@@ -134,13 +134,17 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
 
   async function apply(op: ChatOp): Promise<Outcome & { settled?: HeldSettlement[] }> {
     try {
-      return await inTransaction(async (c) => {
-        if (op.kind === 'post') {
-          const { result, settled } = await writePost(c, op);
-          return { ...result, settled };
-        }
-        return writeEditOrDelete(c, op);
-      });
+      // Every write concerning one post, its own or an edit's or delete's, holds that post's lock.
+      return await inTransaction(
+        async (c) => {
+          if (op.kind === 'post') {
+            const { result, settled } = await writePost(c, op);
+            return { ...result, settled };
+          }
+          return writeEditOrDelete(c, op);
+        },
+        op.kind === 'post' ? op.id : op.target,
+      );
     } catch (err) {
       // Data errors are about this message and would fail again on retry: refuse it, keep the batch.
       if (isDataError(err)) {
@@ -152,11 +156,12 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
     }
   }
 
-  async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>, lockPostId?: string): Promise<T> {
     const c = await pool.connect();
     let broken: Error | undefined;
     try {
-      await c.query('BEGIN');
+      if (lockPostId !== undefined) await beginLocked(c, lockPostId);
+      else await c.query('BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
       return out;

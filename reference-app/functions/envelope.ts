@@ -97,9 +97,13 @@ export function parseMessage(raw: unknown, channel: string | undefined, index: n
   }
   const msg = m.data;
   const room = roomOf(channel);
-  const base = { id: msg.id, room, author: msg.clientId ?? null, name: msg.name ?? null };
+  // Whatever is recorded in a rejection must itself be storable in Postgres text.
+  const base = { id: msg.id, room, author: storableOrNull(msg.clientId), name: storableOrNull(msg.name) };
+  if (!storable(msg.id)) {
+    return reject({ ...base, id: `invalid-id:${channel ?? '?'}:${index}` }, 'malformed_message', 'id contains NUL or an unpaired surrogate');
+  }
   if (!room) return reject(base, 'invalid_room', `channel ${JSON.stringify(channel)} is not chat:<room>:outgoing with room [A-Za-z0-9_-]{1,64}`);
-  if (!msg.clientId || msg.clientId === '*') return reject(base, 'missing_client_id', 'message has no identified publisher');
+  if (!msg.clientId || msg.clientId === '*' || !storable(msg.clientId)) return reject(base, 'missing_client_id', 'message has no usable identified publisher');
   const author = msg.clientId;
   if (msg.name !== 'chat.post' && msg.name !== 'chat.edit' && msg.name !== 'chat.delete') {
     return reject(base, 'unknown_name', `name ${JSON.stringify(msg.name)} is not chat.post, chat.edit or chat.delete`);
@@ -114,13 +118,21 @@ export function parseMessage(raw: unknown, channel: string | undefined, index: n
     return { ok: true, op: { ...common, kind: 'post', text: t.text } };
   }
   const target = data.id;
-  if (typeof target !== 'string' || target.length === 0 || target.length > MAX_ID_CHARS) {
+  if (typeof target !== 'string' || target.length === 0 || target.length > MAX_ID_CHARS || !storable(target)) {
     return reject(base, 'invalid_target', `data.id must be a message id string of 1..${MAX_ID_CHARS} characters`);
   }
   if (msg.name === 'chat.delete') return { ok: true, op: { ...common, kind: 'delete', target } };
   const t = checkText(data.text);
   if (!t.ok) return reject(base, t.reason, t.detail);
   return { ok: true, op: { ...common, kind: 'edit', target, text: t.text } };
+}
+
+function storable(s: string): boolean {
+  return !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+}
+
+function storableOrNull(s: string | null | undefined): string | null {
+  return typeof s === 'string' && storable(s) ? s : null;
 }
 
 type Decoded = { ok: true; value: Record<string, unknown> } | { ok: false; reason: RejectReason; detail: string };

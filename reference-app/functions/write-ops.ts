@@ -39,11 +39,21 @@ interface MessageRow {
 
 const LOCK = 'SELECT pg_advisory_xact_lock(hashtextextended($1, 7301))';
 
+/**
+ * Opens a transaction already holding the lock on one post id, in a single round trip (a simple
+ * multi-statement query cannot take parameters, hence the escaped literal).
+ */
+export async function beginLocked(c: pg.PoolClient, postId: string): Promise<void> {
+  await c.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${c.escapeLiteral(postId)}, 7301))`);
+}
+
+/** Inside a transaction holding the lock on op.id (beginLocked). */
 export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'post' }>): Promise<{ result: Outcome; settled: HeldSettlement[] }> {
-  await c.query(LOCK, [op.id]);
-  const ins = await c.query(
+  // The statement's snapshot is taken after the lock, so it sees every hold committed before.
+  const ins = await c.query<{ held: boolean }>(
     `INSERT INTO chat_messages (id, room, author, username, text) VALUES ($1, $2, $3, $3, $4)
-     ON CONFLICT (id) DO NOTHING RETURNING id`,
+     ON CONFLICT (id) DO NOTHING
+     RETURNING EXISTS (SELECT 1 FROM chat_ops WHERE message_id = $1 AND state = 'held') AS held`,
     [op.id, op.room, op.author, op.text],
   );
   if (ins.rowCount === 0) {
@@ -53,6 +63,7 @@ export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'p
     const result = await rejectInTx(c, op, 'id_conflict', 'a different message already has this id');
     return { result, settled: [] };
   }
+  if (!ins.rows[0]?.held) return { result: { outcome: 'applied' }, settled: [] };
   // Edits and deletes that overtook this post were held; apply them now, in publish order.
   const held = await c.query<HeldRow>(
     `SELECT op_id, room, author, kind, text, op_ts FROM chat_ops
@@ -65,56 +76,72 @@ export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'p
       h.kind === 'edit'
         ? { kind: 'edit', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: 'chat.edit', target: op.id, text: h.text ?? '' }
         : { kind: 'delete', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: 'chat.delete', target: op.id };
-    const row = (await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1 FOR UPDATE', [op.id])).rows[0]!;
+    const row = (await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1', [op.id])).rows[0]!;
     const r = await applyToRow(c, heldOp, row);
     settled.push(r.outcome === 'rejected' ? { opId: h.op_id, outcome: 'rejected', reason: r.reason } : { opId: h.op_id, outcome: 'applied' });
   }
   return { result: { outcome: 'applied' }, settled };
 }
 
+/** Inside a transaction holding the lock on op.target (beginLocked). */
 export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete): Promise<Outcome> {
-  await c.query(LOCK, [op.target]);
-  const ins = await c.query(
-    `INSERT INTO chat_ops (op_id, message_id, room, author, kind, text, op_ts, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'held') ON CONFLICT (op_id) DO NOTHING RETURNING op_id`,
+  const r = await c.query<{ inserted: boolean; room: string | null; author: string | null; deleted: boolean | null; refused: boolean }>(
+    `WITH ins AS (
+       INSERT INTO chat_ops (op_id, message_id, room, author, kind, text, op_ts, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'held') ON CONFLICT (op_id) DO NOTHING RETURNING op_id)
+     SELECT EXISTS (SELECT 1 FROM ins) AS inserted, m.room, m.author, m.deleted,
+            EXISTS (SELECT 1 FROM chat_write_rejections WHERE message_id = $2) AS refused
+     FROM (SELECT 1) AS one LEFT JOIN chat_messages m ON m.id = $2`,
     [op.id, op.target, op.room, op.author, op.kind, op.kind === 'edit' ? op.text : null, op.ts],
   );
-  if (ins.rowCount === 0) return { outcome: 'duplicate' };
-  const row = (await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1 FOR UPDATE', [op.target])).rows[0];
-  if (row) return applyToRow(c, op, row);
-  const refused = await c.query('SELECT 1 FROM chat_write_rejections WHERE message_id = $1 LIMIT 1', [op.target]);
-  if (refused.rowCount) return rejectOp(c, op, 'target_rejected', `the post ${op.target} was itself rejected`);
+  const x = r.rows[0]!;
+  if (!x.inserted) return { outcome: 'duplicate' };
+  if (x.room !== null && x.author !== null) return applyToRow(c, op, { room: x.room, author: x.author, deleted: x.deleted === true });
+  if (x.refused) return rejectOp(c, op, 'target_rejected', `the post ${op.target} was itself rejected`);
   return { outcome: 'held' };
 }
 
-/** Applies an edit or delete whose op row exists (state 'held') to an existing message. */
+/**
+ * Applies an edit or delete whose op row exists (state 'held') to an existing message, in one
+ * statement. The advisory lock serialises every writer of this message, so no row lock is needed.
+ */
 async function applyToRow(c: pg.PoolClient, op: EditOrDelete, row: MessageRow): Promise<Outcome> {
   if (row.room !== op.room) return rejectOp(c, op, 'wrong_room', `message ${op.target} is not in room ${op.room}`);
   if (row.author !== op.author) return rejectOp(c, op, 'not_author', `${op.author} is not the author of ${op.target}`);
   if (op.kind === 'delete') {
     if (row.deleted) return rejectOp(c, op, 'already_deleted', `message ${op.target} is already deleted`);
-    await c.query(`UPDATE chat_messages SET deleted = true, version = version + 1, updated_at = clock_timestamp() WHERE id = $1`, [op.target]);
-  } else {
-    const newest = await c.query<{ op_ts: string; op_id: string }>(
-      `SELECT op_ts, op_id FROM chat_ops WHERE message_id = $1 AND kind = 'edit' AND state = 'applied'
-       ORDER BY op_ts DESC, op_id DESC LIMIT 1`,
-      [op.target],
-    );
-    const prev = newest.rows[0];
-    const isNewest = !prev || op.ts > Number(prev.op_ts) || (op.ts === Number(prev.op_ts) && op.id > prev.op_id);
     await c.query(
-      `UPDATE chat_messages SET version = version + 1, edited = true,
-         text = CASE WHEN $2 THEN $3 ELSE text END, updated_at = clock_timestamp() WHERE id = $1`,
-      [op.target, isNewest, op.text],
+      `WITH m AS (UPDATE chat_messages SET deleted = true, version = version + 1, updated_at = clock_timestamp() WHERE id = $1)
+       UPDATE chat_ops SET state = 'applied', settled_at = clock_timestamp() WHERE op_id = $2`,
+      [op.target, op.id],
+    );
+  } else {
+    // The text changes only if this edit was published after every edit applied so far.
+    await c.query(
+      `WITH prev AS (
+         SELECT op_ts, op_id FROM chat_ops WHERE message_id = $1 AND kind = 'edit' AND state = 'applied'
+         ORDER BY op_ts DESC, op_id COLLATE "C" DESC LIMIT 1),
+       m AS (
+         UPDATE chat_messages SET version = version + 1, edited = true, updated_at = clock_timestamp(),
+           text = CASE WHEN NOT EXISTS (SELECT 1 FROM prev)
+                         OR ($4::bigint, $2::text COLLATE "C") > (SELECT op_ts, op_id COLLATE "C" FROM prev)
+                       THEN $3 ELSE text END
+         WHERE id = $1)
+       UPDATE chat_ops SET state = 'applied', settled_at = clock_timestamp() WHERE op_id = $2`,
+      [op.target, op.id, op.text, op.ts],
     );
   }
-  await c.query(`UPDATE chat_ops SET state = 'applied', settled_at = clock_timestamp() WHERE op_id = $1`, [op.id]);
   return { outcome: 'applied' };
 }
 
 async function rejectOp(c: pg.PoolClient, op: EditOrDelete, reason: RejectReason, detail: string): Promise<Outcome> {
-  await c.query(`UPDATE chat_ops SET state = 'rejected', settled_at = clock_timestamp() WHERE op_id = $1`, [op.id]);
-  return rejectInTx(c, op, reason, detail);
+  await c.query(
+    `WITH o AS (UPDATE chat_ops SET state = 'rejected', settled_at = clock_timestamp() WHERE op_id = $1)
+     INSERT INTO chat_write_rejections (message_id, room, author, name, reason) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (message_id, reason) DO NOTHING`,
+    [op.id, op.room, op.author, op.name, reason],
+  );
+  return { outcome: 'rejected', reason, detail };
 }
 
 async function rejectInTx(c: pg.PoolClient, op: ChatOp, reason: RejectReason, detail: string): Promise<Outcome> {

@@ -1,0 +1,81 @@
+/**
+ * Benchmark of the local Lambda endpoint and the chat-writer behind it (not a test).
+ * Run: npx tsx harness/lambda/bench/invoke.ts [invocations]
+ *
+ * Prints RequestResponse invoke latency of a no-op function (sequential and 8 in parallel), and
+ * chat-writer throughput for 1-message and 50-message envelopes against embedded Postgres.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import * as hdr from 'hdr-histogram-js';
+import { migrate } from '../../../reference-app/db/migrate.ts';
+import { createChatWriter } from '../../../reference-app/functions/chat-writer.ts';
+import { PostgresService } from '../../stack/postgres/index.ts';
+import { LambdaService } from '../index.ts';
+
+const N = Math.min(Number(process.argv[2] ?? 2000), 20_000);
+const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+
+function envelope(room: string, n: number, start: number) {
+  return {
+    source: 'channel.message',
+    appId: 'bench',
+    channel: `chat:${room}:outgoing`,
+    site: 'local-1',
+    ruleId: 'bench',
+    messages: Array.from({ length: n }, (_, i) => ({
+      id: `${room}-${start + i}`,
+      clientId: 'bench-user',
+      connectionId: 'c',
+      timestamp: Date.now(),
+      name: 'chat.post',
+      data: JSON.stringify({ text: `message ${start + i}` }),
+      encoding: 'json',
+    })),
+  };
+}
+
+async function timed(label: string, count: number, parallel: number, call: (i: number) => Promise<unknown>): Promise<void> {
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        const s = performance.now();
+        await call(i);
+        h.recordValue(Math.max(1, Math.round((performance.now() - s) * 1000)));
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  const ms = (p: number) => (h.getValueAtPercentile(p) / 1000).toFixed(2);
+  console.log(`${label.padEnd(44)} ${String(count).padStart(6)} calls  ${(count / secs).toFixed(0).padStart(6)}/s  p50 ${ms(50)} ms  p99 ${ms(99)} ms  max ${(h.maxValue / 1000).toFixed(2)} ms`);
+}
+
+const pgService = await new PostgresService({ provider: 'embedded' }).start();
+try {
+  await migrate(pgService.connectionUri);
+  const writer = createChatWriter({ databaseUrl: pgService.connectionUri, poolMax: 10 });
+  const lambda = await new LambdaService({ functions: { noop: async () => null, 'chat-writer': writer } }).start();
+  const client = new LambdaClient({ endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials, maxAttempts: 1 });
+  const invoke = async (fn: string, payload: unknown) => {
+    const r = await client.send(new InvokeCommand({ FunctionName: fn, Payload: enc(payload) }));
+    if (r.FunctionError) throw new Error(`${fn} failed: ${new TextDecoder().decode(r.Payload)}`);
+  };
+  console.log(`command: npx tsx harness/lambda/bench/invoke.ts ${N}`);
+  await timed('warm-up', 200, 4, () => invoke('noop', {}));
+  await timed('noop, sequential', N, 1, () => invoke('noop', {}));
+  await timed('noop, 8 in parallel', N, 8, () => invoke('noop', {}));
+  await timed('chat-writer, 1-message envelope, sequential', N / 2, 1, (i) => invoke('chat-writer', envelope('seq', 1, i)));
+  await timed('chat-writer, 1-message envelope, 8 parallel', N / 2, 8, (i) => invoke('chat-writer', envelope('par', 1, i)));
+  const batches = Math.max(1, Math.floor(N / 50));
+  const t0 = performance.now();
+  await timed('chat-writer, 50-message envelope, sequential', batches, 1, (i) => invoke('chat-writer', envelope('b50', 50, i * 50)));
+  console.log(`  -> ${((batches * 50) / ((performance.now() - t0) / 1000)).toFixed(0)} messages/s written in 50-message envelopes`);
+  client.destroy();
+  await lambda.stop();
+  await writer.close();
+} finally {
+  await pgService.stop();
+}
