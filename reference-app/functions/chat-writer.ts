@@ -56,6 +56,12 @@ export type ChatWriter = ((event: unknown, context?: unknown) => Promise<ChatWri
   close(): Promise<void>;
 };
 
+/** How many messages of a chat-writer response were held (edits/deletes that arrived before their post). */
+export function heldIn(result: unknown): number {
+  const results = (result as { results?: unknown } | null)?.results;
+  return Array.isArray(results) ? results.filter((r) => (r as { outcome?: unknown } | null)?.outcome === 'held').length : 0;
+}
+
 const DEFAULT_HOLD_MS = 300_000;
 const SWEEP_EVERY_MS = 1_000;
 const silent: FunctionLogger = { info() {}, warn() {}, error() {} };

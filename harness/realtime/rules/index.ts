@@ -16,7 +16,7 @@ export { buildEnvelope, envelopeMessage, type Envelope, type EnvelopeMessage, ty
 export type { LambdaTarget } from './invoker.ts';
 export { emptyCounters, type RuleCounters, type RuleInvocationRecord, type RuleStats } from './records.ts';
 export { loadRules, parseRule, parseRules, type IntegrationRule, type IntegrationRuleInput } from './schema.ts';
-export { summarizeDeliveries, type DeliverySummary } from './summary.ts';
+export { summarizeDeliveries, type DeliverySummary, type SummaryOptions } from './summary.ts';
 
 /** The part of the realtime service the rules need (StartedRealtime satisfies it). */
 export interface RealtimeHook {

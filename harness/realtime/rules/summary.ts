@@ -20,9 +20,16 @@ export interface DeliverySummary {
   duplicateInvocations: number;
   retries: number;
   droppedEnvelopes: number;
+  /** Sum of `countInResult` over successful responses (e.g. chat-writer's held edits: edits that overtook their post). */
+  countedInResults: number;
 }
 
-export function summarizeDeliveries(records: readonly RuleInvocationRecord[]): DeliverySummary {
+export interface SummaryOptions {
+  /** Reads a number out of a function's response (the engine itself knows nothing of what the function does). */
+  countInResult?: (result: unknown) => number;
+}
+
+export function summarizeDeliveries(records: readonly RuleInvocationRecord[], opts: SummaryOptions = {}): DeliverySummary {
   const order = new Map<string, string[]>(); // channel -> message ids in publish order
   const seen = new Set<string>();
   const startedAt = new Map<string, number>(); // invocationId#attempt -> started
@@ -31,6 +38,7 @@ export function summarizeDeliveries(records: readonly RuleInvocationRecord[]): D
   const dupInvocations = new Set<string>();
   let retries = 0;
   let dropped = 0;
+  let counted = 0;
   for (const r of records) {
     const key = `${r.invocationId}#${r.attempt}`;
     if (r.phase === 'scheduled') {
@@ -42,6 +50,7 @@ export function summarizeDeliveries(records: readonly RuleInvocationRecord[]): D
       startedAt.set(key, r.at);
       if (r.attempt > 1) retries++;
     } else if (r.phase === 'finished' && r.outcome === 'ok') {
+      if (opts.countInResult && r.result !== undefined) counted += opts.countInResult(r.result);
       const at = startedAt.get(key) ?? r.at;
       for (const id of r.messageIds) {
         successes.set(id, (successes.get(id) ?? 0) + 1);
@@ -80,5 +89,6 @@ export function summarizeDeliveries(records: readonly RuleInvocationRecord[]): D
     duplicateInvocations: dupInvocations.size,
     retries,
     droppedEnvelopes: dropped,
+    countedInResults: counted,
   };
 }
