@@ -28,7 +28,7 @@ describe('connector CLI', () => {
     const missing = run([]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
-    expect(missing.stderr).toMatch(/--config/);
+    expect(missing.stderr).toMatch(/--config <file> and --from-env/);
 
     const badPort = run(['--config', 'x.json', '--http-port', 'many']);
     expect(badPort.code).toBe(2);

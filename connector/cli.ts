@@ -1,10 +1,12 @@
 /**
- * `npm run connector -- --config FILE [--http-port P] [--http-host H]`: one connector, until
+ * `npm run connector -- --config FILE [--http-port P] [--http-host H]` (or `--from-env`, the
+ * original's container form: the .env keys as environment variables): one connector, until
  * SIGTERM/SIGINT, which stop it gracefully (in-flight publishes finish, the lock is released).
  * Runs without the harness: it ships alone, in a container.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
+import { parseEnvForm } from './config.ts';
 import { Connector, loadConnectorConfig } from './index.ts';
 
 const EXIT_USAGE = 2;
@@ -23,7 +25,8 @@ function fail(msg: string, code: number): never {
 async function main(): Promise<void> {
   const program = new Command('connector')
     .description('Publishes Postgres row changes to Ably channels (drop-in for ably-postgres-connector configs).')
-    .requiredOption('--config <file>', 'config file: JSON (dbConfig, connector, ably, extensions) or .env')
+    .option('--config <file>', 'config file: JSON (dbConfig, connector, ably, extensions) or .env')
+    .option('--from-env', 'read the .env form from the environment instead of a file (DB_HOST, ..., ABLY_CONNECTOR)')
     .option('--http-port <port>', 'port for /health and /metrics (0 = any free port)', portArg, 0)
     .option('--http-host <host>', 'address for /health and /metrics', '127.0.0.1')
     .option('--log-level <level>', 'pino log level', process.env.CONNECTOR_LOG_LEVEL ?? 'info')
@@ -35,11 +38,12 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')) process.exit(0);
     process.exit(EXIT_USAGE);
   }
-  const o = program.opts<{ config: string; httpPort: number; httpHost: string; logLevel: string }>();
+  const o = program.opts<{ config?: string; fromEnv?: boolean; httpPort: number; httpHost: string; logLevel: string }>();
+  if (!o.config === !o.fromEnv) fail('give exactly one of --config <file> and --from-env', EXIT_USAGE);
   if (!pino.levels.values[o.logLevel] && o.logLevel !== 'silent') fail(`--log-level: unknown level ${JSON.stringify(o.logLevel)}`, EXIT_USAGE);
   let config;
   try {
-    config = loadConnectorConfig(o.config);
+    config = o.config ? loadConnectorConfig(o.config) : parseEnvForm({}, process.env);
   } catch (err) {
     fail((err as Error).message, EXIT_USAGE);
   }

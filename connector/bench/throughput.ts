@@ -1,0 +1,238 @@
+/**
+ * Connector benchmark: sustained changes/s and commit-to-subscriber latency through the connector
+ * (durable mode), next to the bare floor measured in the same run: INSERT -> trigger pg_notify ->
+ * a plain `pg` LISTEN client. Both paths see the same writers, the same table shape and the same
+ * Postgres; the connector and the realtime service run as their own processes, as deployed.
+ *
+ *   npx tsx connector/bench/throughput.ts [--seconds 5] [--writers 8] [--rate 200] [--rooms 4]
+ *
+ * Throughput: `writers` connections insert single-row transactions in a closed loop for `seconds`;
+ * the figure is deliveries per second during that window. Latency: an open loop at `rate`/s
+ * (measured from each insert's scheduled start, so a slow commit does not hide queueing).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as Ably from 'ably';
+import { Command } from 'commander';
+import * as hdr from 'hdr-histogram-js';
+import pg from 'pg';
+import { PostgresService } from '../../harness/stack/postgres/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CONNECTOR_KEY = 'app.conn:s';
+
+interface Opts {
+  seconds: number;
+  writers: number;
+  rate: number;
+  rooms: number;
+}
+
+function child(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args[0]} not ready: ${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = ready.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, match: m });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${out}`)));
+  });
+}
+
+function stopChild(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    p.once('exit', () => r());
+    p.kill('SIGTERM');
+  });
+}
+
+/** Where deliveries of one path are observed: id -> arrival time. */
+type Sink = (id: number, at: number) => void;
+
+interface Path {
+  name: string;
+  table: string;
+  setSink(s: Sink): void;
+}
+
+async function closedLoop(url: string, path: Path, o: Opts, startId: number): Promise<{ rate: number; written: number }> {
+  let delivered = 0;
+  let windowEnd = Infinity;
+  path.setSink((_id, at) => {
+    if (at <= windowEnd) delivered++;
+  });
+  const clients = await Promise.all(Array.from({ length: o.writers }, async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    return c;
+  }));
+  let next = startId;
+  let written = 0;
+  const t0 = performance.now();
+  const until = t0 + o.seconds * 1000;
+  await Promise.all(
+    clients.map(async (c) => {
+      while (performance.now() < until) {
+        const id = next++;
+        await c.query(`INSERT INTO ${path.table} (id, room, payload) VALUES ($1, $2, 'benchmark payload of a typical chat line')`, [id, `r${id % o.rooms}`]);
+        written++;
+      }
+    }),
+  );
+  windowEnd = performance.now();
+  const rate = delivered / ((windowEnd - t0) / 1000);
+  await Promise.all(clients.map((c) => c.end()));
+  return { rate, written };
+}
+
+async function openLoop(url: string, path: Path, o: Opts, startId: number): Promise<hdr.Histogram> {
+  const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const scheduled = new Map<number, number>();
+  path.setSink((id, at) => {
+    const t = scheduled.get(id);
+    if (t === undefined) return;
+    scheduled.delete(id);
+    hist.recordValue(Math.max(1, Math.round((at - t) * 1000))); // microseconds
+  });
+  const idle: pg.Client[] = await Promise.all(Array.from({ length: o.writers }, async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    return c;
+  }));
+  const all = [...idle];
+  const queue: Array<{ id: number; at: number }> = [];
+  const total = Math.round(o.rate * o.seconds);
+  const t0 = performance.now() + 50;
+  let inflight = 0;
+  const pump = () => {
+    while (idle.length && queue.length) {
+      const c = idle.pop()!;
+      const job = queue.shift()!;
+      inflight++;
+      c.query(`INSERT INTO ${path.table} (id, room, payload) VALUES ($1, $2, 'benchmark payload of a typical chat line')`, [job.id, `r${job.id % o.rooms}`]).then(() => {
+        inflight--;
+        idle.push(c);
+        pump();
+      });
+    }
+  };
+  for (let i = 0; i < total; i++) {
+    const at = t0 + (i * 1000) / o.rate;
+    const wait = at - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait - 1));
+    while (performance.now() < at) {
+      /* spin the last millisecond: timers are coarser than what we measure */
+    }
+    scheduled.set(startId + i, at);
+    queue.push({ id: startId + i, at });
+    pump();
+  }
+  const deadline = performance.now() + 30_000;
+  while ((inflight > 0 || scheduled.size > 0) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  if (scheduled.size) console.error(`${path.name}: ${scheduled.size} changes not delivered within 30 s`);
+  await Promise.all(all.map((c) => c.end()));
+  return hist;
+}
+
+const ms = (us: number) => (us / 1000).toFixed(2);
+
+async function main(): Promise<void> {
+  const program = new Command('throughput')
+    .option('--seconds <n>', 'length of each phase', (v) => Number(v), 5)
+    .option('--writers <n>', 'concurrent writer connections', (v) => Number(v), 8)
+    .option('--rate <n>', 'open-loop inserts per second for the latency phase', (v) => Number(v), 200)
+    .option('--rooms <n>', 'channels (rooms) the changes spread over', (v) => Number(v), 4)
+    .parse();
+  const o = program.opts<Opts>();
+  const command = `npx tsx connector/bench/throughput.ts --seconds ${o.seconds} --writers ${o.writers} --rate ${o.rate} --rooms ${o.rooms}`;
+  const procs: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'connector-bench-'));
+  const postgres = await new PostgresService({ provider: 'embedded' }).start();
+  try {
+    const admin = new pg.Client({ connectionString: postgres.connectionUri });
+    await admin.connect();
+    await admin.query('CREATE DATABASE bench');
+    await admin.end();
+    const u = new URL(postgres.connectionUri);
+    u.pathname = '/bench';
+    const url = u.toString();
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    for (const t of ['floor_rows', 'connector_rows']) {
+      await db.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, room text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+    }
+    // The floor: the original connector's trigger, listened to by a plain client.
+    await db.query(`CREATE FUNCTION floor_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify('floor', json_build_object('table', TG_TABLE_NAME, 'type', TG_OP, 'row', NEW)::text); RETURN NULL; END $$`);
+    await db.query('CREATE TRIGGER floor_notify AFTER INSERT ON floor_rows FOR EACH ROW EXECUTE FUNCTION floor_notify()');
+    let floorSink: Sink = () => {};
+    db.on('notification', (n) => floorSink((JSON.parse(n.payload!) as { row: { id: number } }).row.id, performance.now()));
+    await db.query('LISTEN floor');
+
+    const rt = await child(['harness/cli/realtime.ts', '--json', '--log-level', 'warn', '--key', CONNECTOR_KEY], {}, /^(\{.*\})\n/m);
+    procs.push(rt.proc);
+    const ep = JSON.parse(rt.match[1]!) as { host: string; port: number };
+    const cfgPath = join(dir, 'bench.json');
+    writeFileSync(cfgPath, JSON.stringify({
+      connector: [{ tablename: 'connector_rows', ablychannelname: 'bench:{room}:incoming', operation: 'INSERT' }],
+      extensions: { database: { url }, channelTemplates: true },
+    }));
+    const env = { ABLY_API_KEY: CONNECTOR_KEY, ABLY_HOST: ep.host, ABLY_PORT: String(ep.port), ABLY_TLS: 'false' };
+    const conn = await child(['connector/cli.ts', '--config', cfgPath, '--log-level', 'warn'], env, /connector ready: (\S+)/);
+    procs.push(conn.proc);
+
+    const sub = new Ably.Realtime({ endpoint: ep.host, port: ep.port, tls: false, key: CONNECTOR_KEY, logLevel: 0,
+      connectivityCheckUrl: `http://${ep.host}:${ep.port}/connectivity-check`, wsConnectivityCheckUrl: `ws://${ep.host}:${ep.port}/ws-connectivity-check` });
+    let connectorSink: Sink = () => {};
+    await Promise.all(Array.from({ length: o.rooms }, (_, i) =>
+      sub.channels.get(`bench:r${i}:incoming`).subscribe((m) => connectorSink((m.data as { row: { id: number } }).row.id, performance.now()))));
+
+    const floor: Path = { name: 'floor', table: 'floor_rows', setSink: (s) => (floorSink = s) };
+    const connector: Path = { name: 'connector', table: 'connector_rows', setSink: (s) => (connectorSink = s) };
+    process.stderr.write('warming up...\n');
+    await openLoop(url, floor, { ...o, seconds: 1 }, 1_000_000);
+    await openLoop(url, connector, { ...o, seconds: 1 }, 1_000_000);
+    process.stderr.write('throughput phase...\n');
+    const ft = await closedLoop(url, floor, o, 2_000_000);
+    const ct = await closedLoop(url, connector, o, 2_000_000);
+    process.stderr.write('latency phase...\n');
+    const fl = await openLoop(url, floor, o, 3_000_000);
+    const cl = await openLoop(url, connector, o, 3_000_000);
+
+    const row = (name: string, rate: number, h: hdr.Histogram) =>
+      `${name.padEnd(34)} ${rate.toFixed(0).padStart(10)} ${[50, 90, 99, 99.9].map((p) => ms(h.getValueAtPercentile(p)).padStart(8)).join('')} ${ms(h.maxValue).padStart(8)} ${String(h.totalCount).padStart(7)}`;
+    console.log(`\n$ ${command}`);
+    console.log(`${''.padEnd(34)} ${'changes/s'.padStart(10)} ${['p50', 'p90', 'p99', 'p99.9'].map((s) => s.padStart(8)).join('')} ${'max'.padStart(8)} ${'n'.padStart(7)}   (latency in ms)`);
+    console.log(row('floor (INSERT -> NOTIFY -> LISTEN)', ft.rate, fl));
+    console.log(row('connector (durable, via realtime)', ct.rate, cl));
+    const addedP50 = (cl.getValueAtPercentile(50) - fl.getValueAtPercentile(50)) / 1000;
+    const share = ct.rate / ft.rate;
+    console.log(`\nconnector adds ${addedP50.toFixed(2)} ms at p50 over the floor (target < 2 ms): ${addedP50 < 2 ? 'met' : 'NOT met'}`);
+    console.log(`connector sustains ${(share * 100).toFixed(0)}% of the floor's throughput (target >= 80%): ${share >= 0.8 ? 'met' : 'NOT met'}`);
+    console.log(`writes in the throughput window: floor ${ft.written}, connector ${ct.written}; latency phase ${o.rate}/s for ${o.seconds} s over ${o.writers} connections, ${o.rooms} rooms`);
+    sub.close();
+  } finally {
+    for (const p of procs.reverse()) await stopChild(p);
+    await postgres.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`error: ${err.message.split('\n')[0]}\n`);
+    process.exit(1);
+  },
+);
