@@ -4,3 +4,4 @@ export { toMarkdown } from './markdown.ts';
 export { formatSummary } from './summary.ts';
 export { readReport, writeReport, REPORT_JSON, REPORT_MD, type WrittenReport } from './write.ts';
 export type { Counts, FaultWindow, GeneratorHealth, Report, StageLatency, TimelinePoint } from './types.ts';
+export { CHARTS, REPORT_HTML, toHtml, writeHtmlReport } from './html.ts';

@@ -43,10 +43,12 @@ export function buildTimeline(history: readonly HistoryEvent[], e2e: readonly Sa
   const points = acc.map((b, i): TimelinePoint => {
     b.lat.sort((x, y) => x - y);
     const has = b.lat.length > 0;
+    // The last bucket is cut short by the end of the run: rate it over the time it covers.
+    const covered = Math.max(0.001, Math.min(width, endT - i * width) / 1000);
     return {
       t: i * bucketSeconds,
-      opsPerSec: b.ops / bucketSeconds,
-      deliveriesPerSec: b.deliveries / bucketSeconds,
+      opsPerSec: r3(b.ops / covered),
+      deliveriesPerSec: r3(b.deliveries / covered),
       errors: b.errors,
       dropped: b.dropped,
       e2eP50: has ? r3(percentileOf(b.lat, 50)) : null,

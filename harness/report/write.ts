@@ -1,7 +1,8 @@
-/** Writing a run's reports into its directory, and reading report.json back (for the gate). */
+/** Writing a run's reports (report.json, report.md, report.html) into its directory, and reading report.json back. */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { REPORT_HTML, toHtml } from './html.ts';
 import { toMarkdown } from './markdown.ts';
 import type { Report } from './types.ts';
 
@@ -11,6 +12,7 @@ export const REPORT_MD = 'report.md';
 export interface WrittenReport {
   json: string;
   markdown: string;
+  html: string;
 }
 
 export async function writeReport(dir: string, report: Report): Promise<WrittenReport> {
@@ -19,7 +21,9 @@ export async function writeReport(dir: string, report: Report): Promise<WrittenR
   const markdown = join(dir, REPORT_MD);
   await writeFile(json, JSON.stringify(report, null, 2) + '\n');
   await writeFile(markdown, toMarkdown(report));
-  return { json, markdown };
+  const html = join(dir, REPORT_HTML);
+  await writeFile(html, toHtml(report));
+  return { json, markdown, html };
 }
 
 const stage = z.looseObject({ count: z.number(), p50: z.number(), p90: z.number(), p99: z.number(), p999: z.number(), max: z.number() });
