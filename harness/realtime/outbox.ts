@@ -3,6 +3,7 @@
  * order is kept: frames wait in one FIFO and leave in the order they were sent.
  * With no fault active, frames go straight to the socket with no allocation.
  */
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 interface Held {
@@ -19,9 +20,12 @@ export class Outbox {
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  private readonly corked = new Set<Socket>();
+  private flushScheduled = false;
+
   send(ws: WebSocket, frame: Buffer | string, binary: boolean): void {
     if (!this.paused && this.delayMs === 0 && this.head === this.queue.length) {
-      write(ws, frame, binary);
+      this.write(ws, frame, binary);
       return;
     }
     this.queue.push({ ws, frame, binary, due: Date.now() + this.delayMs });
@@ -53,6 +57,33 @@ export class Outbox {
     this.head = 0;
   }
 
+  /**
+   * Frames written to one socket within one event-loop turn leave in one system call: the socket
+   * is corked at its first frame and uncorked right after the current callback (process.nextTick).
+   * A publish burst then costs a write per subscriber, not per subscriber and message.
+   */
+  private write(ws: WebSocket, frame: Buffer | string, binary: boolean): void {
+    // A socket dropped while its frames were held simply misses them, as a real network would.
+    if (ws.readyState !== 1) return;
+    // `_socket` is ws's underlying net.Socket (ws 8); without it frames are simply not batched.
+    const sock = (ws as unknown as { _socket?: Socket })._socket;
+    if (sock && !this.corked.has(sock)) {
+      sock.cork();
+      this.corked.add(sock);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flush);
+      }
+    }
+    ws.send(frame, binary ? BINARY : TEXT);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    for (const s of this.corked) s.uncork();
+    this.corked.clear();
+  };
+
   private schedule(): void {
     if (this.paused || this.timer || this.head === this.queue.length) return;
     const wait = Math.max(0, this.queue[this.head]!.due - Date.now());
@@ -69,7 +100,7 @@ export class Outbox {
       const h = this.queue[this.head]!;
       if (h.due > now) break;
       this.head++;
-      write(h.ws, h.frame, h.binary);
+      this.write(h.ws, h.frame, h.binary);
     }
     if (this.head === this.queue.length) {
       this.queue.length = 0;
@@ -84,8 +115,5 @@ export class Outbox {
   }
 }
 
-function write(ws: WebSocket, frame: Buffer | string, binary: boolean): void {
-  // A socket dropped while its frames were held simply misses them, as a real network would.
-  if (ws.readyState !== 1) return;
-  ws.send(frame, { binary });
-}
+const BINARY = { binary: true };
+const TEXT = { binary: false };

@@ -5,7 +5,8 @@
  * phase 2 publishes open-loop at half the phase-1 rate, with latency measured from each
  * message's scheduled send time so a stalled publisher cannot hide latency.
  *
- *   npx tsx harness/realtime/bench/fanout.ts [--subscribers 50] [--seconds 5] [--window 32] [--json-protocol] [--in-process]
+ *   npx tsx harness/realtime/bench/fanout.ts [--subscribers 50] [--seconds 5] [--window 32] [--json-protocol]
+ *     [--in-process | --port P --key appId.keyId:secret (a service already running on 127.0.0.1)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,9 +26,15 @@ const program = new Command('npx tsx harness/realtime/bench/fanout.ts')
   .option('--window <n>', 'in-flight publishes in the max-rate phase', '32')
   .option('--json-protocol', 'use JSON instead of MessagePack on every client')
   .option('--in-process', 'run the service in this process instead of a child process')
+  .option('--port <port>', 'use a service already listening on 127.0.0.1:PORT (needs --key)')
+  .option('--key <key>', 'API key for --port')
   .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 program.parse();
-const raw = program.opts<{ subscribers: string; seconds: string; window: string; jsonProtocol?: boolean; inProcess?: boolean }>();
+const raw = program.opts<{ subscribers: string; seconds: string; window: string; jsonProtocol?: boolean; inProcess?: boolean; port?: string; key?: string }>();
+if (raw.port !== undefined && (!raw.key || !/^\d+$/.test(raw.port))) {
+  process.stderr.write('error: --port needs a number and --key\n');
+  process.exit(2);
+}
 const parsed = z
   .object({ subscribers: z.coerce.number().int().min(1).max(500), seconds: z.coerce.number().min(1).max(120), window: z.coerce.number().int().min(1).max(1000) })
   .safeParse(raw);
@@ -59,6 +66,7 @@ function procCpuSeconds(pid: number): number | undefined {
 }
 
 async function startTarget(): Promise<Target> {
+  if (raw.port !== undefined) return { options: { endpoint: '127.0.0.1', port: Number(raw.port), tls: false, key: raw.key! }, cpu: () => undefined, stop: async () => {} };
   if (raw.inProcess) {
     const svc: StartedRealtime = await new RealtimeService().start();
     return { options: { ...svc.clientOptions(), key: svc.apiKey }, cpu: () => undefined, stop: svc.stop };
@@ -198,7 +206,7 @@ async function main(): Promise<void> {
     const rows = [max, half];
     const f = (v: number, d = 0) => v.toFixed(d);
     process.stdout.write(`\ncommand: npx tsx harness/realtime/bench/fanout.ts ${process.argv.slice(2).join(' ')}`.trimEnd() + '\n');
-    process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; service ${raw.inProcess ? 'in process' : 'in a child process'}; ${N} subscribers + 1 publisher, ${useBinaryProtocol ? 'msgpack' : 'json'}, ${seconds}s per phase; load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n\n`);
+    process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; service ${raw.port ? `at port ${raw.port}` : raw.inProcess ? 'in process' : 'in a child process'}; ${N} subscribers + 1 publisher, ${useBinaryProtocol ? 'msgpack' : 'json'}, ${seconds}s per phase; load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n\n`);
     process.stdout.write('phase                     published  deliveries  deliveries/s  p50 ms  p90 ms  p99 ms  max ms  cpu service/clients\n');
     for (const r of rows) {
       const cpu = `${r.serviceCpu === undefined ? '-' : f(r.serviceCpu, 2)} / ${f(r.clientsCpu, 2)}`;
