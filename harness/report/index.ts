@@ -5,3 +5,4 @@ export { formatSummary } from './summary.ts';
 export { readReport, writeReport, REPORT_JSON, REPORT_MD, type WrittenReport } from './write.ts';
 export type { Counts, FaultWindow, GeneratorHealth, Report, StageLatency, TimelinePoint } from './types.ts';
 export { CHARTS, REPORT_HTML, toHtml, writeHtmlReport } from './html.ts';
+export { evaluateRun, recheckRunDir, thresholdSpecOf, type EvaluateInput, type RecheckOptions } from './evaluate.ts';
