@@ -26,7 +26,8 @@ describe('runCheckers', () => {
 
   it('reports unknown from every checker when the input breaks the contract', () => {
     const run = cleanRun();
-    const results = runCheckers(run.history, { rows: null, rejections: [] } as unknown as typeof run.final);
+    const history = [...run.history, null] as unknown as typeof run.history;
+    const results = runCheckers(history, { rows: null, rejections: [] } as unknown as typeof run.final);
     expect(results.map((r) => r.valid)).toEqual(CHECKER_NAMES.map(() => 'unknown'));
     expect(results[0]!.details.error).toMatch(/null/);
   });

@@ -5,6 +5,7 @@
 import type { CheckResult, Checker, FinalState, HistoryEvent } from '../history/types.ts';
 import { acknowledgedWritesChecker } from './acknowledged-writes.ts';
 import { authorizationChecker } from './authorization.ts';
+import { capabilityChecker } from './capability.ts';
 import { commonOrderChecker } from './common-order.ts';
 import { convergenceChecker } from './convergence.ts';
 import { deliveryChecker, type DeliveryOptions } from './delivery.ts';
@@ -19,6 +20,7 @@ export const CHECKER_NAMES = [
   'convergence',
   'acknowledged-writes',
   'author-check',
+  'capability',
   'per-author-order',
   'latency',
 ] as const;
@@ -40,6 +42,7 @@ export function makeCheckers(opts: CheckerOptions = {}): Record<CheckerName, Che
     convergence: convergenceChecker(),
     'acknowledged-writes': acknowledgedWritesChecker(),
     'author-check': authorizationChecker(),
+    capability: capabilityChecker(),
     'per-author-order': perAuthorOrderChecker({ maxRate: opts.maxAuthorReorderRate }),
     latency: latencyChecker(),
   };

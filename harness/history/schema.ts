@@ -79,6 +79,15 @@ const health = z.object({
   eventLoopDelayP99Ms: z.number().finite(),
   cpuPercent: z.number().finite(),
 });
+const probe = z.object({
+  type: z.literal('probe'),
+  t,
+  client: z.string(),
+  action: z.string(),
+  expected: z.enum(['allowed', 'refused']),
+  outcome: z.enum(['allowed', 'refused']),
+  error: z.string().optional(),
+});
 const runEnd = z.object({ type: z.literal('run-end'), t });
 
 export const historyEventSchema = z.discriminatedUnion('type', [
@@ -92,6 +101,7 @@ export const historyEventSchema = z.discriminatedUnion('type', [
   fault,
   view,
   health,
+  probe,
   runEnd,
 ]);
 

@@ -117,6 +117,21 @@ export interface HealthEvent extends Base {
   cpuPercent: number;
 }
 
+/**
+ * A client tried something its token must allow or must refuse (e.g. publishing on a room's
+ * incoming channel), to verify the capability the token endpoint issues.
+ */
+export interface ProbeEvent extends Base {
+  type: 'probe';
+  client: string;
+  /** What was tried, e.g. "publish chat:lobby:incoming". */
+  action: string;
+  expected: 'allowed' | 'refused';
+  outcome: 'allowed' | 'refused';
+  /** The service's answer when refused (e.g. "40160 ..."). */
+  error?: string;
+}
+
 export interface RunEndEvent extends Base {
   type: 'run-end';
 }
@@ -132,6 +147,7 @@ export type HistoryEvent =
   | FaultEvent
   | ViewEvent
   | HealthEvent
+  | ProbeEvent
   | RunEndEvent;
 
 /** A row of chat_messages as captured at the end of a run. */
