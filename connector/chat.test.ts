@@ -96,4 +96,21 @@ describe('chat: chat_messages to chat:{room}:incoming', () => {
     expect(pairs).toBeGreaterThan(1000);
     await waitFor(() => connector.stats().backlog === 0 && connector.stats().acknowledged === ops.length, () => JSON.stringify(connector.stats()), 5000, 20);
   });
+
+  it('delivers a lower-numbered change that commits later after the higher one, and both', async () => {
+    sub.got.length = 0;
+    const [t1, t2] = [await connect(url), await connect(url)];
+    try {
+      await t1.query('BEGIN');
+      await t1.query(`INSERT INTO chat_messages (id, room, author, username, text) VALUES ('held', 'lobby', 'u', 'u', 'first number')`);
+      await t2.query(`INSERT INTO chat_messages (id, room, author, username, text) VALUES ('quick', 'lobby', 'u', 'u', 'second number')`);
+      await sub.until(1);
+      await t1.query('COMMIT');
+      await sub.until(2);
+      expect(sub.got.map((m) => m.data.row.id)).toEqual(['quick', 'held']);
+    } finally {
+      await t1.end();
+      await t2.end();
+    }
+  });
 });

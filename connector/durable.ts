@@ -1,19 +1,24 @@
 /**
- * Durable mode, while this instance is the leader: NOTIFY (or the poll timer) wakes the drain, the
- * drain reads the outbox in commit order and hands publishes to the SDK (many in flight, one
- * connection, so each channel stays in order), and a second connection deletes rows only once
- * the realtime service has acknowledged every publish of them.
+ * Durable mode, while this instance is the leader. Reads take the outbox in commit order and hand
+ * publishes to the SDK (many in flight, one connection, so each channel stays in order); a second
+ * connection deletes rows only once the realtime service acknowledged every publish of them.
+ *
+ * Fast path: each outbox row is also NOTIFYed with its content, and notifications arrive in commit
+ * order. Once a read found nothing left behind, every row not yet published is newer than every
+ * row published, so the next notifications can be published as they come, without a read. Any gap
+ * (a row too large to NOTIFY, a failed publish, a new session) turns the fast path off until a read
+ * has caught up with every notification passed over.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ConnectorConfig, Mapping } from './config.ts';
 import type { ConnectorMetrics } from './metrics.ts';
-import { OutboxQueries } from './outbox.ts';
+import { OutboxQueries, type OutboxRow } from './outbox.ts';
 import { backoffMs } from './pg.ts';
 import { planDrain, type Publish } from './plan.ts';
 import type { RealtimePublisher } from './publisher.ts';
 import type { SetupResult } from './setup.ts';
-import { WAKE_CHANNEL, quoteIdent } from './sql.ts';
+import { quoteIdent } from './sql.ts';
 
 export interface WorkerContext {
   cfg: ConnectorConfig;
@@ -69,6 +74,12 @@ export class DurableWorker implements Worker {
   private fatal?: Error;
   private readonly drainSignal = new Signal();
   private readonly ackSignal = new Signal();
+  /** Publishing straight from notifications is safe (see the file comment). */
+  private fast = false;
+  /** Notifications passed over while the fast path was off: a read must cover them first. */
+  private readonly passedOver = new Set<number>();
+  /** Rows deleted lately, so a late notification or an older read does not send them again. */
+  private readonly done = new RecentSet(65_536);
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -79,11 +90,11 @@ export class DurableWorker implements Worker {
   }
 
   async run(): Promise<void> {
-    const schema = this.ctx.setup.names.schema.slice(0, 200);
+    const channel = this.ctx.setup.names.wakeChannel;
     this.main.on('notification', (n) => {
-      if (n.channel === WAKE_CHANNEL && n.payload === schema) this.wake();
+      if (n.channel === channel) this.onNotification(n.payload ?? '');
     });
-    await this.main.query(`LISTEN ${quoteIdent(WAKE_CHANNEL)}`);
+    await this.main.query(`LISTEN ${quoteIdent(channel)}`);
     // The poll catches a lost wake-up and, with the query timeout, notices a dead connection.
     const timer = setInterval(() => {
       this.pollDue = true;
@@ -114,6 +125,26 @@ export class DurableWorker implements Worker {
     this.drainSignal.notify();
   }
 
+  private onNotification(text: string): void {
+    let n: { q: number; t?: string; o?: string; r?: Record<string, unknown> };
+    try {
+      n = JSON.parse(text) as typeof n;
+    } catch {
+      this.wake();
+      return;
+    }
+    if (this.inHand.has(n.q) || this.done.has(n.q)) return;
+    if (!this.fast || !n.r || this.stopping || this.fatal || this.ctx.cfg.batch.maxMessages > 1) {
+      // Too large to carry, or not caught up: a read takes it, and nothing newer may go first.
+      this.fast = false;
+      this.passedOver.add(n.q);
+      this.wake();
+      return;
+    }
+    this.ctx.metrics.seen(1);
+    this.dispatch([{ seq: n.q, tablename: n.t!, operation: n.o!, row: n.r, commitSeq: null, committedMs: Date.now() }], false);
+  }
+
   private async drainLoop(): Promise<void> {
     const { batch } = this.ctx.cfg;
     while (!this.stopping) {
@@ -136,12 +167,20 @@ export class DurableWorker implements Worker {
   }
 
   private async readAndPublish(limit: number): Promise<void> {
-    const { cfg, metrics, log, publisher, setup } = this.ctx;
-    const rows = await this.q.fetch(this.main, [...this.inHand], limit);
-    if (rows.length === 0) return;
-    const truncated = rows.length === limit;
+    const fetched = await this.q.fetch(this.main, [...this.inHand], limit);
+    const truncated = fetched.length === limit;
     if (truncated) this.dirty = true;
-    metrics.seen(rows.length);
+    // Notifications handled while the read was running may have sent some of these already.
+    const rows = fetched.filter((r) => !this.inHand.has(r.seq) && !this.done.has(r.seq));
+    this.ctx.metrics.seen(rows.length);
+    if (rows.length) this.dispatch(rows, truncated);
+    for (const q of this.passedOver) if (this.inHand.has(q) || this.done.has(q)) this.passedOver.delete(q);
+    if (!truncated && !this.barrier && this.passedOver.size === 0) this.fast = true;
+    else if (this.passedOver.size) this.dirty = true;
+  }
+
+  private dispatch(rows: OutboxRow[], truncated: boolean): void {
+    const { cfg, metrics, log, publisher, setup } = this.ctx;
     const plan = planDrain(rows, {
       outboxId: setup.outboxId,
       routes: this.ctx.routes,
@@ -214,6 +253,7 @@ export class DurableWorker implements Worker {
         this.inHand.delete(s);
       }
       this.barrier = true;
+      this.fast = false;
     }
     this.afterSettle();
   }
@@ -238,6 +278,7 @@ export class DurableWorker implements Worker {
         const dead = this.deadQueue.shift();
         if (dead) {
           await this.q.deadLetter(this.acker, dead.seq, dead.reason);
+          this.done.add(dead.seq);
           this.inHand.delete(dead.seq);
           this.ctx.metrics.deadLettered++;
           continue;
@@ -245,7 +286,10 @@ export class DurableWorker implements Worker {
         if (this.ackQueue.length) {
           const seqs = this.ackQueue.splice(0);
           await this.q.ack(this.acker, seqs);
-          for (const s of seqs) this.inHand.delete(s);
+          for (const s of seqs) {
+            this.done.add(s);
+            this.inHand.delete(s);
+          }
           continue;
         }
       } catch (err) {
@@ -260,5 +304,26 @@ export class DurableWorker implements Worker {
   /** Publishes still awaiting an ack (graceful stop waits for these). */
   get inFlight(): number {
     return this.inflight;
+  }
+}
+
+/** A set that remembers only its most recent `capacity` members. */
+export class RecentSet {
+  private readonly set = new Set<number>();
+  private readonly ring: number[];
+  private next = 0;
+  constructor(private readonly capacity: number) {
+    this.ring = new Array<number>(capacity);
+  }
+  add(v: number): void {
+    if (this.set.has(v)) return;
+    const old = this.ring[this.next];
+    if (old !== undefined) this.set.delete(old);
+    this.ring[this.next] = v;
+    this.next = (this.next + 1) % this.capacity;
+    this.set.add(v);
+  }
+  has(v: number): boolean {
+    return this.set.has(v);
   }
 }

@@ -64,6 +64,15 @@ describe('large rows', () => {
       expect(dead.rows[0].id).toBe('huge-1');
       const metrics = await (await fetch(c.metricsUrl)).text();
       expect(metrics).toMatch(/ably_connector_errors_total\{kind="too_large"\} 1/);
+      // A row too large to travel in its NOTIFY still keeps its place on the channel.
+      for (let i = 0; i < 5; i++) {
+        await insert(db, `mixed-big-${i}`, 'big', 'm'.repeat(20_000));
+        await insert(db, `mixed-small-${i}`, 'big', 'tiny');
+      }
+      await sub.until(12);
+      expect(sub.on('chat:big:incoming').slice(1).map((m) => m.data.row.id)).toEqual(
+        [0, 1, 2, 3, 4].flatMap((i) => [`mixed-big-${i}`, `mixed-small-${i}`]),
+      );
       await waitFor(() => c.stats().backlog === 0, () => JSON.stringify(c.stats()), 5000, 20);
     } finally {
       await db.end();

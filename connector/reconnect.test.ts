@@ -94,7 +94,7 @@ describe('reconnect', () => {
     expectOnce(sub, 20);
     expect(c.stats().reconnects).toBeGreaterThanOrEqual(1);
     // The frozen backend still held the leader lock; the connector ended it rather than wait hours for TCP.
-    const stale = await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`);
+    const stale = await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
     expect(stale.rows[0].n).toBe(1);
     console.log(`silent connection loss: delivering again ${recoveredMs.toFixed(0)} ms after the freeze (query timeout 500 ms, poll 100 ms)`);
   });

@@ -53,9 +53,10 @@ export interface ObjectNames {
   commitFn: string;
   /** Custom GUC that marks "this transaction's commit row is written" (one per schema). */
   commitFlag: string;
+  /** NOTIFY channel of this schema's outbox. */
+  wakeChannel: string;
 }
 
-export const WAKE_CHANNEL = 'ably_outbox';
 export const NOTIFY_CHANNEL = 'table_update';
 /** NOTIFY refuses payloads of 8000 bytes or more (and fails the writer's transaction). */
 export const NOTIFY_PAYLOAD_LIMIT = 8000;
@@ -76,6 +77,7 @@ export function objectNames(schema: string): ObjectNames {
     captureFn: q('ably_connector_capture'),
     commitFn: q('ably_connector_commit'),
     commitFlag: `ably_connector.commit_${shortHash(schema)}`,
+    wakeChannel: `ably_outbox_${shortHash(schema)}`,
   };
 }
 
@@ -118,14 +120,18 @@ export function tablesDdl(n: ObjectNames): string[] {
 }
 
 /**
- * The row trigger. Durable: one outbox row in the writer's transaction. Notify: the original's
- * payload, except that a payload NOTIFY would refuse becomes a small marker the connector reports,
- * so the writer's statement never fails because of the connector.
+ * The row trigger. Durable: one outbox row in the writer's transaction, and a NOTIFY carrying the
+ * row (or, when that would reach NOTIFY's limit, only its position): notifications arrive in commit
+ * order, so a connector that is caught up publishes straight from them; the outbox stays the
+ * record. Notify mode: the original's payload, except that a payload NOTIFY would refuse becomes a
+ * small marker the connector reports, so the writer's statement never fails because of the connector.
  */
 export function captureFunctionDdl(n: ObjectNames): string {
   return `CREATE OR REPLACE FUNCTION ${n.captureFn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
   r record;
+  j json;
+  s bigint;
   payload text;
 BEGIN
   IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
@@ -137,7 +143,11 @@ BEGIN
     END IF;
     PERFORM pg_notify(${quoteLiteral(NOTIFY_CHANNEL)}, payload);
   ELSE
-    INSERT INTO ${n.outbox} (tablename, operation, row_data) VALUES (TG_TABLE_NAME, TG_OP, row_to_json(r));
+    j := row_to_json(r);
+    INSERT INTO ${n.outbox} (tablename, operation, row_data) VALUES (TG_TABLE_NAME, TG_OP, j) RETURNING seq INTO s;
+    payload := '{"q":' || s || ',"t":' || to_json(TG_TABLE_NAME::text)::text || ',"o":"' || TG_OP || '","r":' || j::text || '}';
+    IF octet_length(payload) >= ${NOTIFY_PAYLOAD_LIMIT} THEN payload := '{"q":' || s || '}'; END IF;
+    PERFORM pg_notify(${quoteLiteral(n.wakeChannel)}, payload);
   END IF;
   RETURN NULL;
 END
@@ -145,9 +155,9 @@ $fn$`;
 }
 
 /**
- * Deferred to commit time: numbers the transaction as it commits (once per transaction) and wakes
- * the connector with a tiny payload. A transaction that committed before another one started to
- * commit always gets the lower number, which is what "commit order" can mean to any observer.
+ * Deferred to commit time: numbers the transaction as it commits (once per transaction). A
+ * transaction that committed before another one started to commit always gets the lower number,
+ * which is what "commit order" can mean to any observer; reads of the outbox sort by it.
  */
 export function commitFunctionDdl(n: ObjectNames): string {
   return `CREATE OR REPLACE FUNCTION ${n.commitFn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -155,7 +165,6 @@ BEGIN
   IF current_setting(${quoteLiteral(n.commitFlag)}, true) = 'on' THEN RETURN NULL; END IF;
   PERFORM set_config(${quoteLiteral(n.commitFlag)}, 'on', true);
   INSERT INTO ${n.commits} (xid) VALUES (pg_current_xact_id());
-  PERFORM pg_notify(${quoteLiteral(WAKE_CHANNEL)}, ${quoteLiteral(n.schema.slice(0, 200))});
   RETURN NULL;
 END
 $fn$`;
