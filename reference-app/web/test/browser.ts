@@ -3,7 +3,7 @@
  * own browser download does not work here). Helpers sign users in and find messages by the
  * DESIGN.md test ids; every wait is one of Playwright's auto-waiting locator waits.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { WEB_DIR } from '../build.ts';
@@ -35,18 +35,32 @@ export interface ChatUser {
   page: Page;
   /** Uncaught exceptions in the page; a test ends by checking it is empty. */
   errors: string[];
+  /** Console errors and warnings (expected ones too, e.g. while offline), saved for reading. */
+  consoleLines: string[];
 }
 
 /** A new browser context (its own cookies) at `chatUrl + path`, signed in as `name`. */
 export async function signIn(browser: Browser, chatUrl: string, name: string, path = '/'): Promise<ChatUser> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  // Well inside the test timeout, so a wait that fails names its locator instead of timing out the test.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
+  const consoleLines: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`${new Date().toISOString()} ${m.type()}: ${m.text()}`);
+  });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(new URL(path, chatUrl).toString());
   await page.getByTestId('login-name').fill(name);
   await page.getByTestId('login-submit').click();
-  return { name, context, page, errors };
+  return { name, context, page, errors, consoleLines };
+}
+
+/** Keeps a user's browser console (errors and warnings) next to the screenshots. */
+export function saveConsole(u: ChatUser): void {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  writeFileSync(join(SCREENSHOT_DIR, `console-${u.name}.log`), u.consoleLines.join('\n') + '\n');
 }
 
 export function connectionState(page: Page, state = 'connected'): Locator {
