@@ -56,6 +56,9 @@ export class Signal {
   }
 }
 
+const ACK_BATCH = 500;
+const ACK_GATHER_MS = 5;
+
 export class DurableWorker implements Worker {
   private readonly q: OutboxQueries;
   /** Rows read and not yet deleted: in flight, acknowledged awaiting deletion, or to dead-letter. */
@@ -142,7 +145,7 @@ export class DurableWorker implements Worker {
       return;
     }
     this.ctx.metrics.seen(1);
-    this.dispatch([{ seq: n.q, tablename: n.t!, operation: n.o!, row: n.r, commitSeq: null, committedMs: Date.now() }], false);
+    this.dispatch([{ seq: n.q, tablename: n.t!, operation: n.o!, row: n.r, commitSeq: null, committedMs: Date.now(), rowBytes: Buffer.byteLength(text) }], false);
   }
 
   private async drainLoop(): Promise<void> {
@@ -284,6 +287,8 @@ export class DurableWorker implements Worker {
           continue;
         }
         if (this.ackQueue.length) {
+          // Deleting is off the delivery path: gather acks for a moment, one statement for many.
+          if (this.ackQueue.length < ACK_BATCH && !this.stopping) await new Promise((r) => setTimeout(r, ACK_GATHER_MS));
           const seqs = this.ackQueue.splice(0);
           await this.q.ack(this.acker, seqs);
           for (const s of seqs) {

@@ -16,6 +16,8 @@ export interface OutboxRow {
   commitSeq: number | null;
   /** Wall-clock ms when the writing transaction began to commit (commit-to-ack lag). */
   committedMs: number | null;
+  /** Length of the row's JSON text, when known: spares measuring it again for the size limit. */
+  rowBytes?: number;
 }
 
 interface RawRow {
@@ -25,6 +27,7 @@ interface RawRow {
   row_data: Record<string, unknown>;
   commit_seq: string | null;
   committed_ms: number | null;
+  row_bytes: number;
 }
 
 export class OutboxQueries {
@@ -35,7 +38,7 @@ export class OutboxQueries {
     const r = await c.query<RawRow>({
       name: 'ably_drain',
       text: `SELECT o.seq, o.tablename, o.operation, o.row_data, c.commit_seq,
-                    extract(epoch FROM c.committed_at) * 1000 AS committed_ms
+                    extract(epoch FROM c.committed_at) * 1000 AS committed_ms, octet_length(o.row_data::text) AS row_bytes
                FROM ${this.n.outbox} o LEFT JOIN ${this.n.commits} c ON c.xid = o.xid
               WHERE o.seq <> ALL($1::bigint[])
               ORDER BY c.commit_seq NULLS FIRST, o.seq
@@ -49,6 +52,7 @@ export class OutboxQueries {
       row: x.row_data,
       commitSeq: x.commit_seq === null ? null : Number(x.commit_seq),
       committedMs: x.committed_ms === null ? null : Number(x.committed_ms),
+      rowBytes: x.row_bytes,
     }));
   }
 

@@ -72,6 +72,13 @@ export function messageSize(m: OutMessage): number {
   return m.name.length + Buffer.byteLength(JSON.stringify(m.data));
 }
 
+/** Postgres writes the row's JSON compactly, as JSON.stringify does; near the limit, measure exactly. */
+function sizeOf(m: OutMessage, rowBytes: number | undefined, limit: number): number {
+  if (rowBytes === undefined) return messageSize(m);
+  const estimate = m.name.length + rowBytes + Buffer.byteLength(m.data.table) + m.data.type.length + 32;
+  return estimate < limit - 1024 ? estimate : messageSize(m);
+}
+
 function describeRow(r: OutboxRow): string {
   const id = r.row.id;
   const key = id === undefined || id === null ? '' : ` id=${JSON.stringify(id).slice(0, 100)}`;
@@ -111,7 +118,7 @@ export function planDrain(rows: readonly OutboxRow[], o: PlanOptions): Plan {
       channels.add(r.channel);
       const k = mine.length;
       const message: OutMessage = { id: `${o.outboxId}:${row.seq}${k ? `.${k}` : ''}`, name, data };
-      const size = messageSize(message);
+      const size = sizeOf(message, row.rowBytes, o.maxMessageSize);
       if (size > o.maxMessageSize) {
         failure = `${describeRow(row)}: message of ${size} bytes exceeds the realtime limit of ${o.maxMessageSize} bytes`;
         break;

@@ -11,8 +11,8 @@
  * (measured from each insert's scheduled start, so a slow commit does not hide queueing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Ably from 'ably';
 import { Command } from 'commander';
@@ -66,7 +66,7 @@ interface Path {
   setSink(s: Sink): void;
 }
 
-async function closedLoop(url: string, path: Path, o: Opts, startId: number): Promise<{ rate: number; written: number }> {
+async function closedLoop(url: string, path: Path, o: Opts, startId: number, sample: () => CpuSample): Promise<{ rate: number; written: number; cpu: [CpuSample, CpuSample] }> {
   let delivered = 0;
   let windowEnd = Infinity;
   path.setSink((_id, at) => {
@@ -79,6 +79,7 @@ async function closedLoop(url: string, path: Path, o: Opts, startId: number): Pr
   }));
   let next = startId;
   let written = 0;
+  const before = sample();
   const t0 = performance.now();
   const until = t0 + o.seconds * 1000;
   await Promise.all(
@@ -91,9 +92,10 @@ async function closedLoop(url: string, path: Path, o: Opts, startId: number): Pr
     }),
   );
   windowEnd = performance.now();
+  const after = sample(); // before the writers' backends exit and take their CPU time with them
   const rate = delivered / ((windowEnd - t0) / 1000);
   await Promise.all(clients.map((c) => c.end()));
-  return { rate, written };
+  return { rate, written, cpu: [before, after] };
 }
 
 async function openLoop(url: string, path: Path, o: Opts, startId: number): Promise<hdr.Histogram> {
@@ -146,6 +148,37 @@ async function openLoop(url: string, path: Path, o: Opts, startId: number): Prom
 }
 
 const ms = (us: number) => (us / 1000).toFixed(2);
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') total += cpuMs(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+}
+
+interface CpuSample {
+  connector: number;
+  realtime: number;
+  bench: number;
+  postgres: number;
+}
 
 async function main(): Promise<void> {
   const program = new Command('throughput')
@@ -204,8 +237,11 @@ async function main(): Promise<void> {
     await openLoop(url, floor, { ...o, seconds: 1 }, 1_000_000);
     await openLoop(url, connector, { ...o, seconds: 1 }, 1_000_000);
     process.stderr.write('throughput phase...\n');
-    const ft = await closedLoop(url, floor, o, 2_000_000);
-    const ct = await closedLoop(url, connector, o, 2_000_000);
+    const sample = (): CpuSample => ({ connector: cpuMs(conn.proc.pid), realtime: cpuMs(rt.proc.pid), bench: cpuMs(process.pid), postgres: postgresCpuMs() });
+    const perChange = (a: CpuSample, b: CpuSample, n: number) =>
+      (Object.keys(a) as Array<keyof CpuSample>).map((k) => `${k} ${(((b[k] - a[k]) / n) * 1000).toFixed(0)}`).join(', ');
+    const ft = await closedLoop(url, floor, o, 2_000_000, sample);
+    const ct = await closedLoop(url, connector, o, 2_000_000, sample);
     process.stderr.write('latency phase...\n');
     const fl = await openLoop(url, floor, o, 3_000_000);
     const cl = await openLoop(url, connector, o, 3_000_000);
@@ -221,6 +257,7 @@ async function main(): Promise<void> {
     console.log(`\nconnector adds ${addedP50.toFixed(2)} ms at p50 over the floor (target < 2 ms): ${addedP50 < 2 ? 'met' : 'NOT met'}`);
     console.log(`connector sustains ${(share * 100).toFixed(0)}% of the floor's throughput (target >= 80%): ${share >= 0.8 ? 'met' : 'NOT met'}`);
     console.log(`writes in the throughput window: floor ${ft.written}, connector ${ct.written}; latency phase ${o.rate}/s for ${o.seconds} s over ${o.writers} connections, ${o.rooms} rooms`);
+    console.log(`CPU per change in the throughput window, µs (${cpus().length} cores): floor: ${perChange(...ft.cpu, ft.written)}; connector: ${perChange(...ct.cpu, ct.written)}`);
     sub.close();
   } finally {
     for (const p of procs.reverse()) await stopChild(p);
