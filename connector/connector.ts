@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import pino, { type Logger } from 'pino';
 import type { ConnectorConfig, Mapping } from './config.ts';
-import { DurableWorker, type Worker, type WorkerContext } from './durable.ts';
+import { DurableWorker } from './durable.ts';
+import type { Worker, WorkerContext } from './worker.ts';
 import { serveHttp, type HttpEndpoint } from './http.ts';
 import { endStaleLeader, resign, tryLead } from './leader.ts';
 import { ConnectorMetrics, type ConnectorStats } from './metrics.ts';

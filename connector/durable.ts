@@ -10,51 +10,12 @@
  * has caught up with every notification passed over.
  */
 import type pg from 'pg';
-import type { Logger } from 'pino';
-import type { ConnectorConfig, Mapping } from './config.ts';
-import type { ConnectorMetrics } from './metrics.ts';
 import { OutboxQueries, type OutboxRow } from './outbox.ts';
 import { backoffMs } from './pg.ts';
 import { planDrain, type Publish } from './plan.ts';
-import type { RealtimePublisher } from './publisher.ts';
-import type { SetupResult } from './setup.ts';
 import { quoteIdent } from './sql.ts';
-
-export interface WorkerContext {
-  cfg: ConnectorConfig;
-  setup: SetupResult;
-  routes: Map<string, Mapping[]>;
-  publisher: RealtimePublisher;
-  metrics: ConnectorMetrics;
-  log: Logger;
-}
-
-export interface Worker {
-  /** Resolves after a graceful stop; rejects when the database session is lost. */
-  run(): Promise<void>;
-  stop(): void;
-  fail(err: Error): void;
-}
-
-/** A wake-up that is not lost when it fires before anyone waits. */
-export class Signal {
-  private pending = false;
-  private waiter?: () => void;
-  notify(): void {
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w();
-    } else this.pending = true;
-  }
-  wait(): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve();
-    }
-    return new Promise((r) => (this.waiter = r));
-  }
-}
+import { RecentSet, Signal } from './signal.ts';
+import type { Worker, WorkerContext } from './worker.ts';
 
 const ACK_BATCH = 500;
 const ACK_GATHER_MS = 5;
@@ -309,26 +270,5 @@ export class DurableWorker implements Worker {
   /** Publishes still awaiting an ack (graceful stop waits for these). */
   get inFlight(): number {
     return this.inflight;
-  }
-}
-
-/** A set that remembers only its most recent `capacity` members. */
-export class RecentSet {
-  private readonly set = new Set<number>();
-  private readonly ring: number[];
-  private next = 0;
-  constructor(private readonly capacity: number) {
-    this.ring = new Array<number>(capacity);
-  }
-  add(v: number): void {
-    if (this.set.has(v)) return;
-    const old = this.ring[this.next];
-    if (old !== undefined) this.set.delete(old);
-    this.ring[this.next] = v;
-    this.next = (this.next + 1) % this.capacity;
-    this.set.add(v);
-  }
-  has(v: number): boolean {
-    return this.set.has(v);
   }
 }

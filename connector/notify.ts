@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { Worker, WorkerContext } from './durable.ts';
-import { Signal } from './durable.ts';
+import type { Worker, WorkerContext } from './worker.ts';
+import { Signal } from './signal.ts';
 import type { OutboxRow } from './outbox.ts';
 import { planDrain } from './plan.ts';
 import { NOTIFY_CHANNEL, quoteIdent } from './sql.ts';

@@ -13,6 +13,9 @@ import type { Logger } from 'pino';
 import type { RealtimeTarget } from './config.ts';
 import type { OutMessage } from './plan.ts';
 
+/** A channel nothing was published on for this long is released. */
+const CHANNEL_IDLE_MS = 60_000;
+
 /** Ably's default; the service states its own limit when the connection opens. */
 const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 
@@ -44,6 +47,10 @@ export class RealtimePublisher {
   readonly client: Ably.Realtime;
   private everConnected = false;
   private corked = false;
+  private failedRetries = 0;
+  /** Per channel: publishes awaiting an ack, and when it was last used. */
+  private readonly channelUse = new Map<string, { inflight: number; lastUsed: number }>();
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(target: RealtimeTarget, retryMs: { min: number; max: number }, private readonly hooks: PublisherHooks, private readonly log: Logger) {
     this.client = new Ably.Realtime({
@@ -59,8 +66,32 @@ export class RealtimePublisher {
         this.everConnected = true;
       }
       if (change.current !== change.previous) this.log.info({ state: change.current, reason }, 'realtime connection');
+      if (change.current === 'connected') this.failedRetries = 0;
+      // The SDK gives up for good in 'failed' (a refused key, say); a connector keeps trying.
+      if (change.current === 'failed') {
+        const wait = Math.min(retryMs.max, retryMs.min * 2 ** this.failedRetries++);
+        this.log.error({ reason, retryInMs: wait }, 'realtime connection failed');
+        setTimeout(() => {
+          if (this.client.connection.state === 'failed') this.client.connect();
+        }, wait).unref();
+      }
       this.hooks.onStateChange(change.current, reason);
     });
+    // One SDK channel object per room would otherwise accumulate for the life of the process.
+    this.sweeper = setInterval(() => this.releaseIdle(CHANNEL_IDLE_MS), CHANNEL_IDLE_MS).unref();
+  }
+
+  private releaseIdle(idleMs: number): void {
+    const cutoff = Date.now() - idleMs;
+    for (const [name, u] of this.channelUse) {
+      if (u.inflight > 0 || u.lastUsed > cutoff) continue;
+      this.channelUse.delete(name);
+      try {
+        this.client.channels.release(name);
+      } catch {
+        /* the SDK refuses while it still needs it; next sweep */
+      }
+    }
   }
 
   get state(): string {
@@ -96,8 +127,16 @@ export class RealtimePublisher {
 
   async publish(channel: string, messages: OutMessage[]): Promise<void> {
     this.corkForThisTick();
-    const ch = this.client.channels.get(channel);
-    await (messages.length === 1 ? ch.publish(messages[0]!) : ch.publish(messages));
+    const use = this.channelUse.get(channel) ?? { inflight: 0, lastUsed: 0 };
+    this.channelUse.set(channel, use);
+    use.inflight++;
+    use.lastUsed = Date.now();
+    try {
+      const ch = this.client.channels.get(channel);
+      await (messages.length === 1 ? ch.publish(messages[0]!) : ch.publish(messages));
+    } finally {
+      use.inflight--;
+    }
   }
 
   /**
@@ -126,16 +165,8 @@ export class RealtimePublisher {
     });
   }
 
-  /** Drops the SDK's channel object for a channel nothing is in flight on (many rooms, bounded memory). */
-  release(channel: string): void {
-    try {
-      this.client.channels.release(channel);
-    } catch {
-      /* still in use: released next time */
-    }
-  }
-
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     const conn = this.client.connection;
     if (conn.state === 'closed' || conn.state === 'failed') return;
     const closed = conn.once('closed');
