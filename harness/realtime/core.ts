@@ -262,7 +262,7 @@ export function messageFrame(rec: PublishRecord, clientName: string, format: For
     channel: clientName,
     channelSerial: rec.channelSerial,
     timestamp: rec.timestamp,
-    messages: rec.messages.map((m) => messageToWire(m, format)),
+    messages: rec.messages.map((m, i) => messageToWire(m, format, rec, i)),
   };
   if (rec.connectionId !== undefined) pm.connectionId = rec.connectionId;
   return encodeFrame(pm, format);

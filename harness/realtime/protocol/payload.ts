@@ -51,12 +51,19 @@ function copyBytes(b: Uint8Array): Buffer {
   return Buffer.from(b);
 }
 
-/** The message as a subscriber of `format` receives it. */
-export function messageToWire(m: StoredMessage, format: Format): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: m.id, timestamp: m.timestamp, serial: m.serial, action: 0 };
+/**
+ * The message as a client of `format` receives it. Inside a MESSAGE frame (`parent` given, `index`
+ * its position), fields the SDK derives from the frame are left out, as Ably does (TM2a/c/f):
+ * the id when it is "frameId:index", the frame's connectionId and timestamp. Fewer fields make
+ * every subscriber's decode cheaper.
+ */
+export function messageToWire(m: StoredMessage, format: Format, parent?: { id: string; connectionId?: string; timestamp: number }, index = 0): Record<string, unknown> {
+  const out: Record<string, unknown> = { serial: m.serial };
+  if (!parent || m.id !== `${parent.id}:${index}`) out.id = m.id;
+  if (!parent || m.timestamp !== parent.timestamp) out.timestamp = m.timestamp;
+  if (m.connectionId !== undefined && (!parent || m.connectionId !== parent.connectionId)) out.connectionId = m.connectionId;
   if (m.name !== undefined) out.name = m.name;
   if (m.clientId !== undefined) out.clientId = m.clientId;
-  if (m.connectionId !== undefined) out.connectionId = m.connectionId;
   if (m.extras !== undefined) out.extras = m.extras;
   Object.assign(out, payloadToWire(m, format));
   return out;
