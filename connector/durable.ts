@@ -19,6 +19,7 @@ import type { Worker, WorkerContext } from './worker.ts';
 
 const ACK_BATCH = 500;
 const ACK_GATHER_MS = 5;
+const PASSED_OVER_MAX = 100_000;
 
 export class DurableWorker implements Worker {
   private readonly q: OutboxQueries;
@@ -40,10 +41,12 @@ export class DurableWorker implements Worker {
   private readonly ackSignal = new Signal();
   /** Publishing straight from notifications is safe (see the file comment). */
   private fast = false;
-  /** Notifications passed over while the fast path was off: a read must cover them first. */
-  private readonly passedOver = new Set<number>();
+  /** Notifications passed over while the fast path was off (seq -> reads issued before it): a later read must cover them first. */
+  private readonly passedOver = new Map<number, number>();
   /** Rows deleted lately, so a late notification or an older read does not send them again. */
   private readonly done = new RecentSet(65_536);
+  private reads = 0;
+  private coverFromRead = 0;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -98,10 +101,11 @@ export class DurableWorker implements Worker {
       return;
     }
     if (this.inHand.has(n.q) || this.done.has(n.q)) return;
-    if (!this.fast || !n.r || this.stopping || this.fatal || this.ctx.cfg.batch.maxMessages > 1) {
-      // Too large to carry, or not caught up: a read takes it, and nothing newer may go first.
+    if (!this.fast || !n.r || this.stopping || this.fatal || this.ctx.cfg.batch.maxMessages > 1 || this.inflight >= this.ctx.cfg.batch.maxInFlight) {
+      // Too large to carry, not caught up, or too much in flight: a read takes it, and nothing
+      // newer may go first.
       this.fast = false;
-      this.passedOver.add(n.q);
+      this.passOver(n.q);
       this.wake();
       return;
     }
@@ -130,7 +134,17 @@ export class DurableWorker implements Worker {
     }
   }
 
+  /** Past this many, only a read issued afterwards can prove them all handled. */
+  private passOver(seq: number): void {
+    if (this.passedOver.size >= PASSED_OVER_MAX) {
+      this.passedOver.clear();
+      this.coverFromRead = this.reads + 1;
+    }
+    this.passedOver.set(seq, this.reads);
+  }
+
   private async readAndPublish(limit: number): Promise<void> {
+    const read = ++this.reads;
     const fetched = await this.q.fetch(this.main, [...this.inHand], limit);
     const truncated = fetched.length === limit;
     if (truncated) this.dirty = true;
@@ -138,9 +152,10 @@ export class DurableWorker implements Worker {
     const rows = fetched.filter((r) => !this.inHand.has(r.seq) && !this.done.has(r.seq));
     this.ctx.metrics.seen(rows.length);
     if (rows.length) this.dispatch(rows, truncated);
-    for (const q of this.passedOver) if (this.inHand.has(q) || this.done.has(q)) this.passedOver.delete(q);
-    if (!truncated && !this.barrier && this.passedOver.size === 0) this.fast = true;
-    else if (this.passedOver.size) this.dirty = true;
+    // A read issued after a notification and not cut short has taken its row (or the row is gone).
+    for (const [q, before] of this.passedOver) if (this.inHand.has(q) || this.done.has(q) || (!truncated && before < read)) this.passedOver.delete(q);
+    if (!truncated && !this.barrier && this.passedOver.size === 0 && read >= this.coverFromRead) this.fast = true;
+    else if (!this.barrier) this.dirty = true;
   }
 
   private dispatch(rows: OutboxRow[], truncated: boolean): void {
