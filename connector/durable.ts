@@ -18,7 +18,7 @@ import { RecentSet, Signal } from './signal.ts';
 import type { Worker, WorkerContext } from './worker.ts';
 
 const ACK_BATCH = 500;
-const ACK_GATHER_MS = 5;
+const ACK_GATHER_MS = 20;
 const PASSED_OVER_MAX = 100_000;
 
 export class DurableWorker implements Worker {
