@@ -1,52 +1,64 @@
 /**
  * Fan-out benchmark (not a test): 1 publisher, N subscribers (real ably SDK clients, default
- * MessagePack), through the realtime service running in its own process (so it has a core to
- * itself). Phase 1 publishes as fast as acknowledgements allow (a window of in-flight publishes);
+ * MessagePack), through the realtime service running in its own process. The subscribers are
+ * spread over worker threads so that the SDK's own decoding does not queue up in one thread and
+ * pass for the service's latency. Phase 1 publishes as fast as acknowledgements allow (a window of in-flight publishes);
  * phase 2 publishes open-loop at half the phase-1 rate, with latency measured from each
  * message's scheduled send time so a stalled publisher cannot hide latency.
  *
- *   npx tsx harness/realtime/bench/fanout.ts [--subscribers 50] [--seconds 5] [--window 32] [--json-protocol]
+ *   npx tsx harness/realtime/bench/fanout.ts [--subscribers 50] [--workers 2] [--seconds 5] [--window 32] [--json-protocol]
  *     [--in-process | --port P --key appId.keyId:secret (a service already running on 127.0.0.1)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import * as Ably from 'ably';
 import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import { z } from 'zod';
 import { RealtimeService, type StartedRealtime } from '../index.ts';
+import { newHistogram, nowUs, type FromWorker, type ToWorker, type WorkerInput } from './subscribers.ts';
 
 const program = new Command('npx tsx harness/realtime/bench/fanout.ts')
   .description('Fan-out throughput and publish-to-receive latency of the local realtime service')
   .option('--subscribers <n>', 'subscribing clients', '50')
   .option('--seconds <s>', 'duration of each phase', '5')
-  .option('--window <n>', 'in-flight publishes in the max-rate phase', '32')
+  .option('--window <n>', 'messages in flight (published, not yet delivered) in the max-rate phase', '16')
+  .option('--workers <n>', 'worker threads sharing the subscribers', '2')
   .option('--json-protocol', 'use JSON instead of MessagePack on every client')
   .option('--in-process', 'run the service in this process instead of a child process')
   .option('--port <port>', 'use a service already listening on 127.0.0.1:PORT (needs --key)')
   .option('--key <key>', 'API key for --port')
   .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 program.parse();
-const raw = program.opts<{ subscribers: string; seconds: string; window: string; jsonProtocol?: boolean; inProcess?: boolean; port?: string; key?: string }>();
+const raw = program.opts<{ subscribers: string; seconds: string; window: string; workers: string; jsonProtocol?: boolean; inProcess?: boolean; port?: string; key?: string }>();
 if (raw.port !== undefined && (!raw.key || !/^\d+$/.test(raw.port))) {
   process.stderr.write('error: --port needs a number and --key\n');
   process.exit(2);
 }
 const parsed = z
-  .object({ subscribers: z.coerce.number().int().min(1).max(500), seconds: z.coerce.number().min(1).max(120), window: z.coerce.number().int().min(1).max(1000) })
+  .object({
+    subscribers: z.coerce.number().int().min(1).max(500),
+    seconds: z.coerce.number().min(1).max(120),
+    window: z.coerce.number().int().min(1).max(1000),
+    workers: z.coerce.number().int().min(1).max(16),
+  })
   .safeParse(raw);
 if (!parsed.success) {
   process.stderr.write(`error: invalid --${String(parsed.error.issues[0]?.path[0])}: ${parsed.error.issues[0]?.message}\n`);
   process.exit(2);
 }
-const { subscribers: N, seconds, window } = parsed.data;
+const { subscribers: N, seconds, window, workers: W } = parsed.data;
 const useBinaryProtocol = !raw.jsonProtocol;
 
-/** Wall-clock milliseconds with sub-millisecond resolution, comparable across clients in this process. */
-const now = () => performance.timeOrigin + performance.now();
+
+/** Workers do not inherit tsx's loader hooks, so each one registers tsx before importing the TypeScript worker. */
+const WORKER_BOOTSTRAP = `import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/index\.cjs$/, 'index.mjs'))})
+  .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./subscribers.ts', import.meta.url).href)}); })`;
 
 interface Target {
   options: { endpoint: string; port: number; tls: false; key: string };
@@ -111,56 +123,98 @@ async function main(): Promise<void> {
   // Other work on the machine skews latency: the load average is printed with the results.
   const loadBefore = loadavg();
   const target = await startTarget();
-  const clients: Ably.Realtime[] = [];
+  const channel = 'bench:fanout';
+  const workers: Worker[] = [];
+  let pub: Ably.Realtime | undefined;
+  let pacer: Ably.Realtime | undefined;
   try {
-    const mk = () => {
-      const c = new Ably.Realtime({ ...target.options, useBinaryProtocol, logLevel: 0 });
-      clients.push(c);
-      return c;
-    };
-    const channelName = 'bench:fanout';
-    let phase: { hist: hdr.Histogram; deliveries: number; expected: number; done?: () => void } | undefined;
-    const subs = Array.from({ length: N }, mk);
-    await Promise.all(
-      subs.map(async (c) => {
-        await c.connection.whenState('connected');
-        await c.channels.get(channelName).subscribe((m) => {
-          const p = phase;
-          if (!p) return;
-          const sentAt = (m.data as { t: number }).t;
-          p.hist.recordValue(Math.max(1, Math.round((now() - sentAt) * 1000)));
-          if (++p.deliveries === p.expected) p.done?.();
+    const options = { ...target.options, useBinaryProtocol };
+    // One subscriber lives in the main thread to pace the max-rate phase; the rest go to the workers.
+    const M = N - 1;
+    const shares = Array.from({ length: W }, (_, i) => Math.floor(M / W) + (i < M % W ? 1 : 0)).filter((n) => n > 0);
+    const inbox = shares.map(() => [] as FromWorker[]);
+    /** Per worker: messages received this phase by its slowest client. */
+    const slowest = shares.map(() => 0);
+    let released: (() => void) | undefined;
+    const waiters: Array<() => void> = [];
+    let failure: Error | undefined;
+    for (const [i, clients] of shares.entries()) {
+      const w = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { options, channel, clients } satisfies WorkerInput });
+      w.on('message', (m: FromWorker) => {
+        if (m.type === 'progress') {
+          slowest[i] = m.slowest;
+          released?.();
+          return;
+        }
+        inbox[i]!.push(m);
+        for (const wake of waiters.splice(0)) wake();
+      });
+      w.on('error', (e) => {
+        failure ??= new Error(`worker ${i}: ${e.message}`);
+        for (const wake of waiters.splice(0)) wake();
+      });
+      workers.push(w);
+    }
+    /** Waits until every worker has sent a message of `type`, and takes those messages. */
+    const fromAll = async <T extends FromWorker['type']>(type: T, timeoutMs: number): Promise<Array<Extract<FromWorker, { type: T }>>> => {
+      const deadline = Date.now() + timeoutMs;
+      while (!inbox.every((q) => q.some((m) => m.type === type))) {
+        if (failure) throw failure;
+        if (Date.now() > deadline) throw new Error(`workers did not send "${type}" within ${timeoutMs} ms`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 100);
         });
-      }),
-    );
-    const pub = mk();
-    await pub.connection.whenState('connected');
-    const ch = pub.channels.get(channelName);
-    const payload = 'x'.repeat(100);
-
-    const run = async (name: string, publishLoop: (stopAt: number, send: (t: number) => Promise<unknown>) => Promise<number>): Promise<PhaseResult> => {
-      const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-      const p: NonNullable<typeof phase> = { hist, deliveries: 0, expected: Number.POSITIVE_INFINITY };
-      phase = p;
-      const t0 = now();
-      const cpu0 = { svc: target.cpu(), me: process.cpuUsage() };
-      const published = await publishLoop(t0 + seconds * 1000, (t) => ch.publish('b', { t, payload }));
-      p.expected = published * N;
-      if (p.deliveries < p.expected) {
-        await Promise.race([new Promise<void>((r) => (p.done = r)), new Promise((r) => setTimeout(r, 10_000))]);
       }
-      const elapsed = (now() - t0) / 1000;
-      phase = undefined;
+      return inbox.map((q) => q.splice(q.findIndex((m) => m.type === type), 1)[0] as Extract<FromWorker, { type: T }>);
+    };
+    const tell = (m: ToWorker) => workers.forEach((w) => w.postMessage(m));
+    await fromAll('ready', 30_000);
+
+    pacer = new Ably.Realtime({ ...options, logLevel: 0 });
+    let pacerHist: hdr.Histogram | undefined;
+    let pacerDeliveries = 0;
+    await pacer.connection.whenState('connected');
+    await pacer.channels.get(channel).subscribe((m) => {
+      if (pacerHist) {
+        pacerHist.recordValue(Math.max(1, nowUs() - (m.data as { t: number }).t));
+        pacerDeliveries++;
+      }
+      released?.();
+    });
+    pub = new Ably.Realtime({ ...options, logLevel: 0 });
+    await pub.connection.whenState('connected');
+    const ch = pub.channels.get(channel);
+    const payload = 'x'.repeat(100);
+    const send = (t: number) => ch.publish('b', { t, payload });
+
+    const run = async (name: string, publishLoop: (stopAtUs: number) => Promise<number>): Promise<PhaseResult> => {
+      tell({ type: 'phase' });
+      pacerHist = newHistogram();
+      pacerDeliveries = 0;
+      slowest.fill(0);
+      const t0 = nowUs();
+      const cpu0 = { svc: target.cpu(), me: process.cpuUsage() };
+      const published = await publishLoop(t0 + seconds * 1e6);
+      tell({ type: 'expect', perClient: published, timeoutMs: 10_000 });
+      const results = shares.length ? await fromAll('result', 15_000) : [];
+      const drainUntil = Date.now() + 10_000;
+      while (pacerDeliveries < published && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+      const elapsed = (nowUs() - t0) / 1e6;
       const me = process.cpuUsage(cpu0.me);
       const svcCpu = target.cpu();
+      const hist = pacerHist!;
+      pacerHist = undefined;
+      for (const r of results) hist.add(hdr.decodeFromCompressedBase64(r.histogram));
+      const deliveries = pacerDeliveries + results.reduce((n, r) => n + r.deliveries, 0);
       const ms = (v: number) => v / 1000;
       return {
         name,
         published,
-        deliveries: p.deliveries,
+        deliveries,
         seconds: elapsed,
         publishRate: published / elapsed,
-        deliveryRate: p.deliveries / elapsed,
+        deliveryRate: deliveries / elapsed,
         p50: ms(hist.getValueAtPercentile(50)),
         p90: ms(hist.getValueAtPercentile(90)),
         p99: ms(hist.getValueAtPercentile(99)),
@@ -171,33 +225,33 @@ async function main(): Promise<void> {
     };
 
     // Warm-up so connection setup and JIT do not count.
-    await Promise.all(Array.from({ length: 50 }, () => ch.publish('warm', { t: now(), payload })));
-    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all(Array.from({ length: 100 }, () => send(nowUs())));
+    await new Promise((r) => setTimeout(r, 500));
 
-    const max = await run('max rate', async (stopAt, send) => {
-      let n = 0;
-      const inFlight = new Set<Promise<unknown>>();
-      while (now() < stopAt) {
-        const p = send(now()).finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        n++;
-        if (inFlight.size >= window) await Promise.race(inFlight);
+    const max = await run('max rate', async (stopAt) => {
+      let published = 0;
+      const delivered = () => Math.min(pacerDeliveries, ...slowest);
+      while (nowUs() < stopAt) {
+        // Publish while fewer than `window` messages are on their way to the slowest subscriber.
+        while (published - delivered() >= window) await new Promise<void>((r) => (released = r));
+        void send(nowUs());
+        published++;
       }
-      await Promise.all(inFlight);
-      return n;
+      released = undefined;
+      return published;
     });
     const rate = max.publishRate / 2;
-    const half = await run(`half rate (${rate.toFixed(0)} msg/s)`, async (stopAt, send) => {
-      const interval = 1000 / rate;
-      const start = now();
+    const half = await run(`half rate (${rate.toFixed(0)} msg/s)`, async (stopAt) => {
+      const intervalUs = 1e6 / rate;
+      const start = nowUs();
       const pending: Promise<unknown>[] = [];
       for (let i = 0; ; i++) {
-        const due = start + i * interval;
+        const due = start + i * intervalUs;
         if (due >= stopAt) break;
-        const wait = due - now();
-        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        const waitMs = (due - nowUs()) / 1000;
+        if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
         // Latency counts from the scheduled time: a late send is the system's delay, not the benchmark's.
-        pending.push(send(due));
+        pending.push(send(Math.round(due)));
       }
       await Promise.all(pending);
       return pending.length;
@@ -206,7 +260,10 @@ async function main(): Promise<void> {
     const rows = [max, half];
     const f = (v: number, d = 0) => v.toFixed(d);
     process.stdout.write(`\ncommand: npx tsx harness/realtime/bench/fanout.ts ${process.argv.slice(2).join(' ')}`.trimEnd() + '\n');
-    process.stdout.write(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; service ${raw.port ? `at port ${raw.port}` : raw.inProcess ? 'in process' : 'in a child process'}; ${N} subscribers + 1 publisher, ${useBinaryProtocol ? 'msgpack' : 'json'}, ${seconds}s per phase; load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n\n`);
+    process.stdout.write(
+      `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; service ${raw.port ? `at port ${raw.port}` : raw.inProcess ? 'in process' : 'in a child process'}; ` +
+        `${N} subscribers (1 pacing in the main thread, ${M} on ${shares.length} worker thread(s)) + 1 publisher, ${useBinaryProtocol ? 'msgpack' : 'json'}, ${seconds}s per phase; load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n\n`,
+    );
     process.stdout.write('phase                     published  deliveries  deliveries/s  p50 ms  p90 ms  p99 ms  max ms  cpu service/clients\n');
     for (const r of rows) {
       const cpu = `${r.serviceCpu === undefined ? '-' : f(r.serviceCpu, 2)} / ${f(r.clientsCpu, 2)}`;
@@ -215,7 +272,10 @@ async function main(): Promise<void> {
     const lost = rows.filter((r) => r.deliveries !== r.published * N);
     if (lost.length) process.stdout.write(`\nWARNING: missing deliveries in ${lost.map((r) => r.name).join(', ')}\n`);
   } finally {
-    for (const c of clients) c.close();
+    pub?.close();
+    pacer?.close();
+    for (const w of workers) w.postMessage({ type: 'close' } satisfies ToWorker);
+    await Promise.all(workers.map((w) => w.terminate()));
     await target.stop();
   }
 }
