@@ -6,7 +6,7 @@
  * phase 2 publishes open-loop at half the phase-1 rate, with latency measured from each
  * message's scheduled send time so a stalled publisher cannot hide latency.
  *
- *   npx tsx harness/realtime/bench/fanout.ts [--subscribers 50] [--workers 2] [--seconds 5] [--window 32] [--json-protocol]
+ *   npx tsx harness/realtime/bench/fanout.ts [--subscribers 50] [--workers 2] [--seconds 5] [--window 64] [--json-protocol]
  *     [--in-process | --port P --key appId.keyId:secret (a service already running on 127.0.0.1)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -27,7 +27,7 @@ const program = new Command('npx tsx harness/realtime/bench/fanout.ts')
   .description('Fan-out throughput and publish-to-receive latency of the local realtime service')
   .option('--subscribers <n>', 'subscribing clients', '50')
   .option('--seconds <s>', 'duration of each phase', '5')
-  .option('--window <n>', 'messages in flight (published, not yet delivered) in the max-rate phase', '16')
+  .option('--window <n>', 'messages in flight (published, not yet delivered) in the max-rate phase', '64')
   .option('--workers <n>', 'worker threads sharing the subscribers', '2')
   .option('--json-protocol', 'use JSON instead of MessagePack on every client')
   .option('--in-process', 'run the service in this process instead of a child process')
