@@ -97,6 +97,20 @@ describe('durability', () => {
     console.log(`10,000 queued changes drained in ${ms.toFixed(0)} ms (${((CHANGES / ms) * 1000).toFixed(0)}/s)`);
   }, 60_000);
 
+  it('batches a backlog into multi-message publishes, in order, each message once', async () => {
+    const url = await freshDatabase();
+    const ext = { batch: { maxMessages: 20 } };
+    await (await started(url, ext)).stop();
+    await commitChanges(url);
+    const sub = await subscriber();
+    const c = await started(url, ext);
+    await sub.until(CHANGES, 30_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expectExactlyOnce(sub);
+    expect(sub.got.some((m) => /-g:\d+$/.test(m.id))).toBe(true);
+    await waitFor(() => c.stats().backlog === 0, () => JSON.stringify(c.stats()), 5000, 20);
+  }, 60_000);
+
   it('delivers everything after a kill -9 mid-drain, none twice by message id', async () => {
     const url = await freshDatabase();
     // Small reads and few publishes in flight make the drain long enough to be killed in the middle.
