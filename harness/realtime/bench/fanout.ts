@@ -29,13 +29,15 @@ const program = new Command('npx tsx harness/realtime/bench/fanout.ts')
   .option('--seconds <s>', 'duration of each phase', '5')
   .option('--window <n>', 'messages in flight (published, not yet delivered) in the max-rate phase', '64')
   .option('--workers <n>', 'worker threads sharing the subscribers', '2')
+  .option('--rate <msgs>', 'also run an open-loop phase at this many publishes per second')
+  .option('--raw', 'diagnostic: worker subscribers are minimal protocol clients, not the SDK (isolates the service)')
   .option('--json-protocol', 'use JSON instead of MessagePack on every client')
   .option('--in-process', 'run the service in this process instead of a child process')
   .option('--port <port>', 'use a service already listening on 127.0.0.1:PORT (needs --key)')
   .option('--key <key>', 'API key for --port')
   .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 program.parse();
-const raw = program.opts<{ subscribers: string; seconds: string; window: string; workers: string; jsonProtocol?: boolean; inProcess?: boolean; port?: string; key?: string }>();
+const raw = program.opts<{ subscribers: string; seconds: string; window: string; workers: string; rate?: string; raw?: boolean; jsonProtocol?: boolean; inProcess?: boolean; port?: string; key?: string }>();
 if (raw.port !== undefined && (!raw.key || !/^\d+$/.test(raw.port))) {
   process.stderr.write('error: --port needs a number and --key\n');
   process.exit(2);
@@ -46,13 +48,14 @@ const parsed = z
     seconds: z.coerce.number().min(1).max(120),
     window: z.coerce.number().int().min(1).max(1000),
     workers: z.coerce.number().int().min(1).max(16),
+    rate: z.coerce.number().min(1).max(100_000).optional(),
   })
   .safeParse(raw);
 if (!parsed.success) {
   process.stderr.write(`error: invalid --${String(parsed.error.issues[0]?.path[0])}: ${parsed.error.issues[0]?.message}\n`);
   process.exit(2);
 }
-const { subscribers: N, seconds, window, workers: W } = parsed.data;
+const { subscribers: N, seconds, window, workers: W, rate: fixedRate } = parsed.data;
 const useBinaryProtocol = !raw.jsonProtocol;
 
 
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
     const waiters: Array<() => void> = [];
     let failure: Error | undefined;
     for (const [i, clients] of shares.entries()) {
-      const w = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { options, channel, clients } satisfies WorkerInput });
+      const w = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { options, channel, clients, raw: raw.raw === true } satisfies WorkerInput });
       w.on('message', (m: FromWorker) => {
         if (m.type === 'progress') {
           slowest[i] = m.slowest;
@@ -240,29 +243,30 @@ async function main(): Promise<void> {
       released = undefined;
       return published;
     });
-    const rate = max.publishRate / 2;
-    const half = await run(`half rate (${rate.toFixed(0)} msg/s)`, async (stopAt) => {
-      const intervalUs = 1e6 / rate;
-      const start = nowUs();
-      const pending: Promise<unknown>[] = [];
-      for (let i = 0; ; i++) {
-        const due = start + i * intervalUs;
-        if (due >= stopAt) break;
-        const waitMs = (due - nowUs()) / 1000;
-        if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
-        // Latency counts from the scheduled time: a late send is the system's delay, not the benchmark's.
-        pending.push(send(Math.round(due)));
-      }
-      await Promise.all(pending);
-      return pending.length;
-    });
-
-    const rows = [max, half];
+    /** Open loop at `rate`; latency counts from each message's scheduled time (no coordinated omission). */
+    const openLoop = (name: string, rate: number) =>
+      run(name, async (stopAt) => {
+        const intervalUs = 1e6 / rate;
+        const start = nowUs();
+        const pending: Promise<unknown>[] = [];
+        for (let i = 0; ; i++) {
+          const due = start + i * intervalUs;
+          if (due >= stopAt) break;
+          const waitMs = (due - nowUs()) / 1000;
+          if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
+          pending.push(send(Math.round(due)));
+        }
+        await Promise.all(pending);
+        return pending.length;
+      });
+    const half = await openLoop(`half rate (${(max.publishRate / 2).toFixed(0)} msg/s)`, max.publishRate / 2);
+    const extra = fixedRate ? [await openLoop(`fixed rate (${fixedRate} msg/s)`, fixedRate)] : [];
+    const rows = [max, half, ...extra];
     const f = (v: number, d = 0) => v.toFixed(d);
     process.stdout.write(`\ncommand: npx tsx harness/realtime/bench/fanout.ts ${process.argv.slice(2).join(' ')}`.trimEnd() + '\n');
     process.stdout.write(
       `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; service ${raw.port ? `at port ${raw.port}` : raw.inProcess ? 'in process' : 'in a child process'}; ` +
-        `${N} subscribers (1 pacing in the main thread, ${M} on ${shares.length} worker thread(s)) + 1 publisher, ${useBinaryProtocol ? 'msgpack' : 'json'}, ${seconds}s per phase; load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n\n`,
+        `${N} subscribers (1 pacing in the main thread, ${M} ${raw.raw ? 'raw protocol clients' : 'SDK clients'} on ${shares.length} worker thread(s)) + 1 publisher, ${useBinaryProtocol ? 'msgpack' : 'json'}, ${seconds}s per phase; load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n\n`,
     );
     process.stdout.write('phase                     published  deliveries  deliveries/s  p50 ms  p90 ms  p99 ms  max ms  cpu service/clients\n');
     for (const r of rows) {
