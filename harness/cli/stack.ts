@@ -8,6 +8,8 @@ const program = new Command('npm run stack --')
   .option('--json', 'print the endpoints and credentials as one JSON line, first thing on stdout')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
   .option('--database-url <url>', 'use an existing database (also DATABASE_URL); implies --pg external')
+  .option('--rules <file>', 'integration rules file (default: harness/realtime/rules/chat-rules.json, Ably + Lambda delivery)')
+  .option('--postgres-only', 'start Postgres with the chat schema and nothing else')
   .exitOverride((err) => {
     if (err.exitCode === 0) process.exit(0);
     process.exit(2);
@@ -15,7 +17,7 @@ const program = new Command('npm run stack --')
 
 runMain(async () => {
   program.parse();
-  const o = program.opts<{ json?: boolean; pg: string; databaseUrl?: string }>();
+  const o = program.opts<{ json?: boolean; pg: string; databaseUrl?: string; rules?: string; postgresOnly?: boolean }>();
   let pg: PgProviderName;
   try {
     pg = parseProvider(o.pg);
@@ -25,7 +27,13 @@ runMain(async () => {
   const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
   if (databaseUrl && program.getOptionValueSource('pg') === 'default') pg = 'external';
   const log = (m: string) => process.stderr.write(`[stack] ${m}\n`);
-  const stack = await startStack({ pg, ...(databaseUrl ? { databaseUrl } : {}), onProgress: log });
+  const stack = await startStack({
+    pg,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(o.rules ? { rulesFile: o.rules } : {}),
+    ...(o.postgresOnly ? { postgresOnly: true } : {}),
+    onProgress: log,
+  });
   if (o.json) {
     process.stdout.write(JSON.stringify(stack.endpoints) + '\n');
   } else {

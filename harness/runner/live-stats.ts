@@ -3,8 +3,7 @@
  * deliveries per second, errors, dropped operations, and end-to-end p99 so far.
  */
 import * as hdr from 'hdr-histogram-js';
-import type { HistoryEvent } from '../history/types.ts';
-import type { Recorder } from '../workload/recorder.ts';
+import type { RecordedEvent, Recorder } from '../workload/recorder.ts';
 
 export class LiveStats implements Recorder {
   readonly epochMs: number;
@@ -26,7 +25,7 @@ export class LiveStats implements Recorder {
     return this.inner.now();
   }
 
-  record(e: HistoryEvent): void {
+  record(e: RecordedEvent): void {
     this.inner.record(e);
     switch (e.type) {
       case 'invoke':

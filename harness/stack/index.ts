@@ -1,45 +1,167 @@
 /**
- * The stack: every service of the architecture, started in dependency order and stopped in
- * reverse. Parts are added here as they exist; each is a builder with start() -> handle.
+ * The stack: every service of the architecture, started in dependency order (Postgres, realtime
+ * service, Lambda endpoint + integration rules, functions server, connector, web origin) and
+ * stopped in reverse, also on failure and Ctrl-C. Each part is a builder with start() -> handle.
  */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type * as Ably from 'ably';
+import pino from 'pino';
+import { Connector, parseConnectorConfig, type StartedConnector } from '../../connector/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
+import { createChatWriter } from '../../reference-app/functions/chat-writer.ts';
+import { startFunctionsServer, type StartedFunctionsServer } from '../../reference-app/functions/server.ts';
+import { LambdaService, type StartedLambda } from '../lambda/index.ts';
+import { RealtimeService, type StartedRealtime } from '../realtime/index.ts';
+import { attachRules, loadRules } from '../realtime/rules/index.ts';
+import { registerCleanup } from './cleanup.ts';
 import { PostgresService, type PgProviderName, type StartedPostgres } from './postgres/index.ts';
+import { startWebServer, type StartedWeb } from './web.ts';
+
+export const DEFAULT_RULES = fileURLToPath(new URL('../realtime/rules/chat-rules.json', import.meta.url));
+export const ORDERED_RULES = fileURLToPath(new URL('../realtime/rules/chat-rules.ordered.json', import.meta.url));
 
 export interface StackOptions {
   pg?: PgProviderName;
   databaseUrl?: string;
+  /** Integration rules file (default: Ably + Lambda's real, unordered delivery). */
+  rulesFile?: string;
+  connectorMode?: 'durable' | 'notify';
+  /** Serve the generated web app from this folder and report `chatUrl`. */
+  web?: { dir: string };
+  /** Stop after Postgres (the foundation alone). */
+  postgresOnly?: boolean;
   onProgress?: (msg: string) => void;
 }
 
 export interface StackEndpoints {
   databaseUrl: string;
+  realtime?: { host: string; port: number; tls: false; apiKey: string };
+  tokenUrl?: string;
+  loginUrl?: string;
+  historyUrl?: string;
+  lambdaEndpoint?: string;
+  connectorHealthUrl?: string;
+  chatUrl?: string;
 }
 
 export interface StartedStack {
   postgres: StartedPostgres;
-  endpoints: StackEndpoints;
-  stop: () => Promise<void>;
+  realtime?: StartedRealtime;
+  lambda?: StartedLambda;
+  functions?: StartedFunctionsServer;
+  connector?: StartedConnector;
+  web?: StartedWeb;
+  endpoints: Required<Omit<StackEndpoints, 'chatUrl'>> & { chatUrl?: string };
+  /** ably client options (minus auth) for the realtime service. */
+  realtimeClientOptions: Ably.ClientOptions;
+  /** Resolves when no write is queued in the rules or the connector's outbox (or at the deadline). */
+  quiesce(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
 }
+
+const quietLogger = () => pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
 
 export async function startStack(opts: StackOptions = {}): Promise<StartedStack> {
   const progress = opts.onProgress ?? (() => {});
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+  let stopped = false;
   const stopAll = async () => {
-    for (const s of stops.reverse()) await s().catch(() => {});
-    stops.length = 0;
+    if (stopped) return;
+    stopped = true;
+    unregister();
+    for (const s of stops.reverse()) await s.stop().catch((err) => process.stderr.write(`stopping ${s.name}: ${String(err)}\n`));
   };
+  const unregister = registerCleanup({ name: 'stack', stop: stopAll });
   try {
     const postgres = await new PostgresService({
       ...(opts.pg ? { provider: opts.pg } : {}),
       ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
     }).start();
-    stops.push(postgres.stop);
+    stops.push({ name: 'postgres', stop: postgres.stop });
     progress(`postgres (${postgres.provider}) ready in ${postgres.startupMs.toFixed(0)} ms`);
     const applied = await migrate(postgres.connectionUri);
     if (applied.length) progress(`migrations applied: ${applied.join(', ')}`);
+    const databaseUrl = postgres.connectionUri;
+    if (opts.postgresOnly) {
+      return { postgres, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => {}, stop: stopAll };
+    }
+
+    const secret = () => randomBytes(18).toString('base64url');
+    const rootKey = { keyName: 'chat.root', secret: secret() };
+    const connectorKey = { keyName: 'chat.connector', secret: secret(), capability: { 'chat:*:incoming': ['publish'] } };
+    const logger = quietLogger();
+    const realtime = await new RealtimeService({ keys: [rootKey, connectorKey], logger }).start();
+    stops.push({ name: 'realtime', stop: realtime.stop });
+    progress(`realtime service on ${realtime.host}:${realtime.port}`);
+
+    const chatWriter = createChatWriter({ databaseUrl });
+    const lambda = await new LambdaService({ functions: { 'chat-writer': chatWriter }, logger }).start();
+    stops.push({ name: 'lambda', stop: async () => (await lambda.stop(), await chatWriter.close()) });
+    const rules = attachRules(realtime, loadRules(opts.rulesFile ?? DEFAULT_RULES), lambda, { logger });
+    stops.push({ name: 'rules', stop: rules.stop });
+    progress(`lambda endpoint ${lambda.endpoint} with chat-writer; rules attached`);
+
+    const clientOptions = realtime.clientOptions();
+    const functions = await startFunctionsServer({ databaseUrl, ablyKey: `${rootKey.keyName}:${rootKey.secret}`, realtimeClientOptions: clientOptions });
+    stops.push({ name: 'functions', stop: functions.stop });
+
+    const connectorConfig = parseConnectorConfig(
+      {
+        connector: (['INSERT', 'UPDATE', 'DELETE'] as const).map((operation) => ({
+          tablename: 'chat_messages',
+          ablychannelname: 'chat:{room}:incoming',
+          operation,
+        })),
+        ably: { apiKey: `${connectorKey.keyName}:${connectorKey.secret}` },
+        extensions: {
+          database: { url: databaseUrl },
+          realtime: { host: realtime.host, port: realtime.port, tls: false, connectivityCheckUrl: String(clientOptions.connectivityCheckUrl), wsConnectivityCheckUrl: String(clientOptions.wsConnectivityCheckUrl) },
+          mode: opts.connectorMode ?? 'durable',
+          messageName: 'operation',
+          channelTemplates: true,
+        },
+      },
+      // The stack sets every target itself; the user's ABLY_* variables are for real deployments.
+      {},
+    );
+    const connector = await new Connector(connectorConfig, { logger, httpPort: 0 }).start();
+    stops.push({ name: 'connector', stop: connector.stop });
+    progress(`connector active, health at ${connector.healthUrl}`);
+
+    let web: StartedWeb | undefined;
+    if (opts.web) {
+      web = await startWebServer({ dir: opts.web.dir, functionsUrl: functions.url, realtimeClientOptions: clientOptions });
+      stops.push({ name: 'web', stop: web.stop });
+      progress(`chat web app at ${web.url}`);
+    }
+
     return {
       postgres,
-      endpoints: { databaseUrl: postgres.connectionUri },
+      realtime,
+      lambda,
+      functions,
+      connector,
+      ...(web ? { web } : {}),
+      realtimeClientOptions: clientOptions as Ably.ClientOptions,
+      endpoints: {
+        databaseUrl,
+        realtime: { host: realtime.host, port: realtime.port, tls: false, apiKey: realtime.apiKey },
+        tokenUrl: functions.tokenUrl,
+        loginUrl: functions.loginUrl,
+        historyUrl: functions.historyUrl,
+        lambdaEndpoint: lambda.endpoint,
+        connectorHealthUrl: connector.healthUrl,
+        ...(web ? { chatUrl: web.url } : {}),
+      },
+      quiesce: async (timeoutMs) => {
+        const deadline = performance.now() + timeoutMs;
+        const withDeadline = (p: Promise<unknown>) =>
+          Promise.race([p, new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now())))]);
+        await withDeadline(rules.drain());
+        await withDeadline(lambda.drain());
+        while (connector.stats().backlog > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      },
       stop: stopAll,
     };
   } catch (err) {
