@@ -45,7 +45,8 @@ export class LiveStats implements Recorder {
         break;
       case 'receive': {
         this.delivered++;
-        const t0 = this.invokedAt.get(`${e.messageId}|${e.text}`);
+        // A soft delete carries the last text again; it is not that edit's delivery.
+        const t0 = e.deleted ? undefined : this.invokedAt.get(`${e.messageId}|${e.text}`);
         if (t0 !== undefined) this.e2e.recordValue(Math.max(1, Math.round((e.t - t0) * 1000)));
         break;
       }

@@ -1,0 +1,95 @@
+import { Command, Option } from 'commander';
+import { scenarios, findScenario } from '../../scenarios/index.ts';
+import { MUTANT_NAMES, parseMutant, type MutantName } from '../runner/mutants.ts';
+import { PG_PROVIDERS, parseProvider } from '../stack/postgres/index.ts';
+import { UsageError, runMain } from './common.ts';
+import { parseDuration } from '../runner/options.ts';
+import { mergeThresholds } from '../checks/thresholds.ts';
+import { executeScenario, recheckRun } from '../runner/execute.ts';
+import { runSelfCheck } from '../runner/self-check.ts';
+import { randomSeed } from '../workload/rng.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+const program = new Command('npm run scenario --')
+  .description('Run a named scenario on the embedded stack, check its history, and write a report.')
+  .argument('[name]', 'scenario to run (see --list), or self-check')
+  .option('--list', 'list the scenarios with a one-line description')
+  .option('--out <dir>', 'run directory (default reports/<scenario>/<timestamp>)')
+  .option('--duration <d>', 'load duration, e.g. 30s, 2m, 1500ms')
+  .option('--rate <n>', 'operations per second across all users')
+  .option('--users <n>', 'publishing users per room')
+  .option('--rooms <n>', 'rooms')
+  .option('--readers <n>', 'reader-only users per room')
+  .option('--seed <n>', 'seed for the workload (printed on every run)')
+  .option('--threshold <metric=expr>', 'override a threshold, e.g. "e2e_latency=p(99)<50" (repeatable)', collect, [])
+  .option('--mutant <name>', `plant a defect (repeatable): ${MUTANT_NAMES.join(', ')}`, collect, [])
+  .option('--check <dir>', 're-run the checkers and thresholds on a saved run directory')
+  .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
+  .option('--database-url <url>', 'use an existing database (also DATABASE_URL)')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 all checks valid and thresholds hold; 99 only thresholds failed; 1 a check failed or was unknown; 2 bad usage.',
+  )
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} '${v}' is not a non-negative integer`);
+  return n;
+}
+
+runMain(async () => {
+  program.parse();
+  const o = program.opts<{
+    list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
+    seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string;
+  }>();
+  const [name] = program.args;
+  if (o.list) {
+    const w = Math.max(...scenarios.map((s) => s.name.length), 'self-check'.length);
+    for (const s of scenarios) process.stdout.write(`${s.name.padEnd(w)}  ${s.description}\n`);
+    process.stdout.write(`${'self-check'.padEnd(w)}  runs every planted defect against the scenario that must catch it\n`);
+    return 0;
+  }
+  let mutants: MutantName[];
+  try {
+    mergeThresholds({}, o.threshold);
+    mutants = o.mutant.map(parseMutant);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (o.check) return recheckRun(o.check, { thresholdFlags: o.threshold, print: (s) => process.stdout.write(s) });
+  if (!name) throw new UsageError('name a scenario to run (npm run scenario -- --list shows them)');
+  let pgProvider;
+  try {
+    pgProvider = parseProvider(o.pg);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
+  const rate = o.rate === undefined ? undefined : Number(o.rate);
+  if (rate !== undefined && !(rate > 0)) throw new UsageError(`--rate '${o.rate}' is not a positive number`);
+  let durationMs: number | undefined;
+  try {
+    durationMs = o.duration === undefined ? undefined : parseDuration(o.duration);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const overrides = {
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(rate !== undefined ? { rate } : {}),
+    ...(o.users !== undefined ? { users: positiveInt('--users', o.users)! } : {}),
+    ...(o.rooms !== undefined ? { rooms: positiveInt('--rooms', o.rooms)! } : {}),
+    ...(o.readers !== undefined ? { readers: positiveInt('--readers', o.readers)! } : {}),
+  };
+  const seed = o.seed === undefined ? randomSeed() : positiveInt('--seed', o.seed)!;
+  const stackOpts = {
+    ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg: pgProvider }),
+  };
+  if (name === 'self-check') return runSelfCheck({ seed, stackOpts, print: (s) => process.stdout.write(s) });
+  const scenario = findScenario(name);
+  if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);
+  return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, ...(o.out ? { outDir: o.out } : {}), stackOpts })).exitCode;
+});

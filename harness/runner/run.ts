@@ -1,0 +1,169 @@
+/**
+ * Runs one scenario: stack up, users in, load on schedule, quiet period, final state captured,
+ * checkers and thresholds applied, report written. The history is the record of truth; the
+ * checks can be repeated offline from the run directory (`--check DIR`).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { FinalState } from '../history/types.ts';
+import { FINAL_STATE_FILE, HistoryWriter, writeFinalState } from '../history/writer.ts';
+import type { StartedStack } from '../stack/index.ts';
+import { runExecutor, type ExecutorResult } from '../workload/executors.ts';
+import { GeneratorHealth } from '../workload/health.ts';
+import { OperationPlanner } from '../workload/planner.ts';
+import { Rng } from '../workload/rng.ts';
+import { VirtualUser } from '../workload/virtual-user.ts';
+import { LiveStats } from './live-stats.ts';
+import type { MutantName } from './mutants.ts';
+import type { ScenarioDefinition, ScenarioOptions } from './scenario.ts';
+
+export interface RunInput {
+  scenario: ScenarioDefinition;
+  options: ScenarioOptions;
+  outDir: string;
+  stack: StartedStack;
+  mutants: readonly MutantName[];
+  /** Longest wait for the stack to go quiet after the load. */
+  quietTimeoutMs?: number;
+  progress?: (line: string) => void;
+}
+
+export interface RunOutput {
+  historyPath: string;
+  finalStatePath: string;
+  executor: ExecutorResult;
+  generator: { worstEventLoopDelayP99Ms: number; worstCpuPercent: number };
+}
+
+const QUIET_GAP_MS = 750;
+
+export async function runWorkload(input: RunInput): Promise<RunOutput> {
+  const { scenario: sc, options: o, stack } = input;
+  mkdirSync(input.outDir, { recursive: true });
+  const historyPath = join(input.outDir, 'history.ndjson');
+  const writer = await HistoryWriter.open(historyPath, {
+    scenario: sc.name,
+    seed: o.seed,
+    options: { ...o, mutants: input.mutants, executor: sc.executor(o) },
+  });
+  const stats = new LiveStats(writer);
+  const rng = new Rng(o.seed);
+  const runTag = (o.seed >>> 0).toString(36).slice(-4) + Date.now().toString(36).slice(-4);
+  const say = input.progress ?? (() => {});
+
+  const rooms = Array.from({ length: o.rooms }, (_, i) => `${runTag}-room${i}`);
+  const ignoreVersions = input.mutants.includes('view-no-version-check');
+  const mkUser = (clientId: string, room: string, late = false) =>
+    new VirtualUser({
+      clientId,
+      room,
+      realtime: stack.realtimeClientOptions,
+      auth: { kind: 'session', loginUrl: stack.endpoints.loginUrl, tokenUrl: stack.endpoints.tokenUrl },
+      recorder: stats,
+      ignoreVersions,
+      ...(late ? { historyUrl: stack.endpoints.historyUrl } : {}),
+    });
+  const writers = rooms.flatMap((room, r) => Array.from({ length: o.users }, (_, u) => mkUser(`${runTag}-w${r}-${u}`, room)));
+  const readers = rooms.flatMap((room, r) => Array.from({ length: o.readers }, (_, u) => mkUser(`${runTag}-r${r}-${u}`, room)));
+  const everyone = [...writers, ...readers];
+  say(`joining ${everyone.length} users in ${rooms.length} rooms`);
+  await inBatches(everyone, 20, (u) => u.join());
+
+  const health = new GeneratorHealth(stats);
+  health.start();
+  const planner = new OperationPlanner(writers, rng.fork(), { mix: sc.mix, hot: sc.hot, runTag });
+  const late: VirtualUser[] = [];
+  const lateTimer =
+    sc.lateJoin &&
+    setTimeout(() => {
+      const joiners = rooms.flatMap((room, r) => Array.from({ length: sc.lateJoin!.perRoom }, (_, u) => mkUser(`${runTag}-l${r}-${u}`, room, true)));
+      late.push(...joiners);
+      void inBatches(joiners, 10, (u) => u.join()).catch(() => {});
+    }, o.durationMs * sc.lateJoin.atFraction);
+
+  const t0 = performance.now();
+  const executor = await runExecutor(sc.executor(o), {
+    recorder: stats,
+    vus: writers.length,
+    next: (vu) => planner.next(vu),
+    onTick: (r) => {
+      const s = stats.sample();
+      say(
+        `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s  ops/s ${s.opsPerSec.toFixed(0).padStart(5)}  ` +
+          `deliveries/s ${s.deliveriesPerSec.toFixed(0).padStart(6)}  e2e p99 ${s.p99Ms.toFixed(1).padStart(7)} ms  ` +
+          `errors ${stats.failed}  dropped ${r.dropped}  gen cpu ${health.latest.cpuPercent.toFixed(0)}%`,
+      );
+    },
+  });
+  if (lateTimer) clearTimeout(lateTimer);
+
+  say('load done; waiting for the stack to go quiet');
+  await stack.quiesce(input.quietTimeoutMs ?? 20_000);
+  await quietReceives(stats, input.quietTimeoutMs ?? 20_000);
+  health.sample();
+  health.stop();
+
+  for (const u of [...everyone, ...late]) u.recordView();
+  const final = await captureFinalState(stack.endpoints.databaseUrl, rooms, writer.epochMs);
+  const finalStatePath = join(input.outDir, FINAL_STATE_FILE);
+  await writeFinalState(finalStatePath, final);
+  await inBatches([...everyone, ...late], 50, (u) => u.leave());
+  await writer.close();
+  return {
+    historyPath,
+    finalStatePath,
+    executor,
+    generator: { worstEventLoopDelayP99Ms: health.worst.eventLoopDelayP99Ms, worstCpuPercent: health.worst.cpuPercent },
+  };
+}
+
+/** Waits until no event has arrived for a short gap (or the deadline passes). */
+async function quietReceives(stats: LiveStats, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = stats.delivered;
+  let lastChange = performance.now();
+  while (performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (stats.delivered !== last) {
+      last = stats.delivered;
+      lastChange = performance.now();
+    } else if (performance.now() - lastChange >= QUIET_GAP_MS) return;
+  }
+}
+
+export async function captureFinalState(databaseUrl: string, rooms: string[], epochMs: number): Promise<FinalState> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const rows = await c.query<{ id: string; room: string; author: string; text: string; version: number; deleted: boolean; c: string; u: string }>(
+      `SELECT id, room, author, text, version, deleted,
+              (extract(epoch FROM created_at) * 1000)::float8 AS c, (extract(epoch FROM updated_at) * 1000)::float8 AS u
+         FROM chat_messages WHERE room = ANY($1) ORDER BY created_at, id`,
+      [rooms],
+    );
+    const rej = await c.query<{ message_id: string; room: string | null; author: string | null; name: string | null; reason: string }>(
+      'SELECT message_id, room, author, name, reason FROM chat_write_rejections WHERE room = ANY($1) OR room IS NULL ORDER BY seq',
+      [rooms],
+    );
+    return {
+      rows: rows.rows.map((r) => ({
+        id: r.id,
+        room: r.room,
+        author: r.author,
+        text: r.text,
+        version: r.version,
+        deleted: r.deleted,
+        createdT: Number(r.c) - epochMs,
+        updatedT: Number(r.u) - epochMs,
+      })),
+      rejections: rej.rows.map((r) => ({ messageId: r.message_id, room: r.room, author: r.author, name: r.name, reason: r.reason })),
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+async function inBatches<T>(items: readonly T[], size: number, fn: (x: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
