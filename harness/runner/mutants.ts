@@ -23,6 +23,9 @@ export const MUTANTS = {
   'view-no-version-check': {
     description: 'client views apply every event without comparing versions',
     caughtBy: ['version-order', 'convergence'],
+    // Live events arrive in version order; the stale apply happens when a late joiner's history
+    // page lands after a newer live edit, so late-join is the scenario that exposes it.
+    scenario: 'late-join',
   },
   'token-full-capability': {
     description: 'the token endpoint issues tokens with the key\'s full capability',

@@ -21,8 +21,8 @@ export async function runSelfCheck(opts: {
   const overrides = { durationMs: 8000, rate: 40 };
   const rows: Array<[string, string, string]> = [];
   let ok = true;
-  const run = (mutants: MutantName[]) =>
-    executeScenario({ scenario, overrides, seed: opts.seed, thresholdFlags: [], mutants, stackOpts: opts.stackOpts, quiet: true });
+  const run = (mutants: MutantName[], sc = scenario) =>
+    executeScenario({ scenario: sc, overrides, seed: opts.seed, thresholdFlags: [], mutants, stackOpts: opts.stackOpts, quiet: true });
 
   opts.print(`self-check: seed ${opts.seed}; baseline first, then each planted defect\n`);
   const base = await run([]);
@@ -36,7 +36,8 @@ export async function runSelfCheck(opts: {
       rows.push([m, 'NOT PLANTED: the stack has no switch for this defect yet', '']);
       continue;
     }
-    const r = await run([m]);
+    const def = MUTANTS[m] as { scenario?: string };
+    const r = await run([m], (def.scenario && findScenario(def.scenario)) || scenario);
     const expected = MUTANTS[m].caughtBy as readonly string[];
     const caughtBy = r.report.checks.filter((c) => c.valid === false && expected.includes(c.name)).map((c) => c.name);
     ok &&= caughtBy.length > 0;
