@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { findScenario } from '../../scenarios/index.ts';
+import { executeScenario, recheckRun } from './execute.ts';
+
+const cli = (...args: string[]) =>
+  spawnSync('node', ['--import', 'tsx', 'harness/cli/scenario.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+describe('npm run scenario', () => {
+  it('runs a short edit-storm on the whole stack and writes a report with the contract fields', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'edit-storm-'));
+    // The run's database is a schema on the test run's Postgres, as for any external database.
+    const { report, exitCode } = await executeScenario({
+      scenario: findScenario('edit-storm')!,
+      overrides: { durationMs: 4000, rate: 30, rooms: 2, users: 3, readers: 1 },
+      seed: 42,
+      thresholdFlags: [],
+      mutants: [],
+      outDir,
+      stackOpts: { pg: 'external', databaseUrl: inject('pgAdminUrl') },
+      quiet: true,
+    });
+    const json = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as Record<string, unknown>;
+    for (const k of ['scenario', 'passed', 'checks', 'thresholds', 'counts', 'latency', 'throughput', 'environment']) expect(json).toHaveProperty(k);
+    expect(report.checks.filter((c) => c.valid !== true)).toEqual([]);
+    expect(report.counts.sent).toBeGreaterThan(50);
+    expect(report.counts.delivered).toBeGreaterThan(report.counts.sent);
+    expect(report.counts.lost).toBe(0);
+    expect(report.latency.e2e?.count).toBeGreaterThan(0);
+    expect(exitCode).toBe(0);
+
+    // The saved run is judged again offline, and a threshold it cannot meet gives k6's code 99.
+    const out: string[] = [];
+    expect(await recheckRun(outDir, { thresholdFlags: [], print: (s) => out.push(s) })).toBe(0);
+    expect(await recheckRun(outDir, { thresholdFlags: ['e2e_latency=p(50)<0.001'], print: (s) => out.push(s) })).toBe(99);
+  }, 120_000);
+
+  it('lists scenarios, and refuses bad usage with exit 2 and a one-line reason', () => {
+    const list = cli('--list');
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/edit-storm\s+\S/);
+    expect(list.stdout).toMatch(/self-check/);
+    const unknown = cli('no-such-scenario');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unknown.stderr).toMatch(/edit-storm/);
+    expect(cli('edit-storm', '--duration', 'soon').status).toBe(2);
+    expect(cli('edit-storm', '--mutant', 'nope').stderr).toMatch(/view-no-version-check/);
+    expect(cli('edit-storm', '--threshold', 'oops').status).toBe(2);
+  });
+});
