@@ -8,7 +8,7 @@
  * (node_modules under a mode-700 home), we copy them once to a world-readable cache.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -66,23 +66,37 @@ function nativeDir(): string {
   return join(dirname(entry), '..', 'native');
 }
 
-/** Returns a directory whose bin/ the run-as user can execute. */
+/** Returns a directory whose bin/ the run-as user can execute (and whose libraries load). */
 function binariesFor(runAs: RunAs | undefined): string {
   const dir = nativeDir();
-  if (!runAs) return dir;
-  const probe = spawnSync(join(dir, 'bin', 'postgres'), ['--version'], { uid: runAs.uid, gid: runAs.gid });
-  if (probe.status === 0) return dir;
-  const cache = join(tmpdir(), `ecdc-postgres-bin-${runAs.uid}-${nativeVersion(dir)}`);
-  if (!existsSync(join(cache, 'bin', 'postgres'))) {
-    cpSync(dir, cache, { recursive: true, verbatimSymlinks: true });
+  const probe = (d: string) =>
+    spawnSync(join(d, 'bin', 'postgres'), ['--version'], { encoding: 'utf8', ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
+  const first = probe(dir);
+  if (first.status === 0) return dir;
+  if (!runAs) {
+    // Most often the package's library symlinks are missing because its postinstall script did
+    // not run (see allowScripts in package.json).
+    throw new Error(`the embedded Postgres binaries do not run: ${(first.stderr || String(first.error)).trim().split('\n')[0]}`);
   }
-  chmodSync(cache, 0o755);
+  // As root the binaries may sit where the postgres user cannot reach them (a mode-700 home):
+  // run a readable copy instead.
+  const cache = join(tmpdir(), `ecdc-postgres-bin-${runAs.uid}-${packageVersion(dir)}`);
+  if (probe(cache).status !== 0) {
+    rmSync(cache, { recursive: true, force: true });
+    cpSync(dir, cache, { recursive: true, verbatimSymlinks: true });
+    chmodSync(cache, 0o755);
+    const again = probe(cache);
+    if (again.status !== 0) throw new Error(`the embedded Postgres binaries do not run as user ${runAs.uid}: ${(again.stderr || String(again.error)).trim().split('\n')[0]}`);
+  }
   return cache;
 }
 
-function nativeVersion(dir: string): string {
-  const out = spawnSync(join(dir, 'bin', 'postgres'), ['--version'], { encoding: 'utf8' });
-  return (out.stdout.match(/\d+(\.\d+)*/)?.[0] ?? 'unknown').replace(/\./g, '_');
+function packageVersion(native: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}): Promise<StartedPostgres> {
