@@ -2,15 +2,15 @@
  * One real Postgres for the whole test run (not one per test). Test files get their own
  * database on it through `freshDatabase()`, so they can run in parallel without sharing rows.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestProject } from 'vitest/node';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { PostgresService, type StartedPostgres } from '../stack/postgres/index.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WEB_DIR = join(ROOT, 'reference-app', 'web');
-import { PostgresService, type StartedPostgres } from '../stack/postgres/index.ts';
 
 let pg: StartedPostgres | undefined;
 
