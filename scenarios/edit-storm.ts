@@ -3,7 +3,7 @@ import { defineScenario } from '../harness/runner/scenario.ts';
 export default defineScenario({
   name: 'edit-storm',
   description: 'many users post and, above all, edit a few hot messages concurrently across several rooms',
-  defaults: { durationMs: 20_000, rate: 60, users: 4, rooms: 3, readers: 2 },
+  defaults: { durationMs: 12_000, rate: 60, users: 4, rooms: 3, readers: 2 },
   mix: { post: 0.25, edit: 0.65, delete: 0.03, typing: 0.07 },
   hot: { perUser: 2, skew: 0.8 },
   executor: (o) => ({ executor: 'constant-arrival-rate', rate: o.rate, durationMs: o.durationMs }),
