@@ -3,8 +3,9 @@
  * Postgres), so the nemesis can add latency and jitter or cut the link without external tools.
  * Latency is applied per chunk in each direction, preserving order.
  */
-import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { registerCleanup } from '../stack/cleanup.ts';
+import { listen } from '../stack/ports.ts';
 
 export interface LinkFault {
   latencyMs?: number;
@@ -58,11 +59,7 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
     delayed(client, upstream);
     delayed(upstream, client);
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => ok());
-  });
-  const addr = server.address() as AddressInfo;
+  const port = await listen(server, opts.port ?? 0, '127.0.0.1');
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -71,10 +68,10 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
     for (const s of sockets) s.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   };
-  const unregister = registerCleanup({ name: `tcp proxy :${addr.port}`, stop });
+  const unregister = registerCleanup({ name: `tcp proxy :${port}`, stop });
   return {
     host: '127.0.0.1',
-    port: addr.port,
+    port,
     set(f) {
       fault = { ...f };
       if (f.cut) for (const s of sockets) s.resetAndDestroy();

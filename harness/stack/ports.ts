@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 
 /** Asks the kernel for a free loopback port. Callers must still handle a lost race. */
 export function freePort(host = '127.0.0.1'): Promise<number> {
@@ -29,4 +29,15 @@ export function isPortOpen(host: string, port: number, timeoutMs = 500): Promise
         sock.once('error', () => done(false));
       }),
   );
+}
+
+/** Starts listening and resolves with the bound port, or rejects on a bind error. */
+export function listen(server: Pick<Server, 'once' | 'listen' | 'address'>, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
 }

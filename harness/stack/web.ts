@@ -7,8 +7,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { registerCleanup } from './cleanup.ts';
+import { listen } from './ports.ts';
 
 export interface WebServerOptions {
   dir: string;
@@ -55,11 +55,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<StartedWeb
     if (url.pathname.startsWith('/api/')) return forward(req, res, upstream);
     serveStatic(root, fallback, decodeURIComponent(url.pathname), res);
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => ok());
-  });
-  const addr = server.address() as AddressInfo;
+  const port = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -69,7 +65,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<StartedWeb
     await new Promise<void>((r) => server.close(() => r()));
   };
   const unregister = registerCleanup({ name: 'web server', stop });
-  return { url: `http://${addr.address}:${addr.port}`, stop };
+  return { url: `http://${opts.host ?? '127.0.0.1'}:${port}`, stop };
 }
 
 function serveStatic(root: string, fallback: string, pathname: string, res: ServerResponse): void {

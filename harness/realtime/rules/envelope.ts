@@ -3,19 +3,10 @@
  * {source, appId, channel, site, ruleId, messages: [{id, clientId, connectionId, timestamp, name, data, encoding?}]}.
  * Object data travels as a JSON string with encoding "json", binary as base64, as Ably sends it.
  */
+import type { PublishedMessage } from '../core.ts';
 
-/** What the realtime service hands to a rule (structurally the service's PublishedMessage). */
-export interface RuleMessage {
-  channel: string;
-  id: string;
-  clientId?: string;
-  connectionId?: string;
-  name?: string;
-  data: unknown;
-  encoding?: string;
-  timestamp: number;
-  serial: string;
-}
+/** What the realtime service hands to a rule: the service's own published message. */
+export type RuleMessage = PublishedMessage;
 
 export interface EnvelopeMessage {
   id: string;
