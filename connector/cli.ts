@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     .option('--http-port <port>', 'port for /health and /metrics (0 = any free port)', portArg, 0)
     .option('--http-host <host>', 'address for /health and /metrics', '127.0.0.1')
     .option('--log-level <level>', 'pino log level', process.env.CONNECTOR_LOG_LEVEL ?? 'info')
+    .option('--exit-on-stdin-close', 'stop gracefully when stdin closes (a supervisor holding the pipe died)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n')[0] + '\n') });
   try {
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')) process.exit(0);
     process.exit(EXIT_USAGE);
   }
-  const o = program.opts<{ config?: string; fromEnv?: boolean; httpPort: number; httpHost: string; logLevel: string }>();
+  const o = program.opts<{ config?: string; fromEnv?: boolean; httpPort: number; httpHost: string; logLevel: string; exitOnStdinClose?: boolean }>();
   if (!o.config === !o.fromEnv) fail('give exactly one of --config <file> and --from-env', EXIT_USAGE);
   if (!pino.levels.values[o.logLevel] && o.logLevel !== 'silent') fail(`--log-level: unknown level ${JSON.stringify(o.logLevel)}`, EXIT_USAGE);
   let config;
@@ -61,6 +62,10 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM', 0));
   process.once('SIGINT', () => stop('SIGINT', 0));
+  if (o.exitOnStdinClose) {
+    process.stdin.on('end', () => stop('stdin closed', 0)).on('error', () => stop('stdin closed', 0));
+    process.stdin.resume();
+  }
   process.stdout.write(`connector ready: ${connector.healthUrl} (metrics ${connector.metricsUrl})\n`);
 }
 

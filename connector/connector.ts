@@ -69,7 +69,9 @@ export class Connector {
         { min: cfg.timing.reconnectMinMs, max: cfg.timing.reconnectMaxMs },
         { onReconnect: () => this.metrics.reconnect('realtime'), onStateChange: () => {} },
         this.log,
+        cfg.plantedDefect === 'publish-without-waiting',
       );
+      if (cfg.plantedDefect) this.log.warn({ plantedDefect: cfg.plantedDefect }, 'PLANTED DEFECT active: this connector is broken on purpose');
       // Until connected, the service's message size limit is unknown: do not publish before.
       await publisher.connected(Math.max(10_000, cfg.timing.queryTimeoutMs));
       http = await serveHttp(this.opts.httpHost ?? '127.0.0.1', this.opts.httpPort ?? 0, () => this.health(publisher!), this.metrics.registry);

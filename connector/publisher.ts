@@ -52,7 +52,14 @@ export class RealtimePublisher {
   private readonly channelUse = new Map<string, { inflight: number; lastUsed: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(target: RealtimeTarget, retryMs: { min: number; max: number }, private readonly hooks: PublisherHooks, private readonly log: Logger) {
+  constructor(
+    target: RealtimeTarget,
+    retryMs: { min: number; max: number },
+    private readonly hooks: PublisherHooks,
+    private readonly log: Logger,
+    /** The planted defect 'publish-without-waiting' (see config.ts); never set in deployments. */
+    private readonly withoutWaiting = false,
+  ) {
     this.client = new Ably.Realtime({
       ...ablyClientOptions(target),
       // The SDK's defaults (15 s, 30 s) are tuned for browsers; a connector should catch up fast.
@@ -132,6 +139,8 @@ export class RealtimePublisher {
     use.inflight++;
     use.lastUsed = Date.now();
     try {
+      // Each change takes its own REST round trip (5-100 ms over the internet), so a later change can overtake an earlier one.
+      if (this.withoutWaiting) await new Promise((r) => setTimeout(r, 5 + Math.random() * 95));
       const ch = this.client.channels.get(channel);
       await (messages.length === 1 ? ch.publish(messages[0]!) : ch.publish(messages));
     } finally {

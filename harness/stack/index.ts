@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type * as Ably from 'ably';
 import pino from 'pino';
-import { Connector, parseConnectorConfig, type StartedConnector } from '../../connector/index.ts';
+import { parseConnectorConfig } from '../../connector/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
 import { createChatWriter } from '../../reference-app/functions/chat-writer.ts';
 import { startFunctionsServer, type StartedFunctionsServer } from '../../reference-app/functions/server.ts';
@@ -15,6 +15,8 @@ import { LambdaService, type StartedLambda } from '../lambda/index.ts';
 import { RealtimeService, type StartedRealtime } from '../realtime/index.ts';
 import { attachRules, loadRules } from '../realtime/rules/index.ts';
 import { registerCleanup } from './cleanup.ts';
+import { ConnectorProcess } from './connector-process.ts';
+import { describeDefects, type PlantedDefects } from './defects.ts';
 import { PostgresService, type PgProviderName, type StartedPostgres } from './postgres/index.ts';
 import { startWebServer, type StartedWeb } from './web.ts';
 
@@ -27,6 +29,10 @@ export interface StackOptions {
   /** Integration rules file (default: Ably + Lambda's real, unordered delivery). */
   rulesFile?: string;
   connectorMode?: 'durable' | 'notify';
+  /** Connector processes sharing the leader lock: 1 (default), or 2 for an active and a standby. */
+  connectors?: number;
+  /** Planted defects for the self-check and property tests; never on by default. */
+  defects?: PlantedDefects;
   /** Serve the generated web app from this folder and report `chatUrl`. */
   web?: { dir: string };
   /** Stop after Postgres (the foundation alone). */
@@ -50,13 +56,18 @@ export interface StartedStack {
   realtime?: StartedRealtime;
   lambda?: StartedLambda;
   functions?: StartedFunctionsServer;
-  connector?: StartedConnector;
+  /** The first connector process (a crash-and-restart target). */
+  connector?: ConnectorProcess;
+  /** Every connector process (more than one when a standby runs). */
+  connectors: ConnectorProcess[];
   web?: StartedWeb;
   endpoints: Required<Omit<StackEndpoints, 'chatUrl'>> & { chatUrl?: string };
   /** ably client options (minus auth) for the realtime service. */
   realtimeClientOptions: Ably.ClientOptions;
   /** Resolves when no write is queued in the rules or the connector's outbox (or at the deadline). */
   quiesce(timeoutMs: number): Promise<void>;
+  /** The OS processes of the stack, for per-part CPU and memory. */
+  processes(): Array<{ part: string; pid: number }>;
   stop(): Promise<void>;
 }
 
@@ -84,7 +95,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     if (applied.length) progress(`migrations applied: ${applied.join(', ')}`);
     const databaseUrl = postgres.connectionUri;
     if (opts.postgresOnly) {
-      return { postgres, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => {}, stop: stopAll };
+      const processes = () => [...postgresProcess(postgres), { part: 'harness', pid: process.pid }];
+      return { postgres, connectors: [], endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => {}, processes, stop: stopAll };
     }
 
     const secret = () => randomBytes(18).toString('base64url');
@@ -95,39 +107,58 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     stops.push({ name: 'realtime', stop: realtime.stop });
     progress(`realtime service on ${realtime.host}:${realtime.port}`);
 
-    const chatWriter = createChatWriter({ databaseUrl });
+    const defects = opts.defects ?? {};
+    if (describeDefects(defects).length) progress(`PLANTED DEFECTS: ${describeDefects(defects).join(', ')}`);
+    const chatWriter = createChatWriter({
+      databaseUrl,
+      plantedDefects: { firstOnly: defects.writerFirstOnly === true, noAuthorCheck: defects.writerNoAuthorCheck === true },
+    });
     const lambda = await new LambdaService({ functions: { 'chat-writer': chatWriter }, logger }).start();
     stops.push({ name: 'lambda', stop: async () => (await lambda.stop(), await chatWriter.close()) });
-    const rules = attachRules(realtime, loadRules(opts.rulesFile ?? DEFAULT_RULES), lambda, { logger });
+    let ruleSet = loadRules(opts.rulesFile ?? DEFAULT_RULES);
+    // A first-message-only writer is harmless until envelopes carry several messages.
+    if (defects.writerFirstOnly) ruleSet = ruleSet.map((r) => ({ ...r, batching: { enabled: true, maxMessages: 10, maxDelayMs: 50 } }));
+    const rules = attachRules(realtime, ruleSet, lambda, { logger });
     stops.push({ name: 'rules', stop: rules.stop });
     progress(`lambda endpoint ${lambda.endpoint} with chat-writer; rules attached`);
 
     const clientOptions = realtime.clientOptions();
-    const functions = await startFunctionsServer({ databaseUrl, ablyKey: `${rootKey.keyName}:${rootKey.secret}`, realtimeClientOptions: clientOptions });
+    const functions = await startFunctionsServer({
+      databaseUrl,
+      ablyKey: `${rootKey.keyName}:${rootKey.secret}`,
+      realtimeClientOptions: clientOptions,
+      ...(defects.tokenFullCapability ? { tokenFullCapability: true } : {}),
+    });
     stops.push({ name: 'functions', stop: functions.stop });
 
-    const connectorConfig = parseConnectorConfig(
-      {
-        connector: (['INSERT', 'UPDATE', 'DELETE'] as const).map((operation) => ({
-          tablename: 'chat_messages',
-          ablychannelname: 'chat:{room}:incoming',
-          operation,
-        })),
-        ably: { apiKey: `${connectorKey.keyName}:${connectorKey.secret}` },
-        extensions: {
-          database: { url: databaseUrl },
-          realtime: { host: realtime.host, port: realtime.port, tls: false, connectivityCheckUrl: String(clientOptions.connectivityCheckUrl), wsConnectivityCheckUrl: String(clientOptions.wsConnectivityCheckUrl) },
-          mode: opts.connectorMode ?? 'durable',
-          messageName: 'operation',
-          channelTemplates: true,
-        },
+    const connectorConfig = {
+      connector: (['INSERT', 'UPDATE', 'DELETE'] as const).map((operation) => ({
+        tablename: 'chat_messages',
+        ablychannelname: 'chat:{room}:incoming',
+        operation,
+      })),
+      ably: { apiKey: `${connectorKey.keyName}:${connectorKey.secret}` },
+      extensions: {
+        database: { url: databaseUrl },
+        realtime: { host: realtime.host, port: realtime.port, tls: false, connectivityCheckUrl: String(clientOptions.connectivityCheckUrl), wsConnectivityCheckUrl: String(clientOptions.wsConnectivityCheckUrl) },
+        mode: opts.connectorMode ?? 'durable',
+        messageName: 'operation',
+        channelTemplates: true,
+        ...(defects.connectorNoWait ? { plantedDefect: 'publish-without-waiting' } : {}),
       },
-      // The stack sets every target itself; the user's ABLY_* variables are for real deployments.
-      {},
-    );
-    const connector = await new Connector(connectorConfig, { logger, httpPort: 0 }).start();
-    stops.push({ name: 'connector', stop: connector.stop });
-    progress(`connector active, health at ${connector.healthUrl}`);
+    };
+    // Validate here, where a mistake is ours, rather than in the child's stderr. The stack sets
+    // every target itself: the user's ABLY_* variables are for real deployments, hence `{}`.
+    parseConnectorConfig(connectorConfig, {});
+    const connectors: ConnectorProcess[] = [];
+    for (let i = 0; i < Math.max(1, opts.connectors ?? 1); i++) {
+      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, connectorConfig);
+      connectors.push(c);
+      stops.push({ name: `connector ${c.name}`, stop: () => c.shutdown() });
+      await c.start();
+    }
+    const connector = connectors[0]!;
+    progress(`connector${connectors.length > 1 ? `s (${connectors.length}, one active)` : ''} running (pid ${connectors.map((c) => c.pid()).join(', ')}), health at ${connector.healthUrl}`);
 
     let web: StartedWeb | undefined;
     if (opts.web) {
@@ -142,6 +173,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       lambda,
       functions,
       connector,
+      connectors,
       ...(web ? { web } : {}),
       realtimeClientOptions: clientOptions as Ably.ClientOptions,
       endpoints: {
@@ -160,12 +192,27 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
           Promise.race([p, new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now())))]);
         await withDeadline(rules.drain());
         await withDeadline(lambda.drain());
-        while (connector.stats().backlog > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        // Quiet means an active connector with nothing left to publish (a restarted one may still be catching up).
+        while (performance.now() < deadline) {
+          const health = await Promise.all(connectors.map((c) => c.health()));
+          if (health.some((h) => h?.active && h.backlog === 0)) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
       },
+      processes: () => [
+        ...postgresProcess(postgres),
+        ...connectors.flatMap((c) => (c.pid() ? [{ part: `connector ${c.name}`, pid: c.pid()! }] : [])),
+        { part: 'harness (realtime, lambda, functions, generator)', pid: process.pid },
+      ],
       stop: stopAll,
     };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+function postgresProcess(pg: StartedPostgres): Array<{ part: string; pid: number }> {
+  const pid = pg.pid?.();
+  return pid ? [{ part: 'postgres', pid }] : [];
 }

@@ -26,6 +26,11 @@ export interface ChatWriterOptions {
   poolMax?: number;
   /** Minimum time between sweeps for expired holds (default 1 s). */
   sweepEveryMs?: number;
+  /**
+   * Planted defects for the harness's self-check, never set in a deployment: `firstOnly` handles
+   * only the first message of an envelope (the original demo), `noAuthorCheck` lets anyone edit.
+   */
+  plantedDefects?: { firstOnly?: boolean; noAuthorCheck?: boolean };
 }
 
 export interface MessageResult {
@@ -93,7 +98,8 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
       return { results: [{ id, outcome: 'rejected', reason: 'malformed_envelope' }], released };
     }
     const { channel, messages } = env.envelope;
-    for (let i = 0; i < messages.length; i++) {
+    const count = opts.plantedDefects?.firstOnly ? Math.min(1, messages.length) : messages.length;
+    for (let i = 0; i < count; i++) {
       stats.messages++;
       const parsed = parseMessage(messages[i], channel, i);
       if (!parsed.ok) {
@@ -146,6 +152,11 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
           if (op.kind === 'post') {
             const { result, settled } = await writePost(c, op);
             return { ...result, settled };
+          }
+          if (opts.plantedDefects?.noAuthorCheck) {
+            // The defect: the writer acts as whoever wrote the target, trusting the message.
+            const owner = await c.query<{ author: string }>('SELECT author FROM chat_messages WHERE id = $1', [op.target]);
+            if (owner.rows[0]) return writeEditOrDelete(c, { ...op, author: owner.rows[0].author });
           }
           return writeEditOrDelete(c, op);
         },

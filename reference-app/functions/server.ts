@@ -21,6 +21,8 @@ export interface FunctionsServerOptions {
   port?: number;
   host?: string;
   tokenTtlMs?: number;
+  /** Planted defect for the harness's self-check (see token.ts). */
+  tokenFullCapability?: boolean;
   /** Extra routes (the web app mounts itself here later); tried after the API routes. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -40,7 +42,7 @@ export async function startFunctionsServer(opts: FunctionsServerOptions): Promis
   const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 5 });
   pool.on('error', () => {}); // an idle connection lost to a Postgres restart is replaced on next use
   const session = createSession({ secret: opts.sessionSecret ?? randomBytes(32).toString('hex') });
-  const token = createTokenHandler({ ablyKey: opts.ablyKey, session, ...(opts.tokenTtlMs ? { ttlMs: opts.tokenTtlMs } : {}) });
+  const token = createTokenHandler({ ablyKey: opts.ablyKey, session, ...(opts.tokenTtlMs ? { ttlMs: opts.tokenTtlMs } : {}), ...(opts.tokenFullCapability ? { fullCapability: true } : {}) });
   const history = createHistoryHandler({ pool });
   const config: HttpHandler = async () => json(200, { realtime: opts.realtimeClientOptions ?? {} });
 

@@ -20,6 +20,8 @@ export interface TokenOptions {
   ablyKey: string;
   session: SessionService;
   ttlMs?: number;
+  /** Planted defect for the harness's self-check: the key's full capability, as the original issued. */
+  fullCapability?: boolean;
 }
 
 const DEFAULT_TTL_MS = 60 * 60 * 1000;
@@ -28,7 +30,7 @@ export function createTokenHandler(opts: TokenOptions): HttpHandler {
   if (!/^[^.:]+\.[^.:]+:.+$/.test(opts.ablyKey)) throw new Error('ablyKey: expected "appId.keyId:secret"');
   // createTokenRequest signs locally with the key's secret; nothing goes over the network.
   const rest = new Ably.Rest({ key: opts.ablyKey });
-  const capability = JSON.stringify(CHAT_CAPABILITY);
+  const capability = JSON.stringify(opts.fullCapability ? { '*': ['*'] } : CHAT_CAPABILITY);
   return async (event) => {
     if (event.requestContext.http.method !== 'GET' && event.requestContext.http.method !== 'POST') return fail(405, 'method', 'expected GET');
     const s = opts.session.read(event);

@@ -1,0 +1,19 @@
+/**
+ * Planted defects the stack can switch on for the self-check and the property tests. Each one
+ * reproduces a known failure of this architecture (see harness/runner/mutants.ts); none is ever
+ * on unless asked for.
+ */
+export interface PlantedDefects {
+  /** The connector publishes each change independently after a REST-like round-trip delay, without waiting for the previous one (the original connector). */
+  connectorNoWait?: boolean;
+  /** The chat-writer handles only the first message of each batch (the original demo); the stack turns rule batching on so batches exist. */
+  writerFirstOnly?: boolean;
+  /** The chat-writer applies edits and deletes without checking the author. */
+  writerNoAuthorCheck?: boolean;
+  /** The token endpoint issues tokens with the key's full capability (the original). */
+  tokenFullCapability?: boolean;
+}
+
+export function describeDefects(d: PlantedDefects | undefined): string[] {
+  return d ? Object.entries(d).filter(([, on]) => on).map(([k]) => k) : [];
+}
