@@ -58,6 +58,8 @@ export interface StartedStack {
   functions?: StartedFunctionsServer;
   /** The first connector process (a crash-and-restart target). */
   connector?: ConnectorProcess;
+  /** The same process as `connector`, under the name the nemesis and property tests use: kill(), stop(), start(), restart(how). */
+  connectorControl?: ConnectorProcess;
   /** Every connector process (more than one when a standby runs). */
   connectors: ConnectorProcess[];
   web?: StartedWeb;
@@ -173,6 +175,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       lambda,
       functions,
       connector,
+      connectorControl: connector,
       connectors,
       ...(web ? { web } : {}),
       realtimeClientOptions: clientOptions as Ably.ClientOptions,
