@@ -11,11 +11,13 @@ import { convergenceChecker } from './convergence.ts';
 import { deliveryChecker, type DeliveryOptions } from './delivery.ts';
 import { latencyChecker } from './latency.ts';
 import { perAuthorOrderChecker } from './per-author-order.ts';
+import { streamOrderChecker } from './stream-order.ts';
 import { versionOrderChecker } from './version-order.ts';
 
 export const CHECKER_NAMES = [
   'delivery',
   'version-order',
+  'stream-order',
   'common-order',
   'convergence',
   'acknowledged-writes',
@@ -38,6 +40,7 @@ export function makeCheckers(opts: CheckerOptions = {}): Record<CheckerName, Che
   return {
     delivery: deliveryChecker(opts.delivery),
     'version-order': versionOrderChecker(),
+    'stream-order': streamOrderChecker(),
     'common-order': commonOrderChecker(),
     convergence: convergenceChecker(),
     'acknowledged-writes': acknowledgedWritesChecker(),
@@ -69,6 +72,7 @@ export function runCheckers(history: readonly HistoryEvent[], final: FinalState,
 
 export { analyzeDelivery } from './delivery.ts';
 export { analyzeVersionOrder } from './version-order.ts';
+export { analyzeStreamOrder } from './stream-order.ts';
 export { analyzeCommonOrder } from './common-order.ts';
 export { analyzeConvergence } from './convergence.ts';
 export { analyzeAcknowledgedWrites } from './acknowledged-writes.ts';
