@@ -27,19 +27,37 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
   let fault: LinkFault = {};
   const sockets = new Set<Socket>();
 
+  // Each chunk is due at its arrival time plus the latency; a queue keeps the bytes of one
+  // direction in order without adding the delays of a burst's chunks up.
   const delayed = (from: Socket, to: Socket) => {
-    let chain = Promise.resolve();
-    from.on('data', (chunk) => {
+    const queue: Array<{ due: number; chunk: Buffer }> = [];
+    let timer: NodeJS.Timeout | undefined;
+    let ended = false;
+    const pump = () => {
+      timer = undefined;
+      const now = performance.now();
+      while (queue.length && queue[0]!.due <= now) {
+        const { chunk } = queue.shift()!;
+        if (!to.destroyed) to.write(chunk);
+      }
+      if (queue.length) timer = setTimeout(pump, queue[0]!.due - now);
+      else if (ended) to.end();
+    };
+    from.on('data', (chunk: Buffer) => {
       const { latencyMs = 0, jitterMs = 0 } = fault;
       const wait = latencyMs + (jitterMs ? Math.random() * jitterMs : 0);
-      if (wait <= 0) {
+      if (wait <= 0 && !queue.length) {
         to.write(chunk);
         return;
       }
-      // Chain the writes so jitter never reorders bytes within a connection.
-      chain = chain.then(() => new Promise<void>((r) => setTimeout(() => (to.destroyed || to.write(chunk), r()), wait)));
+      const due = Math.max(performance.now() + wait, queue.length ? queue[queue.length - 1]!.due : 0);
+      queue.push({ due, chunk });
+      timer ??= setTimeout(pump, due - performance.now());
     });
-    from.on('end', () => void chain.then(() => to.end()));
+    from.on('end', () => {
+      ended = true;
+      if (!queue.length) to.end();
+    });
   };
 
   const server = createServer((client) => {
