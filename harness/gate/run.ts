@@ -13,7 +13,7 @@ import { compareMetric, type MetricComparison } from './compare.ts';
 import { measureRun } from './measure.ts';
 import { GATE_METRIC_NAMES, readGateMetrics, type GateMetric } from './metrics.ts';
 
-export const GATE_DEFAULTS = { scenarios: ['steady', 'edit-storm'], repeat: 3, tolerance: 0.2, confidence: 0.9, minChangeMs: 1, seed: 1 } as const;
+export const GATE_DEFAULTS = { scenarios: ['steady', 'edit-storm'], repeat: 3, tolerance: 0.2, confidence: 0.9, minChangeMs: 1, seed: 1, warmupMs: 2000 } as const;
 
 export interface GateInput {
   baselinePath: string;
@@ -29,6 +29,8 @@ export interface GateInput {
   seed?: number;
   /** Added latency of every chat-writer invocation: a planted slowdown, to prove the gate catches one. */
   plantLambdaDelayMs?: number;
+  /** Unmeasured run before the repeats, so JIT, pools and caches are warm in every measured run (0: none). */
+  warmupMs?: number;
   outDir: string;
   stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl'>;
   print?: (line: string) => void;
@@ -128,6 +130,11 @@ export async function runGate(input: GateInput): Promise<GateResult> {
     const runs: GateRun[] = [];
     try {
       if (plant > 0) stack.lambda?.setFault('chat-writer', { delayMs: plant });
+      const warmupMs = Math.min(input.warmupMs ?? GATE_DEFAULTS.warmupMs, options.durationMs);
+      if (warmupMs > 0) {
+        // The first run on a fresh stack pays for JIT and connection set-up: keep it out of the samples.
+        await measureRun({ stack, scenario, options: { ...options, durationMs: warmupMs, seed: 999_999 }, outDir: join(input.outDir, `${name}-warmup`), thresholds: {} });
+      }
       for (let i = 0; i < seeds.length; i++) {
         const dir = join(input.outDir, `${name}-${i + 1}`);
         const { report } = await measureRun({
