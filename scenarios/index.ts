@@ -4,8 +4,25 @@ import editStorm from './edit-storm.ts';
 import chatBurst from './chat-burst.ts';
 import lateJoin from './late-join.ts';
 import steady from './steady.ts';
+import connectorCrash from './connector-crash.ts';
+import connectorFailover from './connector-failover.ts';
+import dbRestart from './db-restart.ts';
+import reconnectStorm from './reconnect-storm.ts';
+import slowLambda from './slow-lambda.ts';
+import hostileClients from './hostile-clients.ts';
 
-export const scenarios: readonly ScenarioDefinition[] = [editStorm, chatBurst, lateJoin, steady];
+export const scenarios: readonly ScenarioDefinition[] = [
+  editStorm,
+  chatBurst,
+  lateJoin,
+  steady,
+  connectorCrash,
+  connectorFailover,
+  dbRestart,
+  reconnectStorm,
+  slowLambda,
+  hostileClients,
+];
 
 export function findScenario(name: string): ScenarioDefinition | undefined {
   return scenarios.find((s) => s.name === name);

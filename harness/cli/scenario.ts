@@ -8,6 +8,9 @@ import { mergeThresholds } from '../checks/thresholds.ts';
 import { executeScenario, recheckRun } from '../runner/execute.ts';
 import { runSelfCheck } from '../runner/self-check.ts';
 import { randomSeed } from '../workload/rng.ts';
+import { FAULTS, FAULT_NAMES, type FaultDef } from '../faults/catalogue.ts';
+import { LINKS } from '../faults/links.ts';
+import { parseFaultSpec } from '../faults/spec.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -23,6 +26,8 @@ const program = new Command('npm run scenario --')
   .option('--readers <n>', 'reader-only users per room')
   .option('--seed <n>', 'seed for the workload (printed on every run)')
   .option('--threshold <metric=expr>', 'override a threshold, e.g. "e2e_latency=p(99)<50" (repeatable)', collect, [])
+  .option('--fault <NAME[=VALUE]@TIME[:DURATION]>', 'inject a fault during the load (repeatable), e.g. connector-kill@5s:1s; see --list-faults', collect, [])
+  .option('--list-faults', 'list the faults the nemesis can inject, and the links they can target')
   .option('--mutant <name>', `plant a defect (repeatable): ${MUTANT_NAMES.join(', ')}`, collect, [])
   .option('--check <dir>', 're-run the checkers and thresholds on a saved run directory')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
@@ -45,7 +50,18 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string;
+    fault: string[]; listFaults?: boolean;
   }>();
+  if (o.listFaults) {
+    const w = Math.max(...FAULT_NAMES.map((n) => n.length));
+    for (const n of FAULT_NAMES) {
+      const d: FaultDef = FAULTS[n];
+      process.stdout.write(`${n.padEnd(w)}  ${d.description}${d.value ? ` [VALUE: ${d.value.help}]` : ''}${d.needsDuration ? ' (needs :DURATION)' : ''}\n`);
+    }
+    process.stdout.write('\nlinks (for net-latency, net-jitter, net-cut):\n');
+    for (const [k, v] of Object.entries(LINKS)) process.stdout.write(`  ${k.padEnd(20)} ${v}\n`);
+    return 0;
+  }
   const [name] = program.args;
   if (o.list) {
     const w = Math.max(...scenarios.map((s) => s.name.length), 'self-check'.length);
@@ -57,6 +73,7 @@ runMain(async () => {
   try {
     mergeThresholds({}, o.threshold);
     mutants = o.mutant.map(parseMutant);
+    o.fault.forEach(parseFaultSpec);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -91,5 +108,5 @@ runMain(async () => {
   if (name === 'self-check') return runSelfCheck({ seed, stackOpts, print: (s) => process.stdout.write(s) });
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);
-  return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, ...(o.out ? { outDir: o.out } : {}), stackOpts })).exitCode;
+  return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), stackOpts })).exitCode;
 });

@@ -64,7 +64,11 @@ export function faultWindows(history: readonly HistoryEvent[]): FaultWindow[] {
       out.push(w);
     } else {
       const w = open.get(e.name);
-      if (w) w.end = e.t;
+      if (w) {
+        w.end = e.t;
+        // What the fault measured when it ended (restart, catch-up, takeover) belongs with it.
+        if (e.detail) w.detail = w.detail ? `${w.detail} -> ${e.detail}` : e.detail;
+      }
       else out.push({ name: e.name, start: 0, end: e.t });
       open.delete(e.name);
     }

@@ -7,7 +7,9 @@ import { readRun } from '../history/reader.ts';
 import { collectEnvironment, evaluateRun, exitCodeFor, formatSummary, recheckRunDir, writeReport, type Report } from '../report/index.ts';
 import { mergeThresholds } from '../checks/thresholds.ts';
 import { startStack, type StackOptions } from '../stack/index.ts';
-import type { MutantName } from './mutants.ts';
+import { parseFaultSpec, type FaultSpec } from '../faults/spec.ts';
+import { stackNeeds } from '../faults/nemesis.ts';
+import { stackDefectsFor, type MutantName } from './mutants.ts';
 import { runWorkload } from './run.ts';
 import type { ScenarioDefinition, ScenarioOptions, Thresholds } from './scenario.ts';
 
@@ -18,6 +20,8 @@ export interface ExecuteInput {
   /** --threshold flags, "metric=expr". */
   thresholdFlags: readonly string[];
   mutants: readonly MutantName[];
+  /** --fault flags, added to the scenario's own faults. */
+  faults?: readonly string[];
   outDir?: string;
   stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile'>;
   print?: (s: string) => void;
@@ -35,11 +39,20 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
   const options: ScenarioOptions = { ...sc.defaults, ...input.overrides, seed: input.seed };
   const outDir = input.outDir ?? defaultOutDir(sc.name);
   const thresholds = mergeThresholds(sc.thresholds, input.thresholdFlags);
+  const faults: FaultSpec[] = [...(sc.faults?.(options) ?? []), ...(input.faults ?? [])].map(parseFaultSpec);
+  const { defects, connectorMode } = stackDefectsFor(input.mutants);
   print(`scenario ${sc.name}  seed ${options.seed}  rate ${options.rate}/s  ${options.rooms} rooms x ${options.users} users + ${options.readers} readers  ${(options.durationMs / 1000).toFixed(0)} s` +
     (input.mutants.length ? `  mutants: ${input.mutants.join(', ')}` : '') + '\n');
+  if (sc.guarantee && !input.quiet) print(`guarantee: ${sc.guarantee}\n`);
+  if (faults.length && !input.quiet) print(`faults: ${faults.map((f) => f.raw).join('  ')}\n`);
+  const needs = stackNeeds(faults);
   const stack = await startStack({
+    ...(sc.stack ?? {}),
     ...input.stackOpts,
-    ...(input.mutants.includes('connector-notify-only') ? { connectorMode: 'notify' as const } : {}),
+    ...needs,
+    connectors: Math.max(sc.stack?.connectors ?? 1, needs.connectors ?? 1),
+    defects,
+    ...(connectorMode ? { connectorMode } : {}),
     onProgress: (m) => input.quiet || print(`[stack] ${m}\n`),
   });
   let run;
@@ -50,6 +63,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
       outDir,
       stack,
       mutants: input.mutants,
+      faults,
       progress: (line) => input.quiet || print(`${line}\n`),
     });
   } finally {
@@ -61,11 +75,17 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     final,
     scenario: sc.name,
     thresholds,
-    environment: collectEnvironment({ stack: { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? 'chat-rules.json' } }),
-    options: { ...options, mutants: input.mutants, executor: { ...run.executor } },
+    environment: collectEnvironment({
+      stack: { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
+    }),
+    options: { ...options, mutants: input.mutants, faults: faults.map((f) => f.raw), executor: { ...run.executor } },
   });
   await writeReport(outDir, report);
-  if (!input.quiet) print(formatSummary(report, { runDir: outDir }) + '\n');
+  if (!input.quiet) {
+    print(formatSummary(report, { runDir: outDir }) + '\n');
+    if (report.faults.length) print(formatFaults(report) + '\n');
+    for (const e of run.faultErrors) print(`fault error: ${e}\n`);
+  }
   return { report, exitCode: exitCodeFor(report.checks, report.thresholds), outDir };
 }
 
@@ -80,4 +100,10 @@ export async function recheckRun(dir: string, opts: { thresholdFlags: readonly s
   }
   opts.print(formatSummary(report, { runDir: dir }) + '\n');
   return exitCodeFor(report.checks, report.thresholds);
+}
+
+function formatFaults(report: Report): string {
+  const s = (ms: number | null) => (ms === null ? '   -   ' : `${(ms / 1000).toFixed(2).padStart(6)}s`);
+  const lines = report.faults.map((f) => `${f.name.padEnd(22)} ${s(f.start)} ${s(f.end)}  ${f.detail ?? ''}`);
+  return [`${'fault'.padEnd(22)} ${'start'.padStart(7)} ${'end'.padStart(7)}  what happened`, ...lines].join('\n');
 }

@@ -1,3 +1,5 @@
+import type { PlantedDefects } from '../stack/defects.ts';
+
 /**
  * Planted defects ("mutants"). Each reproduces a known failure mode of this architecture and is
  * never active unless selected with --mutant; `npm run scenario self-check` runs each against the
@@ -5,12 +7,14 @@
  */
 export const MUTANTS = {
   'connector-no-wait': {
-    description: 'the connector publishes without waiting for acks (the original connector), so changes can leave reordered',
-    caughtBy: ['version-order', 'common-order'],
+    description: 'the connector publishes each change without waiting for the previous one (the original, over REST), so a later version can overtake an earlier one',
+    caughtBy: ['stream-order'],
+    scenario: 'connector-crash',
   },
   'connector-notify-only': {
     description: 'the connector relies on NOTIFY alone; changes committed while it restarts are lost',
     caughtBy: ['delivery', 'convergence'],
+    scenario: 'connector-crash',
   },
   'writer-first-only': {
     description: 'the chat-writer handles only the first message of a batch (the original demo)',
@@ -19,6 +23,7 @@ export const MUTANTS = {
   'writer-no-author-check': {
     description: 'the chat-writer lets anyone edit any message',
     caughtBy: ['author-check'],
+    scenario: 'hostile-clients',
   },
   'view-no-version-check': {
     description: 'client views apply every event without comparing versions',
@@ -30,6 +35,7 @@ export const MUTANTS = {
   'token-full-capability': {
     description: 'the token endpoint issues tokens with the key\'s full capability',
     caughtBy: ['capability'],
+    scenario: 'hostile-clients',
   },
 } as const;
 
@@ -39,4 +45,18 @@ export const MUTANT_NAMES = Object.keys(MUTANTS) as MutantName[];
 export function parseMutant(value: string): MutantName {
   if ((MUTANT_NAMES as string[]).includes(value)) return value as MutantName;
   throw new Error(`--mutant '${value}' is unknown; expected one of: ${MUTANT_NAMES.join(', ')}`);
+}
+
+/** The stack switches that plant the server-side defects among `mutants`. */
+export function stackDefectsFor(mutants: readonly MutantName[]): { defects: PlantedDefects; connectorMode?: 'notify' } {
+  const on = (m: MutantName) => mutants.includes(m);
+  return {
+    defects: {
+      ...(on('connector-no-wait') ? { connectorNoWait: true } : {}),
+      ...(on('writer-first-only') ? { writerFirstOnly: true } : {}),
+      ...(on('writer-no-author-check') ? { writerNoAuthorCheck: true } : {}),
+      ...(on('token-full-capability') ? { tokenFullCapability: true } : {}),
+    },
+    ...(on('connector-notify-only') ? { connectorMode: 'notify' as const } : {}),
+  };
 }

@@ -14,6 +14,9 @@ import { GeneratorHealth } from '../workload/health.ts';
 import { OperationPlanner } from '../workload/planner.ts';
 import { Rng } from '../workload/rng.ts';
 import { VirtualUser } from '../workload/virtual-user.ts';
+import { Nemesis } from '../faults/nemesis.ts';
+import type { FaultSpec } from '../faults/spec.ts';
+import { ATTACKS, HostileClient } from '../workload/hostile.ts';
 import { LiveStats } from './live-stats.ts';
 import type { MutantName } from './mutants.ts';
 import type { ScenarioDefinition, ScenarioOptions } from './scenario.ts';
@@ -24,6 +27,8 @@ export interface RunInput {
   outDir: string;
   stack: StartedStack;
   mutants: readonly MutantName[];
+  /** Faults the nemesis injects during the load, timed from its start. */
+  faults?: readonly FaultSpec[];
   /** Longest wait for the stack to go quiet after the load. */
   quietTimeoutMs?: number;
   progress?: (line: string) => void;
@@ -34,6 +39,8 @@ export interface RunOutput {
   finalStatePath: string;
   executor: ExecutorResult;
   generator: { worstEventLoopDelayP99Ms: number; worstCpuPercent: number };
+  /** Faults that could not be injected or undone. */
+  faultErrors: string[];
 }
 
 const QUIET_GAP_MS = 750;
@@ -66,7 +73,16 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
     });
   const writers = rooms.flatMap((room, r) => Array.from({ length: o.users }, (_, u) => mkUser(`${runTag}-w${r}-${u}`, room)));
   const readers = rooms.flatMap((room, r) => Array.from({ length: o.readers }, (_, u) => mkUser(`${runTag}-r${r}-${u}`, room)));
-  const everyone = [...writers, ...readers];
+  const hostile = sc.hostile
+    ? rooms.flatMap((room, r) =>
+        Array.from({ length: sc.hostile!.perRoom }, (_, i) => {
+          const vu = mkUser(`${runTag}-h${r}-${i}`, room);
+          const peers = writers.filter((w) => w.room === room);
+          return new HostileClient(vu, { recorder: stats, rng: rng.fork(), realtime: stack.realtimeClientOptions, peers, runTag });
+        }),
+      )
+    : [];
+  const everyone = [...writers, ...readers, ...hostile.map((h) => h.vu)];
   say(`joining ${everyone.length} users in ${rooms.length} rooms`);
   await inBatches(everyone, 20, (u) => u.join());
 
@@ -82,7 +98,18 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
       void inBatches(joiners, 10, (u) => u.join()).catch(() => {});
     }, o.durationMs * sc.lateJoin.atFraction);
 
+  const nemesis = new Nemesis(input.faults ?? [], stack, stats);
+  const attacks: Array<Promise<void>> = [];
+  const attackTimers = hostile.flatMap((h, i) =>
+    Array.from({ length: sc.hostile!.attacksPerClient }, (_, k) =>
+      setTimeout(() => {
+        const kind = ATTACKS[(i + k) % ATTACKS.length]!;
+        attacks.push(h.attack(kind).catch((err: Error) => say(`hostile ${h.vu.clientId} ${kind}: ${err.message}`)));
+      }, ((k + 1) * o.durationMs) / (sc.hostile!.attacksPerClient + 1)),
+    ),
+  );
   const t0 = performance.now();
+  nemesis.start();
   const executor = await runExecutor(sc.executor(o), {
     recorder: stats,
     vus: writers.length,
@@ -97,6 +124,11 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
     },
   });
   if (lateTimer) clearTimeout(lateTimer);
+  for (const t of attackTimers) clearTimeout(t);
+  if ((input.faults ?? []).length) say('load done; waiting for faults to end');
+  await nemesis.settle();
+  await Promise.all(attacks);
+  for (const e of nemesis.errors) say(`fault error: ${e}`);
 
   say('load done; waiting for the stack to go quiet');
   await stack.quiesce(input.quietTimeoutMs ?? 20_000);
@@ -108,6 +140,7 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   const final = await captureFinalState(stack.endpoints.databaseUrl, rooms, writer.epochMs);
   const finalStatePath = join(input.outDir, FINAL_STATE_FILE);
   await writeFinalState(finalStatePath, final);
+  for (const h of hostile) h.settle(final);
   await inBatches([...everyone, ...late], 50, (u) => u.leave());
   await writer.close();
   return {
@@ -115,6 +148,7 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
     finalStatePath,
     executor,
     generator: { worstEventLoopDelayP99Ms: health.worst.eventLoopDelayP99Ms, worstCpuPercent: health.worst.cpuPercent },
+    faultErrors: nemesis.errors,
   };
 }
 

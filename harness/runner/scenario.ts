@@ -36,8 +36,14 @@ export interface ScenarioDefinition {
   /** Users who join mid-run, load history and merge live events. */
   lateJoin?: { perRoom: number; atFraction: number };
   thresholds: Thresholds;
-  /** Selected by the runner, never active by default: see harness/runner/mutants.ts. */
-  selfCheck?: boolean;
+  /** Faults the scenario schedules by itself (`--fault` syntax); `--fault` flags add to them. */
+  faults?: (o: ScenarioOptions) => string[];
+  /** How the stack must be set up for this scenario. */
+  stack?: { rulesFile?: string; connectorMode?: 'durable' | 'notify'; connectors?: number; tokenTtlMs?: number };
+  /** Clients that try what they must not (see harness/workload/hostile.ts), mixed into the load. */
+  hostile?: { perRoom: number; attacksPerClient: number };
+  /** The guarantee the scenario states, printed with its verdict. */
+  guarantee?: string;
 }
 
 export function defineScenario(s: ScenarioDefinition): ScenarioDefinition {

@@ -19,6 +19,7 @@ const READY = /^connector ready: (\S+)/m;
 export interface ConnectorHealth {
   ok: boolean;
   active: boolean;
+  mode: 'durable' | 'notify';
   backlog: number;
   published: number;
   acknowledged: number;

@@ -16,6 +16,7 @@ import { RealtimeService, type StartedRealtime } from '../realtime/index.ts';
 import { attachRules, loadRules } from '../realtime/rules/index.ts';
 import { registerCleanup } from './cleanup.ts';
 import { ConnectorProcess } from './connector-process.ts';
+import { maybeProxy, viaProxy, type LinkName, type StartedLinks } from '../faults/links.ts';
 import { describeDefects, type PlantedDefects } from './defects.ts';
 import { PostgresService, type PgProviderName, type StartedPostgres } from './postgres/index.ts';
 import { startWebServer, type StartedWeb } from './web.ts';
@@ -31,6 +32,10 @@ export interface StackOptions {
   connectorMode?: 'durable' | 'notify';
   /** Connector processes sharing the leader lock: 1 (default), or 2 for an active and a standby. */
   connectors?: number;
+  /** Lifetime of the tokens the token endpoint issues (default 1 h); short ones make clients renew. */
+  tokenTtlMs?: number;
+  /** Links routed through a TCP proxy, for network faults (see harness/faults/links.ts). */
+  links?: readonly LinkName[];
   /** Planted defects for the self-check and property tests; never on by default. */
   defects?: PlantedDefects;
   /** Serve the generated web app from this folder and report `chatUrl`. */
@@ -68,6 +73,8 @@ export interface StartedStack {
   realtimeClientOptions: Ably.ClientOptions;
   /** Resolves when no write is queued in the rules or the connector's outbox (or at the deadline). */
   quiesce(timeoutMs: number): Promise<void>;
+  /** Proxies of the links the run asked for. */
+  links: StartedLinks;
   /** The OS processes of the stack, for per-part CPU and memory. */
   processes(): Array<{ part: string; pid: number }>;
   stop(): Promise<void>;
@@ -98,7 +105,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const databaseUrl = postgres.connectionUri;
     if (opts.postgresOnly) {
       const processes = () => [...postgresProcess(postgres), { part: 'harness', pid: process.pid }];
-      return { postgres, connectors: [], endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => {}, processes, stop: stopAll };
+      return { postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => {}, processes, stop: stopAll };
     }
 
     const secret = () => randomBytes(18).toString('base64url');
@@ -111,8 +118,16 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
 
     const defects = opts.defects ?? {};
     if (describeDefects(defects).length) progress(`PLANTED DEFECTS: ${describeDefects(defects).join(', ')}`);
+    const wanted = opts.links ?? [];
+    const links: StartedLinks = {};
+    stops.push({ name: 'links', stop: async () => void (await Promise.all(Object.values(links).map((l) => l.stop()))) });
+    const pgAt = { host: postgres.host, port: postgres.port };
+    const writerDb = viaProxy(databaseUrl, await maybeProxy(wanted, 'writer-db', pgAt, links));
+    const connectorDb = viaProxy(databaseUrl, await maybeProxy(wanted, 'connector-db', pgAt, links));
+    const connectorRt = await maybeProxy(wanted, 'connector-realtime', { host: realtime.host, port: realtime.port }, links);
+    const clientsRt = await maybeProxy(wanted, 'clients-realtime', { host: realtime.host, port: realtime.port }, links);
     const chatWriter = createChatWriter({
-      databaseUrl,
+      databaseUrl: writerDb,
       plantedDefects: { firstOnly: defects.writerFirstOnly === true, noAuthorCheck: defects.writerNoAuthorCheck === true },
     });
     const lambda = await new LambdaService({ functions: { 'chat-writer': chatWriter }, logger }).start();
@@ -130,8 +145,11 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       ablyKey: `${rootKey.keyName}:${rootKey.secret}`,
       realtimeClientOptions: clientOptions,
       ...(defects.tokenFullCapability ? { tokenFullCapability: true } : {}),
+      ...(opts.tokenTtlMs ? { tokenTtlMs: opts.tokenTtlMs } : {}),
     });
     stops.push({ name: 'functions', stop: functions.stop });
+    const fnUrl = new URL(functions.url);
+    const fnAt = await maybeProxy(wanted, 'clients-functions', { host: fnUrl.hostname, port: Number(fnUrl.port) }, links);
 
     const connectorConfig = {
       connector: (['INSERT', 'UPDATE', 'DELETE'] as const).map((operation) => ({
@@ -141,8 +159,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       })),
       ably: { apiKey: `${connectorKey.keyName}:${connectorKey.secret}` },
       extensions: {
-        database: { url: databaseUrl },
-        realtime: { host: realtime.host, port: realtime.port, tls: false, connectivityCheckUrl: String(clientOptions.connectivityCheckUrl), wsConnectivityCheckUrl: String(clientOptions.wsConnectivityCheckUrl) },
+        database: { url: connectorDb },
+        realtime: { host: connectorRt.host, port: connectorRt.port, tls: false, connectivityCheckUrl: String(clientOptions.connectivityCheckUrl), wsConnectivityCheckUrl: String(clientOptions.wsConnectivityCheckUrl) },
         mode: opts.connectorMode ?? 'durable',
         messageName: 'operation',
         channelTemplates: true,
@@ -178,13 +196,14 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       connectorControl: connector,
       connectors,
       ...(web ? { web } : {}),
-      realtimeClientOptions: clientOptions as Ably.ClientOptions,
+      realtimeClientOptions: { ...clientOptions, port: clientsRt.port } as Ably.ClientOptions,
+      links,
       endpoints: {
         databaseUrl,
         realtime: { host: realtime.host, port: realtime.port, tls: false, apiKey: realtime.apiKey },
-        tokenUrl: functions.tokenUrl,
-        loginUrl: functions.loginUrl,
-        historyUrl: functions.historyUrl,
+        tokenUrl: viaProxy(functions.tokenUrl, fnAt),
+        loginUrl: viaProxy(functions.loginUrl, fnAt),
+        historyUrl: viaProxy(functions.historyUrl, fnAt),
         lambdaEndpoint: lambda.endpoint,
         connectorHealthUrl: connector.healthUrl,
         ...(web ? { chatUrl: web.url } : {}),

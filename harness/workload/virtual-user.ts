@@ -164,6 +164,28 @@ export class VirtualUser {
     }
   }
 
+  /**
+   * For hostile probes: a publish that is not a chat operation (nothing recorded here); resolves
+   * to the realtime service's answer.
+   */
+  async attempt(kind: 'outgoing' | 'incoming' | 'typing', msg: { id?: string; name: string; data: unknown }): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      await withTimeout(this.channel(kind).publish(msg), this.opts.publishTimeoutMs ?? 15_000, 'publish timed out');
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: errorText(err) };
+    }
+  }
+
+  /** A TokenRequest from the token endpoint for this user's session (after join). */
+  async tokenRequest(): Promise<Ably.TokenRequest> {
+    const a = this.opts.auth;
+    if (a.kind !== 'session' || !this.cookie) throw new Error(`${this.clientId} has no session`);
+    const r = await fetch(a.tokenUrl, { headers: { cookie: this.cookie } });
+    if (!r.ok) throw new Error(`token endpoint answered HTTP ${r.status}`);
+    return (await r.json()) as Ably.TokenRequest;
+  }
+
   async post(opId: string, text: string): Promise<void> {
     if (await this.publish('post', opId, 'chat.post', { text }, { messageId: opId, text })) this.ownPosts.push(opId);
   }

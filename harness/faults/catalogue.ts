@@ -1,0 +1,237 @@
+/**
+ * Every fault the nemesis can inject, by name. A fault starts, optionally lasts (DURATION), and
+ * ends; what it measured (restart time, catch-up time, takeover time) goes into the history's
+ * fault events, so the report can show it beside the fault window.
+ */
+import pg from 'pg';
+import type { ConnectorProcess } from '../stack/connector-process.ts';
+import type { StartedStack } from '../stack/index.ts';
+import { isLinkName, LINK_NAMES, type LinkName } from './links.ts';
+
+export interface FaultContext {
+  stack: StartedStack;
+  value?: string;
+}
+
+export interface ActiveFault {
+  detail?: string;
+  /** Undoes the fault; returns what it measured. Absent for instantaneous faults. */
+  end?: () => Promise<string | undefined>;
+}
+
+interface ValueSpec {
+  help: string;
+  default?: string;
+  check(v: string): string | undefined;
+}
+
+export interface FaultDef {
+  description: string;
+  value?: ValueSpec;
+  needsDuration?: boolean;
+  /** Stack options the fault needs (a link through a proxy, a standby connector). */
+  needs?: (value: string | undefined) => { link?: LinkName; connectors?: number };
+  start(ctx: FaultContext): Promise<ActiveFault>;
+}
+
+const fraction: ValueSpec = {
+  help: 'a fraction between 0 and 1, e.g. 0.3',
+  check: (v) => (Number(v) >= 0 && Number(v) <= 1 ? undefined : 'expected a number between 0 and 1'),
+};
+const millis = (dflt?: string): ValueSpec => ({
+  help: 'milliseconds, e.g. 50 or 50ms',
+  ...(dflt ? { default: dflt } : {}),
+  check: (v) => (Number.isFinite(ms(v)) && ms(v) >= 0 ? undefined : 'expected milliseconds, e.g. 50 or 50ms'),
+});
+const ms = (v: string) => Number(v.replace(/ms$/, ''));
+const positiveInt: ValueSpec = {
+  help: 'a whole number of at least 1',
+  check: (v) => (Number.isInteger(Number(v)) && Number(v) >= 1 ? undefined : 'expected a whole number >= 1'),
+};
+const linkAnd = (what: string): ValueSpec => ({
+  help: `${what ? `LINK/${what}` : 'LINK'}, LINK one of ${LINK_NAMES.join(', ')}`,
+  check: (v) => {
+    const [link, amount] = v.split('/');
+    if (!isLinkName(link ?? '')) return `expected LINK/${what} with LINK one of ${LINK_NAMES.join(', ')}`;
+    if (what && !(amount !== undefined && ms(amount) >= 0)) return `expected LINK/${what}, e.g. ${link}/50ms`;
+    return undefined;
+  },
+});
+const linkOf = (v: string | undefined): LinkName => (v ?? '').split('/')[0] as LinkName;
+
+async function pollUntil(cond: () => Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<number | undefined> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if (await cond()) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return undefined;
+}
+
+async function activeConnector(stack: StartedStack): Promise<ConnectorProcess> {
+  const all = stack.connectors.filter((c) => c.running);
+  const health = await Promise.all(all.map((c) => c.health()));
+  const i = health.findIndex((h) => h?.active);
+  const c = all[i] ?? all[0];
+  if (!c) throw new Error('no connector is running');
+  return c;
+}
+
+/**
+ * Catch-up after a restart: time until every change committed before the restart has left the
+ * outbox (published and acknowledged). Under load the outbox is never empty, so "empty" would
+ * never be reached; the changes that piled up while the connector was down are what matter.
+ */
+async function caughtUp(stack: StartedStack, since: number): Promise<string> {
+  const mode = (await Promise.all(stack.connectors.map((c) => c.health()))).find((h) => h)?.mode;
+  if (mode === 'notify') return 'NOTIFY-only mode: changes committed while it was down are never sent';
+  const c = new pg.Client({ connectionString: stack.endpoints.databaseUrl });
+  await c.connect();
+  try {
+    const top = (await c.query<{ max: string | null }>('SELECT max(seq)::text AS max FROM ably_outbox')).rows[0]?.max;
+    if (top === null || top === undefined) return 'nothing to catch up';
+    const left = async () => (await c.query<{ n: string }>('SELECT count(*)::text AS n FROM ably_outbox WHERE seq <= $1', [top])).rows[0]!.n;
+    const done = await pollUntil(async () => (await left()) === '0', 60_000);
+    return done === undefined ? `NOT caught up within 60 s (${await left()} changes left)` : `caught up ${(performance.now() - since).toFixed(0)} ms after the restart began`;
+  } finally {
+    await c.end();
+  }
+}
+
+function crash(how: 'kill' | 'graceful'): FaultDef['start'] {
+  return async ({ stack }) => {
+    const c = await activeConnector(stack);
+    const t0 = performance.now();
+    await (how === 'kill' ? c.kill() : c.stop());
+    return {
+      detail: `${how === 'kill' ? 'SIGKILL' : 'SIGTERM'} connector ${c.name} (stopped in ${(performance.now() - t0).toFixed(0)} ms)`,
+      end: async () => {
+        const t1 = performance.now();
+        await c.start();
+        return `restarted in ${(performance.now() - t1).toFixed(0)} ms; ${await caughtUp(stack, t1)}`;
+      },
+    };
+  };
+}
+
+function lambdaFault(make: (v: string) => Record<string, number>): FaultDef['start'] {
+  return async ({ stack, value }) => {
+    const lambda = stack.lambda;
+    if (!lambda) throw new Error('the stack has no Lambda endpoint');
+    const fault = make(value ?? '');
+    lambda.setFault('chat-writer', fault);
+    return { detail: JSON.stringify(fault), end: async () => (lambda.setFault('chat-writer', {}), undefined) };
+  };
+}
+
+function linkFault(kind: 'latency' | 'jitter' | 'cut'): FaultDef {
+  return {
+    description: kind === 'cut' ? 'cut a link for DURATION: new connections refused, open ones reset' : `add ${kind} to a link for DURATION`,
+    value: linkAnd(kind === 'cut' ? '' : 'MS'),
+    needsDuration: true,
+    needs: (v) => ({ link: linkOf(v) }),
+    start: async ({ stack, value }) => {
+      const link = linkOf(value);
+      const proxy = stack.links[link];
+      if (!proxy) throw new Error(`link ${link} is not routed through a proxy in this stack`);
+      const amount = ms((value ?? '').split('/')[1] ?? '0');
+      proxy.set(kind === 'cut' ? { cut: true } : kind === 'latency' ? { latencyMs: amount } : { jitterMs: amount });
+      return { detail: `${link}${kind === 'cut' ? ' cut' : ` +${amount} ms ${kind}`}`, end: async () => (proxy.clear(), undefined) };
+    },
+  };
+}
+
+export const FAULTS = {
+  'connector-kill': { description: 'SIGKILL the active connector; restart it after DURATION (default at once)', start: crash('kill') },
+  'connector-stop': { description: 'stop the active connector gracefully; restart it after DURATION', start: crash('graceful') },
+  'connector-failover': {
+    description: 'SIGKILL the active connector while a standby runs; measures takeover; the killed one rejoins as standby after DURATION',
+    needs: () => ({ connectors: 2 }),
+    start: async ({ stack }) => {
+      if (stack.connectors.length < 2) throw new Error('connector-failover needs a standby connector (2 connectors)');
+      const c = await activeConnector(stack);
+      await c.kill();
+      const took = await pollUntil(async () => (await Promise.all(stack.connectors.filter((o) => o !== c).map((o) => o.health()))).some((h) => h?.active), 30_000);
+      return {
+        detail: `killed ${c.name}; ${took === undefined ? 'NO takeover within 30 s' : `standby took over in ${took.toFixed(0)} ms`}`,
+        end: async () => (await c.start(), `${c.name} back as standby`),
+      };
+    },
+  },
+  'pg-restart-fast': { description: 'shut Postgres down (fast mode) and start it again after DURATION', start: pgRestart('fast') },
+  'pg-restart-immediate': { description: 'shut Postgres down (immediate mode: crash recovery) and start it again after DURATION', start: pgRestart('immediate') },
+  'pg-terminate': {
+    description: "terminate every other connection to the database from the server side (pg_terminate_backend)",
+    start: async ({ stack }) => {
+      const c = new pg.Client({ connectionString: stack.endpoints.databaseUrl });
+      await c.connect();
+      try {
+        const r = await c.query<{ n: string }>(
+          `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()`,
+        );
+        return { detail: `${r.rows[0]?.n ?? 0} connections terminated` };
+      } finally {
+        await c.end();
+      }
+    },
+  },
+  'rt-drop-all': {
+    description: 'drop every client socket of the realtime service (clients reconnect and resume)',
+    start: async ({ stack }) => ({ detail: `${stack.realtime!.admin.dropConnections(1)} sockets dropped` }),
+  },
+  'rt-drop': {
+    description: 'drop a random fraction (VALUE) of the realtime service\'s client sockets',
+    value: fraction,
+    start: async ({ stack, value }) => ({ detail: `${stack.realtime!.admin.dropConnections(Number(value))} sockets dropped` }),
+  },
+  'rt-pause': {
+    description: 'pause delivery by the realtime service for DURATION (publishes are queued)',
+    needsDuration: true,
+    start: async ({ stack }) => {
+      stack.realtime!.admin.pauseDelivery();
+      return { end: async () => (stack.realtime!.admin.resumeDelivery(), undefined) };
+    },
+  },
+  'rt-delay': {
+    description: 'delay every delivery by VALUE ms for DURATION',
+    value: millis(),
+    needsDuration: true,
+    start: async ({ stack, value }) => {
+      stack.realtime!.admin.setDelay(ms(value!));
+      return { detail: `+${ms(value!)} ms`, end: async () => (stack.realtime!.admin.setDelay(0), undefined) };
+    },
+  },
+  'lambda-errors': { description: 'the chat-writer fails with probability VALUE for DURATION', value: fraction, needsDuration: true, start: lambdaFault((v) => ({ errorRate: Number(v) })) },
+  'lambda-latency': { description: 'the chat-writer starts VALUE ms late for DURATION', value: millis(), needsDuration: true, start: lambdaFault((v) => ({ delayMs: ms(v) })) },
+  'lambda-timeouts': {
+    description: 'the chat-writer stalls past its timeout (VALUE ms, default 200) for DURATION',
+    value: millis('200'),
+    needsDuration: true,
+    start: lambdaFault((v) => ({ timeoutMs: ms(v || '200'), delayMs: ms(v || '200') * 2 })),
+  },
+  'lambda-concurrency': { description: 'the chat-writer\'s reserved concurrency is VALUE for DURATION', value: positiveInt, needsDuration: true, start: lambdaFault((v) => ({ concurrency: Number(v) })) },
+  'net-latency': linkFault('latency'),
+  'net-jitter': linkFault('jitter'),
+  'net-cut': linkFault('cut'),
+} satisfies Record<string, FaultDef>;
+
+export type FaultName = keyof typeof FAULTS;
+export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];
+
+function pgRestart(mode: 'fast' | 'immediate'): FaultDef['start'] {
+  return async ({ stack }) => {
+    const p = stack.postgres;
+    if (!p.kill || !p.resume) throw new Error(`the ${p.provider} Postgres cannot be restarted by the harness (embedded only)`);
+    const t0 = performance.now();
+    await p.kill(mode);
+    return {
+      detail: `${mode} shutdown in ${(performance.now() - t0).toFixed(0)} ms`,
+      end: async () => {
+        const t1 = performance.now();
+        await p.resume!();
+        return `accepting connections ${(performance.now() - t1).toFixed(0)} ms after start`;
+      },
+    };
+  };
+}

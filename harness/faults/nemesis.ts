@@ -1,0 +1,95 @@
+/**
+ * The nemesis: runs scheduled faults against a started stack while the workload runs, and
+ * records each fault window (start and end, with what it measured) in the history.
+ */
+import type { FaultEvent } from '../history/types.ts';
+import type { StartedStack, StackOptions } from '../stack/index.ts';
+import { FAULTS, type FaultDef } from './catalogue.ts';
+import type { LinkName } from './links.ts';
+import type { FaultSpec } from './spec.ts';
+
+export interface FaultRecorder {
+  now(): number;
+  record(e: FaultEvent): void;
+}
+
+/** The stack options a set of faults needs (proxied links, a standby connector). */
+export function stackNeeds(specs: readonly FaultSpec[]): Pick<StackOptions, 'links' | 'connectors'> {
+  const links = new Set<LinkName>();
+  let connectors = 1;
+  for (const s of specs) {
+    const n = (FAULTS[s.name] as FaultDef).needs?.(s.value);
+    if (n?.link) links.add(n.link);
+    if (n?.connectors) connectors = Math.max(connectors, n.connectors);
+  }
+  return { ...(links.size ? { links: [...links] } : {}), ...(connectors > 1 ? { connectors } : {}) };
+}
+
+export class Nemesis {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private stopped = false;
+  /** Faults that could not be started or ended, with the error: a run with these is suspect. */
+  readonly errors: string[] = [];
+
+  constructor(
+    private readonly specs: readonly FaultSpec[],
+    private readonly stack: StartedStack,
+    private readonly recorder: FaultRecorder,
+  ) {}
+
+  /** Schedules every fault relative to now (the start of the load). */
+  start(): void {
+    for (const spec of this.specs) {
+      this.timers.push(setTimeout(() => this.track(this.run(spec)), spec.atMs));
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  private async run(spec: FaultSpec): Promise<void> {
+    if (this.stopped) return;
+    const def = FAULTS[spec.name] as FaultDef;
+    const value = spec.value ?? def.value?.default;
+    const name = spec.name;
+    let active;
+    try {
+      active = await def.start({ stack: this.stack, ...(value !== undefined ? { value } : {}) });
+    } catch (err) {
+      this.fail(spec, err);
+      return;
+    }
+    this.recorder.record({ type: 'fault', t: this.recorder.now(), name, phase: 'start', detail: [spec.raw, active.detail].filter(Boolean).join(': ') });
+    if (active.end) {
+      if (spec.durationMs) await new Promise((r) => setTimeout(r, spec.durationMs));
+      try {
+        const measured = await active.end();
+        this.recorder.record({ type: 'fault', t: this.recorder.now(), name, phase: 'end', ...(measured ? { detail: measured } : {}) });
+      } catch (err) {
+        this.errors.push(`${spec.raw}: ending failed: ${(err as Error).message}`);
+        this.recorder.record({ type: 'fault', t: this.recorder.now(), name, phase: 'end', detail: `ending failed: ${(err as Error).message}` });
+      }
+    } else {
+      this.recorder.record({ type: 'fault', t: this.recorder.now(), name, phase: 'end' });
+    }
+  }
+
+  private fail(spec: FaultSpec, err: unknown): void {
+    const msg = `${spec.raw}: ${(err as Error).message ?? String(err)}`;
+    this.errors.push(msg);
+    // In the history too: a run whose fault did not happen must not read as one that survived it.
+    const t = this.recorder.now();
+    this.recorder.record({ type: 'fault', t, name: spec.name, phase: 'start', detail: `FAILED to inject: ${msg}` });
+    this.recorder.record({ type: 'fault', t, name: spec.name, phase: 'end' });
+  }
+
+  /** Cancels faults not yet started and waits for running ones to end (so every part is back up). */
+  async settle(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Hostile clients: signed-in users who try what the stack must refuse, mixed into an ordinary
+ * load. Each attempt becomes a `probe` event (expected: refused) with the answer it got:
+ * - refused by the realtime service at once: publishing on incoming, an oversized message,
+ *   a forged token, a TokenRequest tampered to impersonate someone, an expired token;
+ * - refused by the chat-writer later (the service accepts the publish, the writer must reject
+ *   it with the right reason): malformed messages, edits and deletes of others' messages. Those
+ *   probes are settled from the final database state, once the stack is quiet.
+ * Edits and deletes of others' messages are also recorded as ordinary operations, so the
+ * author-check and acknowledged-writes checkers judge them like any other write.
+ */
+import * as Ably from 'ably';
+import type { FinalState, ProbeEvent } from '../history/types.ts';
+import type { Recorder } from './recorder.ts';
+import type { Rng } from './rng.ts';
+import type { VirtualUser } from './virtual-user.ts';
+
+export const ATTACKS = [
+  'publish-incoming',
+  'foreign-edit',
+  'oversized',
+  'malformed',
+  'forged-token',
+  'foreign-delete',
+  'tampered-token-request',
+  'expired-token',
+] as const;
+export type Attack = (typeof ATTACKS)[number];
+
+interface PendingWriterProbe {
+  opId: string;
+  action: string;
+  client: string;
+  reasons: readonly string[];
+}
+
+const MALFORMED: ReadonlyArray<{ name: string; data: unknown; reasons: readonly string[] }> = [
+  { name: 'chat.nuke', data: { text: 'x' }, reasons: ['unknown_name'] },
+  { name: 'chat.post', data: { text: 42 }, reasons: ['invalid_text', 'empty_text', 'malformed_data'] },
+  { name: 'chat.edit', data: { id: '', text: 'x' }, reasons: ['invalid_target'] },
+  { name: 'chat.post', data: { text: '' }, reasons: ['empty_text'] },
+];
+
+export class HostileClient {
+  private readonly pending: PendingWriterProbe[] = [];
+  private n = 0;
+
+  constructor(
+    readonly vu: VirtualUser,
+    private readonly ctx: {
+      recorder: Recorder;
+      rng: Rng;
+      realtime: Ably.ClientOptions;
+      /** Honest writers of the same room: the victims of foreign edits and deletes. */
+      peers: readonly VirtualUser[];
+      runTag: string;
+      /** Longest wait for a token to expire; the expired-token attack is skipped beyond it. */
+      maxExpiryWaitMs?: number;
+    },
+  ) {}
+
+  private probe(action: string, outcome: 'allowed' | 'refused', error?: string): void {
+    const rec = this.ctx.recorder;
+    const e: ProbeEvent = { t: rec.now(), type: 'probe', client: this.vu.clientId, action, expected: 'refused', outcome, ...(error ? { error } : {}) };
+    rec.record(e);
+  }
+
+  private opId(kind: string): string {
+    return `${this.vu.clientId}-${kind}-${this.n++}`;
+  }
+
+  async attack(kind: Attack): Promise<void> {
+    const vu = this.vu;
+    switch (kind) {
+      case 'publish-incoming': {
+        const forged = { table: 'chat_messages', type: 'UPDATE', row: { id: 'forged', room: vu.room, author: 'someone', text: 'forged', version: 999, deleted: false } };
+        const r = await vu.attempt('incoming', { name: 'UPDATE', data: forged });
+        return this.probe('publish a forged change on incoming', r.ok ? 'allowed' : 'refused', r.ok ? undefined : r.error);
+      }
+      case 'oversized': {
+        const r = await vu.attempt('outgoing', { id: this.opId('big'), name: 'chat.post', data: { text: 'x'.repeat(70_000) } });
+        return this.probe('publish a 70 KB message (limit 64 KB)', r.ok ? 'allowed' : 'refused', r.ok ? undefined : r.error);
+      }
+      case 'malformed': {
+        const m = MALFORMED[this.n % MALFORMED.length]!;
+        const id = this.opId('malformed');
+        const r = await vu.attempt('outgoing', { id, name: m.name, data: m.data });
+        const action = `malformed message (${m.name} ${JSON.stringify(m.data)})`;
+        if (!r.ok) return this.probe(action, 'refused', r.error);
+        this.pending.push({ opId: id, action, client: vu.clientId, reasons: m.reasons });
+        return;
+      }
+      case 'foreign-edit':
+      case 'foreign-delete': {
+        const victims = this.ctx.peers.filter((p) => p.ownPosts.length > 0);
+        if (!victims.length) return;
+        const victim = this.ctx.rng.pick(victims);
+        const target = this.ctx.rng.pick(victim.ownPosts);
+        const id = this.opId(kind === 'foreign-edit' ? 'edit' : 'delete');
+        if (kind === 'foreign-edit') await vu.edit(id, target, `hijacked ${id}`);
+        else await vu.delete(id, target);
+        this.pending.push({ opId: id, action: kind === 'foreign-edit' ? "edit another user's message" : "delete another user's message", client: vu.clientId, reasons: ['not_author'] });
+        return;
+      }
+      case 'forged-token':
+        return this.connectWith('connect with a forged token', { token: `forged.${this.ctx.runTag}.${this.n++}` });
+      case 'tampered-token-request': {
+        const req = await vu.tokenRequest();
+        const victim = this.ctx.peers[0]?.clientId ?? 'someone-else';
+        // Same signature, someone else's name: the MAC no longer matches.
+        const tampered = { ...req, clientId: victim };
+        return this.connectWith("impersonate another user (tampered TokenRequest)", { authCallback: (_p, cb) => cb(null, tampered) });
+      }
+      case 'expired-token': {
+        const req = await vu.tokenRequest();
+        const rest = new Ably.Rest({ ...this.ctx.realtime, authCallback: (_p, cb) => cb(null, req) });
+        const td = await rest.auth.requestToken();
+        const wait = td.expires - Date.now() + 200;
+        if (wait > (this.ctx.maxExpiryWaitMs ?? 10_000)) return;
+        await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+        return this.connectWith('connect with an expired token', { tokenDetails: td });
+      }
+    }
+  }
+
+  /** Connects a second client with the given credentials; refused if it never gets connected. */
+  private async connectWith(action: string, auth: Ably.ClientOptions): Promise<void> {
+    const c = new Ably.Realtime({ ...this.ctx.realtime, ...auth, disconnectedRetryTimeout: 60_000 });
+    try {
+      const outcome = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
+        const timer = setTimeout(() => resolve({ ok: false, error: `no answer within 10 s (${c.connection.state})` }), 10_000);
+        c.connection.on((s) => {
+          if (s.current === 'connected') (clearTimeout(timer), resolve({ ok: true }));
+          if (s.current === 'failed' || s.current === 'disconnected' || s.current === 'suspended')
+            (clearTimeout(timer), resolve({ ok: false, error: s.reason ? `${s.reason.code}: ${s.reason.message}` : s.current }));
+        });
+      });
+      this.probe(action, outcome.ok ? 'allowed' : 'refused', outcome.error);
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Settles the writer-side probes from the final database state. */
+  settle(final: FinalState): void {
+    const byId = new Map(final.rejections.map((r) => [r.messageId, r.reason]));
+    for (const p of this.pending) {
+      const reason = byId.get(p.opId);
+      if (reason === undefined) this.probe(`${p.action} (chat-writer)`, 'allowed', 'no rejection recorded');
+      else if (p.reasons.includes(reason)) this.probe(`${p.action} (chat-writer)`, 'refused', reason);
+      else this.probe(`${p.action} (chat-writer)`, 'allowed', `refused for the wrong reason: ${reason} (expected ${p.reasons.join(' or ')})`);
+    }
+    this.pending.length = 0;
+  }
+}
