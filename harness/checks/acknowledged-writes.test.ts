@@ -29,6 +29,13 @@ describe('acknowledged-writes', () => {
     expect(analyzeAcknowledgedWrites(run.history, run.final).missing.map((m) => m.opId)).toEqual(['e4']);
   });
 
+  it('accepts an edit applied after a newer one: its version kept the newer text (last writer by publish time)', () => {
+    const run = cloneRun(cleanRun());
+    // e2 reached the writer late (a retry): its version of m1 kept e1's text.
+    for (const e of run.history) if (e.type === 'receive' && e.text === 'edit e2') e.text = 'edit e1';
+    expect(analyzeAcknowledgedWrites(run.history, run.final)).toMatchObject({ missing: [], unwitnessed: 1 });
+  });
+
   it('accepts an edit that was overwritten later, because a receipt showed its text', () => {
     const run = cleanRun();
     expect(run.final.rows.find((r) => r.id === 'm1')!.text).toBe('edit e3');
@@ -40,7 +47,7 @@ describe('acknowledged-writes', () => {
     run.final.rejections = [];
     run.final.rows.find((r) => r.id === 'm4')!.deleted = false;
     const missing = analyzeAcknowledgedWrites(run.history, run.final).missing.map((m) => `${m.opId}: ${m.problem}`);
-    expect(missing).toEqual(['d1: row not deleted and no rejection', 'forged: no version ever carried its text and no rejection (1 such edits, 0 unseen versions of the row)']);
+    expect(missing).toEqual(['d1: row not deleted and no rejection', 'forged: no version ever carried its text and no rejection (1 such edits, 0 versions of the row unaccounted for)']);
   });
 
   it('accepts an edit overwritten before anyone saw it when the row has an unseen version for it', () => {

@@ -88,6 +88,20 @@ const probe = z.object({
   outcome: z.enum(['allowed', 'refused']),
   error: z.string().optional(),
 });
+const invocation = z.object({
+  type: z.literal('invocation'),
+  t,
+  invocationId: z.string(),
+  envelopeId: z.string(),
+  channel: z.string(),
+  messageIds: z.array(z.string()),
+  phase: z.enum(['scheduled', 'started', 'finished', 'retry-scheduled', 'dropped']),
+  attempt: z.number().int(),
+  duplicate: z.boolean(),
+  outcome: z.enum(['ok', 'function-error', 'throttled', 'transport-error']).optional(),
+  error: z.string().optional(),
+  held: z.number().int().optional(),
+});
 const runEnd = z.object({ type: z.literal('run-end'), t });
 
 export const historyEventSchema = z.discriminatedUnion('type', [
@@ -102,6 +116,7 @@ export const historyEventSchema = z.discriminatedUnion('type', [
   view,
   health,
   probe,
+  invocation,
   runEnd,
 ]);
 

@@ -132,6 +132,28 @@ export interface ProbeEvent extends Base {
   error?: string;
 }
 
+/**
+ * One phase of one invocation of the integration rule (realtime service -> Lambda): when it was
+ * scheduled, started, finished (with its outcome), scheduled for a retry, or given up (dropped).
+ * From these the report measures how often the writer saw messages out of order or twice.
+ */
+export interface InvocationEvent extends Base {
+  type: 'invocation';
+  invocationId: string;
+  /** One envelope; a duplicate invocation shares it with the original. */
+  envelopeId: string;
+  channel: string;
+  /** Realtime message ids (= the operations' opIds) in the envelope, in publish order. */
+  messageIds: string[];
+  phase: 'scheduled' | 'started' | 'finished' | 'retry-scheduled' | 'dropped';
+  attempt: number;
+  duplicate: boolean;
+  outcome?: 'ok' | 'function-error' | 'throttled' | 'transport-error';
+  error?: string;
+  /** Edits/deletes the writer held because their post had not arrived yet (finished, ok). */
+  held?: number;
+}
+
 export interface RunEndEvent extends Base {
   type: 'run-end';
 }
@@ -148,6 +170,7 @@ export type HistoryEvent =
   | ViewEvent
   | HealthEvent
   | ProbeEvent
+  | InvocationEvent
   | RunEndEvent;
 
 /** A row of chat_messages as captured at the end of a run. */

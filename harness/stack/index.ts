@@ -13,7 +13,7 @@ import { createChatWriter } from '../../reference-app/functions/chat-writer.ts';
 import { startFunctionsServer, type StartedFunctionsServer } from '../../reference-app/functions/server.ts';
 import { LambdaService, type StartedLambda } from '../lambda/index.ts';
 import { RealtimeService, type StartedRealtime } from '../realtime/index.ts';
-import { attachRules, loadRules } from '../realtime/rules/index.ts';
+import { attachRules, loadRules, type AttachedRules } from '../realtime/rules/index.ts';
 import { registerCleanup } from './cleanup.ts';
 import { ConnectorProcess } from './connector-process.ts';
 import { maybeProxy, viaProxy, type LinkName, type StartedLinks } from '../faults/links.ts';
@@ -60,6 +60,8 @@ export interface StartedStack {
   postgres: StartedPostgres;
   realtime?: StartedRealtime;
   lambda?: StartedLambda;
+  /** The integration rules (realtime -> Lambda): stats, drain, and a record of every invocation. */
+  rules?: AttachedRules;
   functions?: StartedFunctionsServer;
   /** The first connector process (a crash-and-restart target). */
   connector?: ConnectorProcess;
@@ -191,6 +193,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       postgres,
       realtime,
       lambda,
+      rules,
       functions,
       connector,
       connectorControl: connector,

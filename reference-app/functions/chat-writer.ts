@@ -176,6 +176,10 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
   async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>, lockPostId?: string): Promise<T> {
     const c = await pool.connect();
     let broken: Error | undefined;
+    // A connection lost while checked out (Postgres restarting) fails the query in progress; the
+    // 'error' event it also emits must not crash the process. The client is discarded on release.
+    const onError = (err: Error) => (broken ??= err);
+    c.on('error', onError);
     try {
       if (lockPostId !== undefined) await beginLocked(c, lockPostId);
       else await c.query('BEGIN');
@@ -186,6 +190,7 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
       await c.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
+      c.off('error', onError);
       c.release(broken);
     }
   }
