@@ -16,6 +16,16 @@ export function capabilityChecker() {
       wrong: wrong.length,
       refusedAsExpected: probes.filter((p) => p.expected === 'refused' && p.outcome === 'refused').length,
     };
+    // Per kind of attempt: how often tried, how often answered as expected, and the answers given.
+    const byAction: Record<string, { tried: number; asExpected: number; answers: string[] }> = {};
+    for (const p of probes) {
+      const a = (byAction[p.action] ??= { tried: 0, asExpected: 0, answers: [] });
+      a.tried++;
+      if (p.outcome === p.expected) a.asExpected++;
+      const answer = p.error ?? p.outcome;
+      if (!a.answers.includes(answer) && a.answers.length < 3) a.answers.push(answer);
+    }
+    if (probes.length) details.byAction = byAction;
     if (!wrong.length) return { valid: true as const, details };
     details.wrongExamples = examples(wrong.map((p) => ({ client: p.client, action: p.action, expected: p.expected, outcome: p.outcome, t: p.t })));
     return { valid: false as const, details, failedAt: wrong[0]!.t };
