@@ -8,5 +8,8 @@ export default defineScenario({
   hot: { perUser: 2, skew: 0.7 },
   executor: (o) => ({ executor: 'constant-arrival-rate', rate: o.rate, durationMs: o.durationMs }),
   lateJoin: { perRoom: 3, atFraction: 0.5 },
+  // A slow history endpoint while they join: live edits overtake the history page, so the merge
+  // must keep the newer live version (this is what exposes a view that ignores versions).
+  faults: (o) => [`net-latency=clients-functions/400ms@${Math.round(o.durationMs * 0.5) - 200}ms:3s`],
   thresholds: { lost: ['count==0'], duplicated: ['count==0'] },
 });

@@ -28,7 +28,7 @@ const program = new Command('npm run scenario --')
   .option('--threshold <metric=expr>', 'override a threshold, e.g. "e2e_latency=p(99)<50" (repeatable)', collect, [])
   .option('--fault <NAME[=VALUE]@TIME[:DURATION]>', 'inject a fault during the load (repeatable), e.g. connector-kill@5s:1s; see --list-faults', collect, [])
   .option('--list-faults', 'list the faults the nemesis can inject, and the links they can target')
-  .option('--mutant <name>', `plant a defect (repeatable): ${MUTANT_NAMES.join(', ')}`, collect, [])
+  .option('--mutant <name>', `plant a defect (repeatable; with self-check: only these): ${MUTANT_NAMES.join(', ')}`, collect, [])
   .option('--check <dir>', 're-run the checkers and thresholds on a saved run directory')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
   .option('--database-url <url>', 'use an existing database (also DATABASE_URL)')
@@ -105,7 +105,9 @@ runMain(async () => {
   const stackOpts = {
     ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg: pgProvider }),
   };
-  if (name === 'self-check') return runSelfCheck({ seed, stackOpts, print: (s) => process.stdout.write(s) });
+  if (name === 'self-check') {
+    return runSelfCheck({ seed, stackOpts, print: (s) => process.stdout.write(s), only: mutants, ...(durationMs !== undefined ? { durationMs } : {}) });
+  }
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);
   return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), stackOpts })).exitCode;

@@ -113,7 +113,7 @@ export class HostileClient {
       }
       case 'expired-token': {
         const req = await vu.tokenRequest();
-        const rest = new Ably.Rest({ ...this.ctx.realtime, authCallback: (_p, cb) => cb(null, req) });
+        const rest = new Ably.Rest({ ...this.ctx.realtime, authCallback: (_p, cb) => cb(null, req), logLevel: 0 });
         const td = await rest.auth.requestToken();
         const wait = td.expires - Date.now() + 200;
         if (wait > (this.ctx.maxExpiryWaitMs ?? 10_000)) return;
@@ -125,7 +125,7 @@ export class HostileClient {
 
   /** Connects a second client with the given credentials; refused if it never gets connected. */
   private async connectWith(action: string, auth: Ably.ClientOptions): Promise<void> {
-    const c = new Ably.Realtime({ ...this.ctx.realtime, ...auth, disconnectedRetryTimeout: 60_000 });
+    const c = new Ably.Realtime({ ...this.ctx.realtime, ...auth, disconnectedRetryTimeout: 60_000, logLevel: 0 });
     try {
       const outcome = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
         const timer = setTimeout(() => resolve({ ok: false, error: `no answer within 10 s (${c.connection.state})` }), 10_000);
