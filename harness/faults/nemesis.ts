@@ -28,7 +28,6 @@ export function stackNeeds(specs: readonly FaultSpec[]): Pick<StackOptions, 'lin
 export class Nemesis {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly running = new Set<Promise<void>>();
-  private stopped = false;
   /** Faults that could not be started or ended, with the error: a run with these is suspect. */
   readonly errors: string[] = [];
 
@@ -38,10 +37,26 @@ export class Nemesis {
     private readonly recorder: FaultRecorder,
   ) {}
 
-  /** Schedules every fault relative to now (the start of the load). */
+  /** Per part (connector, pg, rt, lambda, net): the end of its latest fault. */
+  private readonly busy = new Map<string, Promise<void>>();
+
+  /**
+   * Schedules every fault relative to now (the start of the load). Faults on the same part run
+   * one after another: a second kill of a connector that is still down would find nothing to
+   * kill, so it waits for the first to end, and its window says how late it started.
+   */
   start(): void {
+    const t0 = performance.now();
     for (const spec of this.specs) {
-      this.timers.push(setTimeout(() => this.track(this.run(spec)), spec.atMs));
+      this.timers.push(
+        setTimeout(() => {
+          const part = spec.name.split('-')[0]!;
+          const before = this.busy.get(part) ?? Promise.resolve();
+          const mine = before.then(() => this.run(spec, performance.now() - t0 - spec.atMs));
+          this.busy.set(part, mine);
+          this.track(mine);
+        }, spec.atMs),
+      );
     }
   }
 
@@ -50,8 +65,7 @@ export class Nemesis {
     void p.finally(() => this.running.delete(p));
   }
 
-  private async run(spec: FaultSpec): Promise<void> {
-    if (this.stopped) return;
+  private async run(spec: FaultSpec, lateMs: number): Promise<void> {
     const def = FAULTS[spec.name] as FaultDef;
     const value = spec.value ?? def.value?.default;
     const name = spec.name;
@@ -62,7 +76,8 @@ export class Nemesis {
       this.fail(spec, err);
       return;
     }
-    this.recorder.record({ type: 'fault', t: this.recorder.now(), name, phase: 'start', detail: [spec.raw, active.detail].filter(Boolean).join(': ') });
+    const late = lateMs > 50 ? `started ${(lateMs / 1000).toFixed(1)} s late: the previous fault on this part had not ended` : undefined;
+    this.recorder.record({ type: 'fault', t: this.recorder.now(), name, phase: 'start', detail: [spec.raw, active.detail, late].filter(Boolean).join(': ') });
     if (active.end) {
       if (spec.durationMs) await new Promise((r) => setTimeout(r, spec.durationMs));
       try {
@@ -86,9 +101,8 @@ export class Nemesis {
     this.recorder.record({ type: 'fault', t, name: spec.name, phase: 'end' });
   }
 
-  /** Cancels faults not yet started and waits for running ones to end (so every part is back up). */
+  /** Cancels faults whose time has not come and waits for the others to end (so every part is back up). */
   async settle(): Promise<void> {
-    this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     while (this.running.size) await Promise.all([...this.running]);
   }
