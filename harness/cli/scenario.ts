@@ -11,6 +11,11 @@ import { randomSeed } from '../workload/rng.ts';
 import { FAULTS, FAULT_NAMES, type FaultDef } from '../faults/catalogue.ts';
 import { LINKS } from '../faults/links.ts';
 import { parseFaultSpec } from '../faults/spec.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_RULES, ORDERED_RULES } from '../stack/index.ts';
+import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
+import { defaultOutDir } from '../runner/execute.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -30,6 +35,9 @@ const program = new Command('npm run scenario --')
   .option('--list-faults', 'list the faults the nemesis can inject, and the links they can target')
   .option('--mutant <name>', `plant a defect (repeatable; with self-check: only these): ${MUTANT_NAMES.join(', ')}`, collect, [])
   .option('--check <dir>', 're-run the checkers and thresholds on a saved run directory')
+  .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave), ordered (the ideal), or a rules file')
+  .option('--compare-modes', 'run the scenario twice with the same seed, ably-lambda then ordered, and compare them side by side')
+  .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
   .option('--database-url <url>', 'use an existing database (also DATABASE_URL)')
   .addHelpText(
@@ -50,8 +58,16 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string;
-    fault: string[]; listFaults?: boolean;
+    fault: string[]; listFaults?: boolean; rules?: string; compareModes?: boolean; compare?: string[];
   }>();
+  if (o.compare) {
+    if (o.compare.length < 2) throw new UsageError('--compare needs at least two run directories');
+    for (const d of o.compare) if (!existsSync(join(d, 'report.json'))) throw new UsageError(`--compare: ${d} has no report.json`);
+    const runs = o.compare.map((d) => loadRun(d));
+    const out = o.out ?? defaultOutDir('compare');
+    process.stdout.write(writeComparison(out, runs) + `\ncomparison written to ${out}/comparison.md\n`);
+    return 0;
+  }
   if (o.listFaults) {
     const w = Math.max(...FAULT_NAMES.map((n) => n.length));
     for (const n of FAULT_NAMES) {
@@ -102,13 +118,34 @@ runMain(async () => {
     ...(o.readers !== undefined ? { readers: positiveInt('--readers', o.readers)! } : {}),
   };
   const seed = o.seed === undefined ? randomSeed() : positiveInt('--seed', o.seed)!;
+  let rulesFile: string | undefined;
+  if (o.rules !== undefined) {
+    rulesFile = o.rules === 'ably-lambda' ? DEFAULT_RULES : o.rules === 'ordered' ? ORDERED_RULES : o.rules;
+    if (!existsSync(rulesFile)) throw new UsageError(`--rules '${o.rules}': expected ably-lambda, ordered or an existing rules file`);
+  }
+  if (o.compareModes && o.rules !== undefined) throw new UsageError('--compare-modes runs both modes itself; drop --rules');
   const stackOpts = {
     ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg: pgProvider }),
+    ...(rulesFile ? { rulesFile } : {}),
   };
   if (name === 'self-check') {
     return runSelfCheck({ seed, stackOpts, print: (s) => process.stdout.write(s), only: mutants, ...(durationMs !== undefined ? { durationMs } : {}) });
   }
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);
+  if (o.compareModes) {
+    const base = o.out ?? defaultOutDir(`${scenario.name}-modes`);
+    const runs: ComparedRun[] = [];
+    let worst = 0;
+    for (const [label, file] of [['ably-lambda', DEFAULT_RULES], ['ordered', ORDERED_RULES]] as const) {
+      process.stderr.write(`\n=== ${scenario.name} with the ${label} integration ===\n`);
+      const dir = join(base, label);
+      const r = await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: { ...stackOpts, rulesFile: file } });
+      runs.push({ label, dir, report: r.report });
+      worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
+    }
+    process.stdout.write(`\n${writeComparison(base, runs)}\ncomparison written to ${base}/comparison.md\n`);
+    return worst;
+  }
   return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), stackOpts })).exitCode;
 });

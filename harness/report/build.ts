@@ -8,6 +8,7 @@ import { analyzeVersionOrder } from '../checks/version-order.ts';
 import type { CheckResult, FinalState, HistoryEvent } from '../history/types.ts';
 import { buildTimeline } from './timeline.ts';
 import type { FaultWindow, GeneratorHealth, Report } from './types.ts';
+import { analyzeIntegration } from '../checks/integration.ts';
 
 export const SATURATION = { eventLoopDelayP99Ms: 50, cpuPercent: 90 } as const;
 
@@ -120,6 +121,7 @@ export function buildReport(input: ReportInput): Report {
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
   const generator = generatorHealth(history);
+  const integration = analyzeIntegration(history);
   const start = idx.start;
   return {
     scenario: input.scenario,
@@ -138,6 +140,7 @@ export function buildReport(input: ReportInput): Report {
     generator,
     generatorSaturated: generator.saturated,
     faults: faultWindows(history),
+    ...(integration ? { integration } : {}),
     run: {
       seed: start?.seed ?? null,
       startedAt: start ? new Date(start.epochMs).toISOString() : null,

@@ -55,6 +55,19 @@ export function toMarkdown(r: Report): string {
     '',
   );
 
+  if (r.integration) {
+    const g = r.integration;
+    out.push('## What the writer saw (integration)', '');
+    out.push(
+      markdownTable(
+        ['messages', 'out of order', 'rate', 'max overtake (ms)', 'duplicate deliveries', 'edits before post', 'retries', 'dropped envelopes'],
+        [[g.messages, g.outOfOrder, g.outOfOrderRate, g.maxOvertakeMs, g.duplicateDeliveries, g.editsBeforePost, g.retries, g.dropped].map(num)],
+        Array(8).fill('right'),
+      ),
+      '',
+    );
+  }
+
   if (r.faults.length) {
     out.push('## Faults', '');
     out.push(markdownTable(['fault', 'from (ms)', 'to (ms)', 'detail'], r.faults.map((f) => [f.name, ms(f.start), f.end === null ? 'end of run' : ms(f.end), f.detail ?? ''])), '');

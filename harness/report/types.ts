@@ -1,6 +1,7 @@
 /** report.json: the fields DESIGN.md section 5 fixes, plus what a reader of a run needs next. */
 import type { CheckResult } from '../history/types.ts';
 import type { ThresholdResult } from '../checks/thresholds.ts';
+import type { IntegrationSummary } from '../checks/integration.ts';
 
 export interface StageLatency {
   count: number;
@@ -82,6 +83,8 @@ export interface Report {
   generator: GeneratorHealth;
   generatorSaturated: boolean;
   faults: FaultWindow[];
+  /** What the writer saw of the integration (order, duplicates, retries); absent without invocation events. */
+  integration?: IntegrationSummary;
   run: { seed: number | null; startedAt: string | null; durationMs: number };
   options: Record<string, unknown>;
   environment: Record<string, unknown>;

@@ -84,6 +84,13 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
   if (!input.quiet) {
     print(formatSummary(report, { runDir: outDir }) + '\n');
     if (report.faults.length) print(formatFaults(report) + '\n');
+    const g = report.integration;
+    if (g) {
+      print(
+        `integration (what the writer saw): ${g.messages} messages, ${g.outOfOrder} out of order (${(g.outOfOrderRate * 100).toFixed(2)}%), ` +
+          `${g.duplicateDeliveries} duplicate deliveries, ${g.editsBeforePost} edits before their post, ${g.retries} retries, ${g.dropped} envelopes dropped\n`,
+      );
+    }
     for (const e of run.faultErrors) print(`fault error: ${e}\n`);
   }
   return { report, exitCode: exitCodeFor(report.checks, report.thresholds), outDir };

@@ -33,10 +33,18 @@ export class AblyLambdaDelivery extends Delivery {
   }
 
   private enqueue(job: Job): void {
-    this.queue.push(job);
-    this.counters.queued++;
     this.record(job, 'scheduled');
-    this.pump();
+    // AWS's asynchronous event queue hands events to the function after a variable delay, so an
+    // event can start before one accepted earlier.
+    const { min, max } = this.rule.queueDelayMs;
+    const wait = max > min ? min + this.random() * (max - min) : min;
+    const push = () => {
+      this.queue.push(job);
+      this.counters.queued++;
+      this.pump();
+    };
+    if (wait > 0) this.later(wait, push);
+    else push();
   }
 
   private pump(): void {

@@ -34,6 +34,11 @@ const RuleSchema = z.strictObject({
     .optional(),
   /** ably-lambda: invocations running at once (AWS's async poller runs events in parallel). */
   concurrency: z.number().int().min(1).max(1000).default(10),
+  /** ably-lambda: delay of AWS's async event queue before an invocation starts, drawn uniformly per invocation. */
+  queueDelayMs: z
+    .strictObject({ min: z.number().min(0).max(600_000), max: z.number().min(0).max(600_000) })
+    .refine((d) => d.max >= d.min, { message: 'expected max >= min' })
+    .default({ min: 0, max: 0 }),
   /** ably-lambda: probability that an envelope is invoked a second time (at-least-once delivery). */
   duplicateRate: z.number().min(0).max(1).default(0),
   retry: z
