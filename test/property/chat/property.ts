@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { CheckResult } from '../../../harness/history/types.ts';
 import { chatCommand } from './commands.ts';
-import { KNOWN_ISSUES } from './known-issues.ts';
 import { initialModel } from './model.ts';
 import { World, type StackContext, type Verdict } from './world.ts';
 
@@ -26,8 +25,8 @@ export interface ChatPropertyOptions {
   shrinkBudgetMs?: number;
   /** Shown in the replay command line. */
   mutant?: string;
-  /** Fail on known issues too (see known-issues.ts). */
-  strict?: boolean;
+  /** With seed and path: run only that counterexample, no search and no further shrinking. */
+  replayOnly?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -46,8 +45,6 @@ export interface ChatPropertyOutcome {
   failing: string[];
   /** Over every failing run (shrinking included): how many times each check failed. */
   failuresSeen: Record<string, number>;
-  /** Runs in which a known issue (and nothing else) was seen, by issue id. */
-  knownIssues: Record<string, number>;
   report: string;
   durationMs: number;
 }
@@ -71,7 +68,6 @@ const fileNonce = randomBytes(2).toString('hex');
 async function runOnce(
   ctx: StackContext,
   cmds: Iterable<fc.AsyncCommand<ReturnType<typeof initialModel>, World>>,
-  o: { strict: boolean; known: Record<string, number> },
 ): Promise<void> {
   const tag = `p${fileNonce}${(++runCounter).toString(36).padStart(3, '0')}`;
   const world = new World(ctx, tag);
@@ -92,19 +88,7 @@ async function runOnce(
     await world.dispose();
   }
   if (!verdict.ok) {
-    let bad = verdict.checks.filter((c) => c.valid !== true);
-    if (!o.strict) {
-      const seen = new Set<string>();
-      bad = bad.filter((c) => {
-        const issue = KNOWN_ISSUES.find((k) => k.explains(c, model, verdict!.modelMismatches));
-        if (issue) seen.add(issue.id);
-        return !issue;
-      });
-      if (!bad.length && !verdict.modelMismatches.length) {
-        for (const id of seen) o.known[id] = (o.known[id] ?? 0) + 1;
-        return;
-      }
-    }
+    const bad = verdict.checks.filter((c) => c.valid !== true);
     const failing = [...bad.map((c) => c.name), ...(verdict.modelMismatches.length ? ['model'] : [])];
     const details = [...bad.map((c) => describeCheck(c, world)), ...verdict.modelMismatches.map((m) => `  model: ${world.short(m)}`)];
     throw new ChatRunFailure(world.transcript, failing, details);
@@ -120,7 +104,6 @@ function describeCheck(c: CheckResult, w: World): string {
 export async function runChatProperty(ctx: StackContext, o: ChatPropertyOptions): Promise<ChatPropertyOutcome> {
   const started = performance.now();
   let executed = 0;
-  const known: Record<string, number> = {};
   const failuresSeen: Record<string, number> = {};
   let firstFailureAt: number | undefined;
   const say = o.progress ?? (() => {});
@@ -130,7 +113,7 @@ export async function runChatProperty(ctx: StackContext, o: ChatPropertyOptions)
     executed++;
     const t0 = performance.now();
     try {
-      await runOnce(ctx, cmds, { strict: o.strict ?? false, known });
+      await runOnce(ctx, cmds);
       say(`run ${executed}: ok (${[...cmds].length} commands, ${Math.round(performance.now() - t0)} ms)`);
     } catch (err) {
       firstFailureAt ??= performance.now();
@@ -140,12 +123,11 @@ export async function runChatProperty(ctx: StackContext, o: ChatPropertyOptions)
     }
   });
   const seed = o.seed ?? (Date.now() ^ (Math.random() * 0x100000000)) | 0;
-  const details = await fc.check(property, { numRuns: o.runs, seed, ...(o.path ? { path: o.path } : {}), endOnFailure: false });
+  const details = await fc.check(property, { numRuns: o.runs, seed, ...(o.path ? { path: o.path } : {}), endOnFailure: o.replayOnly ?? false });
   const durationMs = performance.now() - started;
-  const base = { executed, numRuns: details.numRuns, numShrinks: details.numShrinks, seed, durationMs, knownIssues: known, failuresSeen };
-  const knownLines = Object.entries(known).map(([id, n]) => `known issue ${id} seen in ${n} run(s), not counted as a failure (--strict to fail on it): ${KNOWN_ISSUES.find((k) => k.id === id)?.summary}`);
+  const base = { executed, numRuns: details.numRuns, numShrinks: details.numShrinks, seed, durationMs, failuresSeen };
   if (!details.failed) {
-    const report = [`chat model property: ${details.numRuns} runs passed in ${(durationMs / 1000).toFixed(1)} s (seed ${seed})`, ...knownLines].join('\n');
+    const report = `chat model property: ${details.numRuns} runs passed in ${(durationMs / 1000).toFixed(1)} s (seed ${seed})`;
     return { ...base, failed: false, failing: [], report };
   }
   const shown = String(details.counterexample?.[0] ?? '');
@@ -160,7 +142,6 @@ export async function runChatProperty(ctx: StackContext, o: ChatPropertyOptions)
     `--path ${details.counterexamplePath}`,
     ...(replayPath ? [`--replay-path '${replayPath}'`] : []),
     ...(o.mutant ? [`--mutant ${o.mutant}`] : []),
-    ...(o.strict ? ['--strict'] : []),
   ].join(' ');
   const report = [
     `chat model property FAILED after ${details.numRuns} run(s), ${details.numShrinks} shrink(s), ${(durationMs / 1000).toFixed(1)} s`,
@@ -170,7 +151,6 @@ export async function runChatProperty(ctx: StackContext, o: ChatPropertyOptions)
     ...(failure ? failure.transcript : ['  (no transcript)']),
     'what failed:',
     ...(failure ? failure.details : [`  ${String(err)}`]),
-    ...knownLines,
   ].join('\n');
   return {
     ...base,

@@ -5,6 +5,7 @@
  */
 import { stackDefectsFor, type MutantName } from '../../../harness/runner/mutants.ts';
 import { startStack } from '../../../harness/stack/index.ts';
+import type { PgProviderName } from '../../../harness/stack/postgres/index.ts';
 import { HistoryGate } from './history-gate.ts';
 import type { StackContext } from './world.ts';
 
@@ -13,10 +14,13 @@ export interface PropertyStack {
   stop(): Promise<void>;
 }
 
-export async function startPropertyStack(opts: { databaseUrl?: string; mutant?: MutantName; onProgress?: (msg: string) => void } = {}): Promise<PropertyStack> {
+export async function startPropertyStack(
+  opts: { databaseUrl?: string; pg?: PgProviderName; mutant?: MutantName; onProgress?: (msg: string) => void } = {},
+): Promise<PropertyStack> {
   const planted = opts.mutant ? stackDefectsFor([opts.mutant]) : { defects: {} };
   const stack = await startStack({
     ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+    ...(opts.pg ? { pg: opts.pg } : {}),
     defects: planted.defects,
     ...(planted.connectorMode ? { connectorMode: planted.connectorMode } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
