@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCheckers } from '../checks/index.ts';
+import { CHECKER_NAMES, runCheckers } from '../checks/index.ts';
 import { cleanRun, removeEvents } from '../checks/testing.ts';
 import { cloneRun } from '../history/simulate.ts';
 import type { HistoryEvent } from '../history/types.ts';
@@ -14,7 +14,7 @@ describe('buildReport', () => {
     const r = buildReport({ scenario: 'edit-storm', history: run.history, final: run.final, checks, thresholds: [{ metric: 'lost', expr: 'count==0', value: 0, passed: true }], environment: { node: '20' }, options: { rate: 5 } });
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['scenario', 'passed', 'checks', 'thresholds', 'counts', 'latency', 'throughput', 'environment']));
     expect(r).toMatchObject({ scenario: 'edit-storm', passed: true, exitCode: 0, environment: { node: '20' }, options: { rate: 5 } });
-    expect(r.checks.map((c) => ({ name: c.name, valid: c.valid }))).toHaveLength(9);
+    expect(r.checks.map((c) => ({ name: c.name, valid: c.valid }))).toHaveLength(CHECKER_NAMES.length);
     expect(r.counts).toEqual({ sent: 13, committed: 11, delivered: 33, lost: 0, duplicated: 0, outOfOrder: 0, acked: 12, failed: 1, rejected: 1, dropped: 0, pending: 0, typing: 0 });
     for (const s of ['e2e', 'invokeToAck', 'ackToCommit', 'commitToPublish', 'publishToReceive', 'editPropagation']) {
       expect(Object.keys(r.latency[s]!).sort()).toEqual(['avg', 'count', 'max', 'min', 'p50', 'p90', 'p99', 'p999']);
