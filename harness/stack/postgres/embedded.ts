@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { freePort } from '../ports.ts';
 import { killSync, registerCleanup, removeDirSync } from '../cleanup.ts';
 import type { ShutdownMode, StartedPostgres } from './types.ts';
+import { startReaper } from './reaper.ts';
 
 export interface EmbeddedPostgresOptions {
   port?: number;
@@ -122,12 +123,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
     killSync(p?.pid, SIGNAL_FOR_MODE[mode]);
     await waitExit(p);
   };
+  const releaseReaper = startReaper(dataDir);
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     unregister();
     await kill('fast');
     removeDirSync(dataDir);
+    releaseReaper();
   };
 
   const unregister = registerCleanup({
@@ -210,6 +213,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}):
     killSync(proc?.pid, 'SIGQUIT');
     removeDirSync(dataDir);
     unregister();
+    releaseReaper();
     throw err;
   }
 }

@@ -116,6 +116,32 @@ describe('npm run stack', () => {
   });
 });
 
+describe('a harness killed with SIGKILL', () => {
+  it('leaves no postgres, data directory or connector behind', async () => {
+    const child = spawn('node', ['--import', 'tsx', 'harness/cli/stack.ts', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`stack exited early with ${code}`)));
+    });
+    const { databaseUrl, connectorHealthUrl } = JSON.parse(first) as { databaseUrl: string; connectorHealthUrl: string };
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    const { rows } = await c.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
+    const procs = await c.query<{ pid: string }>("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'");
+    c.on('error', () => {}); // its server is about to be shut down under it
+    expect((await fetch(connectorHealthUrl)).status).toBeLessThan(600);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const checkpointer = Number(procs.rows[0]!.pid);
+    const deadline = Date.now() + 15_000;
+    while ((pidAlive(checkpointer) || existsSync(rows[0]!.dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(pidAlive(checkpointer)).toBe(false);
+    expect(existsSync(rows[0]!.dir)).toBe(false);
+    await expect(fetch(connectorHealthUrl, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+    await c.end().catch(() => {});
+  }, 60_000);
+});
+
 it('provides the run-wide database to tests', () => {
   expect(inject('pgAdminUrl')).toMatch(/^postgres/);
 });
