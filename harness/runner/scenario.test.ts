@@ -32,6 +32,12 @@ describe('npm run scenario', () => {
     expect(report.latency.e2e?.count).toBeGreaterThan(0);
     expect(exitCode).toBe(0);
 
+    // What the writer saw of the integration is in the report, and two runs compare side by side.
+    expect(report.integration?.messages).toBeGreaterThan(50);
+    const cmp = cli('--compare', outDir, outDir, '--out', mkdtempSync(join(tmpdir(), 'compare-')));
+    expect(cmp.status).toBe(0);
+    expect(cmp.stdout).toMatch(/writer: out of order/);
+
     // The saved run is judged again offline, and a threshold it cannot meet gives k6's code 99.
     const out: string[] = [];
     expect(await recheckRun(outDir, { thresholdFlags: [], print: (s) => out.push(s) })).toBe(0);
@@ -50,5 +56,14 @@ describe('npm run scenario', () => {
     expect(cli('edit-storm', '--duration', 'soon').status).toBe(2);
     expect(cli('edit-storm', '--mutant', 'nope').stderr).toMatch(/view-no-version-check/);
     expect(cli('edit-storm', '--threshold', 'oops').status).toBe(2);
+    const fault = cli('edit-storm', '--fault', 'meteor@1s');
+    expect(fault.status).toBe(2);
+    expect(fault.stderr).toMatch(/unknown fault 'meteor'.*connector-kill/);
+    expect(cli('edit-storm', '--rules', 'chaotic').stderr).toMatch(/ably-lambda, ordered or an existing rules file/);
+    expect(cli('--compare', 'only-one-dir').status).toBe(2);
+    const faults = cli('--list-faults');
+    expect(faults.status).toBe(0);
+    expect(faults.stdout).toMatch(/connector-kill\s+SIGKILL/);
+    expect(faults.stdout).toMatch(/clients-functions/);
   });
 });
