@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { DEFAULT_RULES, ORDERED_RULES } from '../stack/index.ts';
 import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
 import { defaultOutDir } from '../runner/execute.ts';
+import { loadTarget, targetFromEnv, type Target } from '../stack/target.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -35,6 +36,8 @@ const program = new Command('npm run scenario --')
   .option('--list-faults', 'list the faults the nemesis can inject, and the links they can target')
   .option('--mutant <name>', `plant a defect (repeatable; with self-check: only these): ${MUTANT_NAMES.join(', ')}`, collect, [])
   .option('--check <dir>', 're-run the checkers and thresholds on a saved run directory')
+  .option('--target <file>', 'run against a deployment the harness does not start: a target file (the JSON `npm run stack -- --json` prints)')
+  .option('--target-env', 'as --target, from DATABASE_URL, CHAT_FUNCTIONS_URL, ABLY_HOST, ABLY_PORT, ABLY_TLS')
   .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave), ordered (the ideal), or a rules file')
   .option('--compare-modes', 'run the scenario twice with the same seed, ably-lambda then ordered, and compare them side by side')
   .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
@@ -58,7 +61,7 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string;
-    fault: string[]; listFaults?: boolean; rules?: string; compareModes?: boolean; compare?: string[];
+    fault: string[]; listFaults?: boolean; rules?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
   }>();
   if (o.compare) {
     if (o.compare.length < 2) throw new UsageError('--compare needs at least two run directories');
@@ -124,6 +127,16 @@ runMain(async () => {
     if (!existsSync(rulesFile)) throw new UsageError(`--rules '${o.rules}': expected ably-lambda, ordered or an existing rules file`);
   }
   if (o.compareModes && o.rules !== undefined) throw new UsageError('--compare-modes runs both modes itself; drop --rules');
+  let target: Target | undefined;
+  try {
+    if (o.target) target = loadTarget(o.target);
+    else if (o.targetEnv) target = targetFromEnv(process.env);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (target && (o.fault.length || mutants.length || o.compareModes || o.rules)) {
+    throw new UsageError('--target runs against a deployment the harness does not own: --fault, --mutant, --rules and --compare-modes need the embedded stack');
+  }
   const stackOpts = {
     ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg: pgProvider }),
     ...(rulesFile ? { rulesFile } : {}),
@@ -147,5 +160,5 @@ runMain(async () => {
     process.stdout.write(`\n${writeComparison(base, runs)}\ncomparison written to ${base}/comparison.md\n`);
     return worst;
   }
-  return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), stackOpts })).exitCode;
+  return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), ...(target ? { target } : {}), stackOpts })).exitCode;
 });

@@ -7,6 +7,7 @@ import { readRun } from '../history/reader.ts';
 import { collectEnvironment, evaluateRun, exitCodeFor, formatSummary, recheckRunDir, writeReport, type Report } from '../report/index.ts';
 import { mergeThresholds } from '../checks/thresholds.ts';
 import { startStack, type StackOptions } from '../stack/index.ts';
+import { connectTarget, type Target } from '../stack/target.ts';
 import { parseFaultSpec, type FaultSpec } from '../faults/spec.ts';
 import { stackNeeds } from '../faults/nemesis.ts';
 import { stackDefectsFor, type MutantName } from './mutants.ts';
@@ -23,6 +24,8 @@ export interface ExecuteInput {
   /** --fault flags, added to the scenario's own faults. */
   faults?: readonly string[];
   outDir?: string;
+  /** Run against a deployment the harness does not start (see harness/stack/target.ts). */
+  target?: Target;
   stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile'>;
   print?: (s: string) => void;
   quiet?: boolean;
@@ -45,8 +48,11 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     (input.mutants.length ? `  mutants: ${input.mutants.join(', ')}` : '') + '\n');
   if (sc.guarantee && !input.quiet) print(`guarantee: ${sc.guarantee}\n`);
   if (faults.length && !input.quiet) print(`faults: ${faults.map((f) => f.raw).join('  ')}\n`);
+  if (input.target && (faults.length || input.mutants.length)) {
+    throw new Error('faults and mutants need a stack the harness starts itself; drop --target or them');
+  }
   const needs = stackNeeds(faults);
-  const stack = await startStack({
+  const stack = input.target ? connectTarget(input.target) : await startStack({
     ...(sc.stack ?? {}),
     ...input.stackOpts,
     ...needs,
@@ -76,7 +82,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     scenario: sc.name,
     thresholds,
     environment: collectEnvironment({
-      stack: { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
+      stack: input.target ? { target: { realtime: input.target.realtime.host ?? 'Ably', functions: new URL(input.target.loginUrl).origin } } : { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
     }),
     options: { ...options, mutants: input.mutants, faults: faults.map((f) => f.raw), executor: { ...run.executor } },
   });

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { findScenario } from '../../scenarios/index.ts';
+import { startStack } from '../stack/index.ts';
+import { loadTarget } from '../stack/target.ts';
 import { executeScenario, recheckRun } from './execute.ts';
 
 const cli = (...args: string[]) =>
@@ -44,6 +46,30 @@ describe('npm run scenario', () => {
     expect(await recheckRun(outDir, { thresholdFlags: ['e2e_latency=p(50)<0.001'], print: (s) => out.push(s) })).toBe(99);
   }, 120_000);
 
+  it('runs against a deployment it did not start, from a target file (the same workload and checkers)', async () => {
+    const remote = await startStack({ pg: 'external', databaseUrl: inject('pgAdminUrl') });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'target-'));
+      writeFileSync(join(dir, 'target.json'), JSON.stringify(remote.endpoints));
+      const { report } = await executeScenario({
+        scenario: findScenario('steady')!,
+        overrides: { durationMs: 3000, rate: 10 },
+        seed: 7,
+        thresholdFlags: [],
+        mutants: [],
+        outDir: join(dir, 'run'),
+        target: loadTarget(join(dir, 'target.json')),
+        stackOpts: {},
+        quiet: true,
+      });
+      expect(report.checks.filter((c) => c.valid !== true)).toEqual([]);
+      expect(report.counts.delivered).toBeGreaterThan(report.counts.sent);
+      expect(report.environment).toMatchObject({ stack: { target: { realtime: '127.0.0.1' } } });
+    } finally {
+      await remote.stop();
+    }
+  }, 60_000);
+
   it('lists scenarios, and refuses bad usage with exit 2 and a one-line reason', () => {
     const list = cli('--list');
     expect(list.status).toBe(0);
@@ -61,6 +87,7 @@ describe('npm run scenario', () => {
     expect(fault.stderr).toMatch(/unknown fault 'meteor'.*connector-kill/);
     expect(cli('edit-storm', '--rules', 'chaotic').stderr).toMatch(/ably-lambda, ordered or an existing rules file/);
     expect(cli('--compare', 'only-one-dir').status).toBe(2);
+    expect(cli('steady', '--target', '/nonexistent/target.json').stderr).toMatch(/target file \/nonexistent\/target.json/);
     const faults = cli('--list-faults');
     expect(faults.status).toBe(0);
     expect(faults.stdout).toMatch(/connector-kill\s+SIGKILL/);

@@ -47,7 +47,7 @@ export interface StackOptions {
 
 export interface StackEndpoints {
   databaseUrl: string;
-  realtime?: { host: string; port: number; tls: false; apiKey: string };
+  realtime?: { host: string; port: number; tls: boolean; apiKey: string };
   tokenUrl?: string;
   loginUrl?: string;
   historyUrl?: string;
