@@ -126,6 +126,33 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
       }, ((k + 1) * o.durationMs) / (sc.hostile!.attacksPerClient + 1)),
     ),
   );
+  // Churn: a reader leaves (closing its client, like a closed tab) and comes back as a new session
+  // that loads history and merges live events, like a reloaded page.
+  const gone = new Set<VirtualUser>();
+  const churnWork: Array<Promise<void>> = [];
+  let churnRound = 0;
+  const churnTimer =
+    sc.churn &&
+    setInterval(() => {
+      const round = churnRound++;
+      for (const room of rooms) {
+        const present = [...readers, ...late].filter((u) => u.room === room && !gone.has(u) && u.isJoined);
+        const leaver = present[round % Math.max(1, present.length)];
+        if (!leaver) continue;
+        gone.add(leaver);
+        churnWork.push(
+          leaver
+            .leave({ asOperation: true })
+            .then(() => new Promise((r) => setTimeout(r, sc.churn!.awayMs)))
+            .then(async () => {
+              const back = mkUser(`${leaver.clientId.replace(/-re\d+$/, '')}-re${round}`, room, true);
+              late.push(back);
+              await back.join();
+            })
+            .catch((err: Error) => say(`churn in ${room}: ${err.message}`)),
+        );
+      }
+    }, sc.churn.everyMs);
   const t0 = performance.now();
   nemesis.start();
   const executor = await runExecutor(sc.executor(o), {
@@ -142,6 +169,8 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
     },
   });
   if (lateTimer) clearTimeout(lateTimer);
+  if (churnTimer) clearInterval(churnTimer);
+  await Promise.all(churnWork);
   for (const t of attackTimers) clearTimeout(t);
   if ((input.faults ?? []).length) say('load done; waiting for faults to end');
   await nemesis.settle();
@@ -154,13 +183,14 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   health.sample();
   health.stop();
 
-  for (const u of [...everyone, ...late]) u.recordView();
+  // Who left owes no final view; everyone still here must match the database.
+  for (const u of [...everyone, ...late]) if (!gone.has(u)) u.recordView();
   const final = await captureFinalState(stack.endpoints.databaseUrl, rooms, writer.epochMs);
   const finalStatePath = join(input.outDir, FINAL_STATE_FILE);
   await writeFinalState(finalStatePath, final);
   for (const h of hostile) h.settle(final);
   stopInvocations?.();
-  await inBatches([...everyone, ...late], 50, (u) => u.leave());
+  await inBatches([...everyone, ...late].filter((u) => !gone.has(u)), 50, (u) => u.leave());
   await writer.close();
   return {
     historyPath,

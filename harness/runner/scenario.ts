@@ -36,6 +36,8 @@ export interface ScenarioDefinition {
   /** Users who join mid-run, load history and merge live events. */
   lateJoin?: { perRoom: number; atFraction: number };
   thresholds: Thresholds;
+  /** Readers leave and come back as a new session (history + live) every `everyMs`, one per room. */
+  churn?: { everyMs: number; awayMs: number };
   /** Faults the scenario schedules by itself (`--fault` syntax); `--fault` flags add to them. */
   faults?: (o: ScenarioOptions) => string[];
   /** How the stack must be set up for this scenario. */

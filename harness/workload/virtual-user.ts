@@ -81,8 +81,19 @@ export class VirtualUser {
     };
   }
 
+  private joining: Promise<void> | undefined;
+
+  get isJoined(): boolean {
+    return this.joined;
+  }
+
   /** Connects, subscribes to incoming (before loading history, so nothing falls in the gap). */
-  async join(): Promise<void> {
+  join(): Promise<void> {
+    this.joining = this.doJoin();
+    return this.joining;
+  }
+
+  private async doJoin(): Promise<void> {
     const { recorder: rec } = this.opts;
     const opId = `${this.clientId}:join:${Math.round(rec.now())}`;
     rec.record({ t: rec.now(), type: 'invoke', opId, op: 'join', client: this.clientId, room: this.room });
@@ -203,9 +214,14 @@ export class VirtualUser {
     await this.publish('typing', opId, 'typing', { typing: true }, {});
   }
 
-  async leave(): Promise<void> {
+  /** Closes the client. `asOperation`: a leave in the middle of the run, recorded as an operation. */
+  async leave(opts: { asOperation?: boolean } = {}): Promise<void> {
     const rec = this.opts.recorder;
+    // A leave during a join waits for it: otherwise the join would open a client nobody closes.
+    await this.joining?.catch(() => {});
     if (!this.client) return;
+    const opId = `${this.clientId}:leave:${Math.round(rec.now())}`;
+    if (opts.asOperation) rec.record({ t: rec.now(), type: 'invoke', opId, op: 'leave', client: this.clientId, room: this.room });
     if (this.joined) rec.record({ t: rec.now(), type: 'unsubscribe', client: this.clientId, room: this.room });
     this.joined = false;
     const client = this.client;
@@ -216,6 +232,7 @@ export class VirtualUser {
       client.connection.once('failed', () => resolve());
       client.close();
     });
+    if (opts.asOperation) rec.record({ t: rec.now(), type: 'ack', opId });
   }
 
   recordView(): void {
