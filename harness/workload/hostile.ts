@@ -9,7 +9,10 @@
  * Edits and deletes of others' messages are also recorded as ordinary operations, so the
  * author-check and acknowledged-writes checkers judge them like any other write.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as Ably from 'ably';
+import { z } from 'zod';
 import type { FinalState, ProbeEvent } from '../history/types.ts';
 import type { Recorder } from './recorder.ts';
 import type { Rng } from './rng.ts';
@@ -34,12 +37,10 @@ interface PendingWriterProbe {
   reasons: readonly string[];
 }
 
-const MALFORMED: ReadonlyArray<{ name: string; data: unknown; reasons: readonly string[] }> = [
-  { name: 'chat.nuke', data: { text: 'x' }, reasons: ['unknown_name'] },
-  { name: 'chat.post', data: { text: 42 }, reasons: ['invalid_text', 'empty_text', 'malformed_data'] },
-  { name: 'chat.edit', data: { id: '', text: 'x' }, reasons: ['invalid_target'] },
-  { name: 'chat.post', data: { text: '' }, reasons: ['empty_text'] },
-];
+const corpusSchema = z.array(z.strictObject({ name: z.string(), data: z.unknown(), reasons: z.array(z.string()).min(1), why: z.string() })).min(1);
+const CORPUS = fileURLToPath(new URL('../../fixtures/hostile/malformed-messages.json', import.meta.url));
+/** The hostile-input corpus: each message and the rejection reasons the writer may answer with. */
+const MALFORMED = corpusSchema.parse(JSON.parse(readFileSync(CORPUS, 'utf8')));
 
 export class HostileClient {
   private readonly pending: PendingWriterProbe[] = [];
@@ -82,12 +83,14 @@ export class HostileClient {
         return this.probe('publish a 70 KB message (limit 64 KB)', r.ok ? 'allowed' : 'refused', r.ok ? undefined : r.error);
       }
       case 'malformed': {
-        const m = MALFORMED[this.n % MALFORMED.length]!;
-        const id = this.opId('malformed');
-        const r = await vu.attempt('outgoing', { id, name: m.name, data: m.data });
-        const action = `malformed message (${m.name} ${JSON.stringify(m.data)})`;
-        if (!r.ok) return this.probe(action, 'refused', r.error);
-        this.pending.push({ opId: id, action, client: vu.clientId, reasons: m.reasons });
+        // The whole corpus: each message must be refused, by the service or by the writer.
+        for (const m of MALFORMED) {
+          const id = this.opId('malformed');
+          const r = await vu.attempt('outgoing', { id, name: m.name, data: m.data });
+          const action = `malformed message: ${m.why}`;
+          if (!r.ok) this.probe(action, 'refused', r.error);
+          else this.pending.push({ opId: id, action, client: vu.clientId, reasons: m.reasons });
+        }
         return;
       }
       case 'foreign-edit':
