@@ -24,6 +24,8 @@ afterAll(async () => {
 describe('chat model on the reference stack (property)', () => {
   it(`every checker and the model hold for ${RUNS} generated command sequences`, async () => {
     const outcome = await runChatProperty(ps.ctx, { runs: RUNS, shrinkBudgetMs: 60_000, progress: (l) => process.env.PROPERTY_VERBOSE && process.stderr.write(`${l}\n`) });
+    // The whole report on stderr too: a failure must leave its seed, path and commands in any CI log.
+    if (outcome.failed) process.stderr.write(`\n${outcome.report}\n`);
     expect(outcome.failed, outcome.report).toBe(false);
     expect(outcome.executed).toBe(RUNS);
   }, 300_000);

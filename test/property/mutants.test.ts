@@ -10,7 +10,7 @@ import { freshDatabase } from '../../harness/testing/pg.ts';
 import { DEFAULT_RUNS, runChatProperty } from './chat/property.ts';
 import { startPropertyStack, type PropertyStack } from './chat/stack.ts';
 
-const SHRINK_BUDGET_MS = 15_000;
+const SHRINK_BUDGET_MS = 25_000;
 const MAX_COMMANDS_SHRUNK = 6;
 
 let ps: PropertyStack | undefined;

@@ -25,7 +25,9 @@ export interface StackContext {
 const NOT_JUDGED = new Set<CheckerName>(['latency', 'per-author-order']);
 export const JUDGED = CHECKER_NAMES.filter((n) => !NOT_JUDGED.has(n));
 
-const QUIET_DEADLINE_MS = 2000;
+/** Views behind the database: keep waiting while receipts still arrive, up to the longest wait. */
+const QUIET_IDLE_MS = 1500;
+const QUIET_MAX_MS = 8000;
 const STRAGGLER_GAP_MS = 100;
 const OP_TIMEOUT_MS = 20_000;
 
@@ -171,16 +173,25 @@ export class World {
   }
 
   /**
-   * Quiet: nothing queued in the stack, every joined view holding each row's database version
-   * (or polling until the deadline: no event says "caught up"), then no receipt for a short gap.
+   * Quiet: nothing queued in the stack, every joined view holding each row's database version,
+   * then no receipt for a short gap. Views are polled (no event says "caught up"); a view still
+   * behind is given up on once no receipt arrived for a while (a change that was lost), but not
+   * while receipts keep coming (a slow machine), up to the longest wait.
    */
   async quiet(): Promise<void> {
     await this.stack.quiesce(10_000);
     const db = new pg.Client({ connectionString: this.stack.endpoints.databaseUrl });
     await db.connect();
     try {
-      const deadline = performance.now() + QUIET_DEADLINE_MS;
-      while (performance.now() < deadline && !(await this.viewsCaughtUp(db))) await new Promise((r) => setTimeout(r, 30));
+      const started = performance.now();
+      let seen = this.rec.events.length;
+      let progressAt = started;
+      while (!(await this.viewsCaughtUp(db))) {
+        const now = performance.now();
+        if (this.rec.events.length !== seen) [seen, progressAt] = [this.rec.events.length, now];
+        if (now - progressAt > QUIET_IDLE_MS || now - started > QUIET_MAX_MS) break;
+        await new Promise((r) => setTimeout(r, 30));
+      }
     } finally {
       await db.end();
     }
