@@ -16,13 +16,19 @@ export interface ChangeRow {
 
 export class ClientView {
   private readonly rows = new Map<string, ViewRow>();
+  /** Per row, the rank of what the view holds: its version, or Infinity once hard-deleted. */
+  private readonly ranks = new Map<string, number>();
 
   constructor(private readonly opts: { ignoreVersions?: boolean } = {}) {}
 
   /** Applies a change if it is newer than what the view holds; returns whether it did. */
   apply(change: ChangeRow, op: 'INSERT' | 'UPDATE' | 'DELETE'): boolean {
-    const current = this.rows.get(change.id);
-    if (current && !this.opts.ignoreVersions && change.version <= current.version) return false;
+    // A hard DELETE carries the row as it was (the version the view may already hold); like the
+    // web app's tombstone, it outranks every version so nothing brings the message back.
+    const rank = op === 'DELETE' ? Infinity : change.version;
+    const current = this.ranks.get(change.id);
+    if (current !== undefined && !this.opts.ignoreVersions && rank <= current) return false;
+    this.ranks.set(change.id, rank);
     this.rows.set(change.id, {
       id: change.id,
       text: change.text,
