@@ -10,6 +10,8 @@ import type { HistoryEvent, InvocationEvent } from '../history/types.ts';
 export interface IntegrationSummary {
   invocations: number;
   messages: number;
+  /** Messages some attempt delivered to the writer successfully. */
+  delivered: number;
   /** Messages applied before a message published earlier on the same channel. */
   outOfOrder: number;
   outOfOrderRate: number;
@@ -37,7 +39,7 @@ export function analyzeIntegration(history: readonly HistoryEvent[]): Integratio
   const applied = new Map<string, number>();
   const successes = new Map<string, number>();
   const s: IntegrationSummary = {
-    invocations: 0, messages: 0, outOfOrder: 0, outOfOrderRate: 0, maxOvertakeMs: 0, duplicateInvocations: 0,
+    invocations: 0, messages: 0, delivered: 0, outOfOrder: 0, outOfOrderRate: 0, maxOvertakeMs: 0, duplicateInvocations: 0,
     duplicateDeliveries: 0, duplicateRate: 0, editsBeforePost: 0, retries: 0, dropped: 0, functionErrors: 0,
   };
   const dupIds = new Set<string>();
@@ -78,10 +80,10 @@ export function analyzeIntegration(history: readonly HistoryEvent[]): Integratio
   }
   for (const n of successes.values()) s.duplicateDeliveries += Math.max(0, n - 1);
   s.messages = seen.size;
+  s.delivered = applied.size;
   s.duplicateInvocations = dupIds.size;
   const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
   s.outOfOrderRate = s.messages ? r4(s.outOfOrder / s.messages) : 0;
   s.duplicateRate = s.messages ? r4(s.duplicateDeliveries / s.messages) : 0;
-  s.maxOvertakeMs = Math.round(s.maxOvertakeMs * 10) / 10;
   return s;
 }

@@ -4,6 +4,8 @@
  * it started (the function saw it then). Publish order per channel is the order in which
  * messages were first scheduled, which the realtime hook guarantees.
  */
+import { analyzeIntegration } from '../../checks/integration.ts';
+import type { InvocationEvent } from '../../history/types.ts';
 import type { RuleInvocationRecord } from './records.ts';
 
 export interface DeliverySummary {
@@ -30,65 +32,36 @@ export interface SummaryOptions {
 }
 
 export function summarizeDeliveries(records: readonly RuleInvocationRecord[], opts: SummaryOptions = {}): DeliverySummary {
-  const order = new Map<string, string[]>(); // channel -> message ids in publish order
-  const seen = new Set<string>();
-  const startedAt = new Map<string, number>(); // invocationId#attempt -> started
-  const applied = new Map<string, number>(); // message id -> first successful start
-  const successes = new Map<string, number>();
-  const dupInvocations = new Set<string>();
-  let retries = 0;
-  let dropped = 0;
-  let counted = 0;
-  for (const r of records) {
-    const key = `${r.invocationId}#${r.attempt}`;
-    if (r.phase === 'scheduled') {
-      let list = order.get(r.channel);
-      if (!list) order.set(r.channel, (list = []));
-      for (const id of r.messageIds) if (!seen.has(id)) (seen.add(id), list.push(id));
-      if (r.duplicate) dupInvocations.add(r.invocationId);
-    } else if (r.phase === 'started') {
-      startedAt.set(key, r.at);
-      if (r.attempt > 1) retries++;
-    } else if (r.phase === 'finished' && r.outcome === 'ok') {
-      if (opts.countInResult && r.result !== undefined) counted += opts.countInResult(r.result);
-      const at = startedAt.get(key) ?? r.at;
-      for (const id of r.messageIds) {
-        successes.set(id, (successes.get(id) ?? 0) + 1);
-        const prev = applied.get(id);
-        if (prev === undefined || at < prev) applied.set(id, at);
-      }
-    } else if (r.phase === 'dropped') {
-      dropped++;
-    }
+  // One algorithm for the engine's records and for a run's history: the records become the
+  // history's invocation events (times in ms, any origin) and are judged the same way.
+  const events: InvocationEvent[] = records.map((r) => ({
+    type: 'invocation',
+    t: r.at,
+    invocationId: r.invocationId,
+    envelopeId: r.envelopeId,
+    channel: r.channel,
+    messageIds: r.messageIds,
+    phase: r.phase,
+    attempt: r.attempt,
+    duplicate: r.duplicate,
+    ...(r.outcome ? { outcome: r.outcome } : {}),
+    ...(r.phase === 'finished' && r.outcome === 'ok' && opts.countInResult && r.result !== undefined ? { held: opts.countInResult(r.result) } : {}),
+  }));
+  const s = analyzeIntegration(events);
+  if (!s) {
+    return { messages: 0, delivered: 0, neverDelivered: 0, outOfOrder: 0, outOfOrderRate: 0, maxOvertakeMs: 0, duplicateDeliveries: 0, duplicateInvocations: 0, retries: 0, droppedEnvelopes: 0, countedInResults: 0 };
   }
-  let outOfOrder = 0;
-  let maxOvertakeMs = 0;
-  for (const ids of order.values()) {
-    let latestEarlier = -Infinity;
-    for (const id of ids) {
-      const at = applied.get(id);
-      if (at === undefined) continue;
-      if (at < latestEarlier) {
-        outOfOrder++;
-        maxOvertakeMs = Math.max(maxOvertakeMs, latestEarlier - at);
-      }
-      latestEarlier = Math.max(latestEarlier, at);
-    }
-  }
-  let duplicateDeliveries = 0;
-  for (const n of successes.values()) duplicateDeliveries += Math.max(0, n - 1);
-  const messages = seen.size;
   return {
-    messages,
-    delivered: applied.size,
-    neverDelivered: messages - applied.size,
-    outOfOrder,
-    outOfOrderRate: messages ? outOfOrder / messages : 0,
-    maxOvertakeMs,
-    duplicateDeliveries,
-    duplicateInvocations: dupInvocations.size,
-    retries,
-    droppedEnvelopes: dropped,
-    countedInResults: counted,
+    messages: s.messages,
+    delivered: s.delivered,
+    neverDelivered: s.messages - s.delivered,
+    outOfOrder: s.outOfOrder,
+    outOfOrderRate: s.messages ? s.outOfOrder / s.messages : 0,
+    maxOvertakeMs: s.maxOvertakeMs,
+    duplicateDeliveries: s.duplicateDeliveries,
+    duplicateInvocations: s.duplicateInvocations,
+    retries: s.retries,
+    droppedEnvelopes: s.dropped,
+    countedInResults: s.editsBeforePost,
   };
 }
