@@ -28,10 +28,11 @@ interface Opts {
   writers: number;
   rate: number;
   rooms: number;
+  profile?: string;
 }
 
-function child(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function child(args: string[], env: Record<string, string>, ready: RegExp, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args[0]} not ready: ${out}`)), 30_000);
@@ -160,15 +161,21 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-function postgresCpuMs(): number {
-  let total = 0;
+/** The parent process id, from /proc (Linux). */
+function parentPid(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+/** This run's server only (its postmaster and the postmaster's children): other Postgres servers on the machine are not ours. */
+function postgresCpuMs(postmaster: number): number {
+  let total = cpuMs(postmaster);
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') total += cpuMs(Number(d));
-    } catch {
-      /* gone */
-    }
+    if (parentPid(Number(d)) === postmaster) total += cpuMs(Number(d)) || 0;
   }
   return total;
 }
@@ -186,6 +193,7 @@ async function main(): Promise<void> {
     .option('--writers <n>', 'concurrent writer connections', (v) => Number(v), 8)
     .option('--rate <n>', 'open-loop inserts per second for the latency phase', (v) => Number(v), 200)
     .option('--rooms <n>', 'channels (rooms) the changes spread over', (v) => Number(v), 4)
+    .option('--profile <dir>', 'write V8 CPU profiles (node --cpu-prof) of the connector and realtime processes into <dir>')
     .parse();
   const o = program.opts<Opts>();
   const command = `npx tsx connector/bench/throughput.ts --seconds ${o.seconds} --writers ${o.writers} --rate ${o.rate} --rooms ${o.rooms}`;
@@ -202,6 +210,7 @@ async function main(): Promise<void> {
     const url = u.toString();
     const db = new pg.Client({ connectionString: url });
     await db.connect();
+    const postmaster = parentPid((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
     for (const t of ['floor_rows', 'connector_rows']) {
       await db.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, room text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     }
@@ -213,7 +222,8 @@ async function main(): Promise<void> {
     db.on('notification', (n) => floorSink((JSON.parse(n.payload!) as { row: { id: number } }).row.id, performance.now()));
     await db.query('LISTEN floor');
 
-    const rt = await child(['harness/cli/realtime.ts', '--json', '--log-level', 'warn', '--key', CONNECTOR_KEY], {}, /^(\{.*\})\n/m);
+    const profile = o.profile ? ['--cpu-prof', '--cpu-prof-dir', o.profile] : [];
+    const rt = await child(['harness/cli/realtime.ts', '--json', '--log-level', 'warn', '--key', CONNECTOR_KEY], {}, /^(\{.*\})\n/m, profile);
     procs.push(rt.proc);
     const ep = JSON.parse(rt.match[1]!) as { host: string; port: number };
     const cfgPath = join(dir, 'bench.json');
@@ -222,7 +232,8 @@ async function main(): Promise<void> {
       extensions: { database: { url }, channelTemplates: true },
     }));
     const env = { ABLY_API_KEY: CONNECTOR_KEY, ABLY_HOST: ep.host, ABLY_PORT: String(ep.port), ABLY_TLS: 'false' };
-    const conn = await child(['connector/cli.ts', '--config', cfgPath, '--log-level', 'warn'], env, /connector ready: (\S+)/);
+    const conn = await child(['connector/cli.ts', '--config', cfgPath, '--log-level', 'warn'], env, /connector ready: (\S+)/, profile);
+    if (o.profile) process.stderr.write(`profiles in ${o.profile}: connector pid ${conn.proc.pid}, realtime pid ${rt.proc.pid}\n`);
     procs.push(conn.proc);
 
     const sub = new Ably.Realtime({ endpoint: ep.host, port: ep.port, tls: false, key: CONNECTOR_KEY, logLevel: 0,
@@ -237,7 +248,7 @@ async function main(): Promise<void> {
     await openLoop(url, floor, { ...o, seconds: 1 }, 1_000_000);
     await openLoop(url, connector, { ...o, seconds: 1 }, 1_000_000);
     process.stderr.write('throughput phase...\n');
-    const sample = (): CpuSample => ({ connector: cpuMs(conn.proc.pid), realtime: cpuMs(rt.proc.pid), bench: cpuMs(process.pid), postgres: postgresCpuMs() });
+    const sample = (): CpuSample => ({ connector: cpuMs(conn.proc.pid), realtime: cpuMs(rt.proc.pid), bench: cpuMs(process.pid), postgres: postgresCpuMs(postmaster) });
     const perChange = (a: CpuSample, b: CpuSample, n: number) =>
       (Object.keys(a) as Array<keyof CpuSample>).map((k) => `${k} ${(((b[k] - a[k]) / n) * 1000).toFixed(0)}`).join(', ');
     const ft = await closedLoop(url, floor, o, 2_000_000, sample);
@@ -259,6 +270,7 @@ async function main(): Promise<void> {
     console.log(`writes in the throughput window: floor ${ft.written}, connector ${ct.written}; latency phase ${o.rate}/s for ${o.seconds} s over ${o.writers} connections, ${o.rooms} rooms`);
     console.log(`CPU per change in the throughput window, µs (${cpus().length} cores): floor: ${perChange(...ft.cpu, ft.written)}; connector: ${perChange(...ct.cpu, ct.written)}`);
     sub.close();
+    await db.end();
   } finally {
     for (const p of procs.reverse()) await stopChild(p);
     await postgres.stop();
