@@ -23,6 +23,11 @@ describe('client view merge (property)', () => {
     fc.assert(mergeProperty(false, { hardDeletes: false, ordered: false }), { numRuns: 2000 });
   });
 
+  it('with hard DELETEs among the changes (a row removed outright), in commit order or any order', () => {
+    fc.assert(mergeProperty(false, { hardDeletes: true, ordered: true }), { numRuns: 1000 });
+    fc.assert(mergeProperty(false, { hardDeletes: true, ordered: false }), { numRuns: 1000 });
+  });
+
   it('finds the planted view-no-version-check defect, with a short counterexample', () => {
     const r = fc.check(mergeProperty(true, { hardDeletes: false, ordered: true }), { numRuns: 2000, seed: 42 });
     expect(r.failed).toBe(true);
