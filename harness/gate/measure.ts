@@ -24,6 +24,8 @@ export interface MeasureInput {
 export interface Measured {
   report: Report;
   run: RunOutput;
+  /** Wall-clock span from the first to the last write operation: the load itself, without joins and the quiet period. */
+  loadWindow: { fromEpochMs: number; toEpochMs: number } | null;
 }
 
 export async function measureRun(input: MeasureInput): Promise<Measured> {
@@ -39,5 +41,15 @@ export async function measureRun(input: MeasureInput): Promise<Measured> {
     options: { ...options, executor: { ...run.executor } },
   });
   await writeReport(outDir, report);
-  return { report, run };
+  const start = history[0]?.type === 'run-start' ? history[0] : undefined;
+  let from = Infinity;
+  let to = -Infinity;
+  for (const e of history) {
+    if (e.type === 'invoke' && (e.op === 'post' || e.op === 'edit' || e.op === 'delete')) {
+      from = Math.min(from, e.t);
+      to = Math.max(to, e.t);
+    }
+  }
+  const loadWindow = start && from <= to ? { fromEpochMs: start.epochMs + from, toEpochMs: start.epochMs + to } : null;
+  return { report, run, loadWindow };
 }

@@ -24,7 +24,8 @@ export const CHARTS = [
 ] as const;
 
 let chartJs: string | undefined;
-function chartLibrary(): string {
+/** Chart.js's UMD build as text, safe to inline in a <script> element. */
+export function chartLibrary(): string {
   if (chartJs === undefined) {
     const require = createRequire(import.meta.url);
     // The package's exports hide dist/; its UMD build sits beside the entry point.
@@ -35,14 +36,14 @@ function chartLibrary(): string {
   return chartJs;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** JSON that is safe inside a <script> element. */
-function scriptJson(value: unknown): string {
+export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-function table(header: string[], rows: string[][], numeric: number[] = []): string {
+export function table(header: string[], rows: string[][], numeric: number[] = []): string {
   const cell = (tag: string, c: string, i: number) => `<${tag}${numeric.includes(i) ? ' class="num"' : ''}>${c}</${tag}>`;
   return `<table><thead><tr>${header.map((h, i) => cell('th', esc(h), i)).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`)
@@ -64,6 +65,25 @@ function environmentList(r: Report): string {
   if (r.run.startedAt) flat.push(['started', r.run.startedAt]);
   return `<dl>${flat.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
 }
+
+/** The stylesheet of the project's report pages (report.html, capacity.html). */
+export const PAGE_STYLE = `body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1rem 1.5rem; color: #111827; }
+header { border-bottom: 1px solid #e5e7eb; margin-bottom: 1rem; }
+h1 { margin: 0.2rem 0; } h2 { margin-top: 1.8rem; font-size: 1.15rem; }
+.verdict.pass { color: #15803d; } .verdict.fail { color: #b91c1c; }
+.warn { background: #fef3c7; border-left: 4px solid #d97706; padding: 0.5rem 0.8rem; }
+table { border-collapse: collapse; margin: 0.4rem 0; font-size: 13px; }
+th, td { border-bottom: 1px solid #e5e7eb; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+.badge { border-radius: 3px; padding: 0 0.4rem; font-weight: 600; }
+.badge.ok { background: #dcfce7; color: #166534; } .badge.bad { background: #fee2e2; color: #991b1b; } .badge.unk { background: #e5e7eb; color: #374151; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1rem; }
+figure { margin: 0; border: 1px solid #e5e7eb; border-radius: 6px; padding: 0.5rem; }
+figcaption { font-weight: 600; margin-bottom: 0.3rem; }
+.chart { position: relative; height: 280px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 1rem; font-size: 13px; }
+dt { color: #4b5563; } dd { margin: 0; font-family: ui-monospace, monospace; }
+`;
 
 export function toHtml(r: Report): string {
   const checks = table(
@@ -97,23 +117,7 @@ export function toHtml(r: Report): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(r.scenario)}: ${r.passed ? 'passed' : 'failed'}</title>
 <style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1rem 1.5rem; color: #111827; }
-header { border-bottom: 1px solid #e5e7eb; margin-bottom: 1rem; }
-h1 { margin: 0.2rem 0; } h2 { margin-top: 1.8rem; font-size: 1.15rem; }
-.verdict.pass { color: #15803d; } .verdict.fail { color: #b91c1c; }
-.warn { background: #fef3c7; border-left: 4px solid #d97706; padding: 0.5rem 0.8rem; }
-table { border-collapse: collapse; margin: 0.4rem 0; font-size: 13px; }
-th, td { border-bottom: 1px solid #e5e7eb; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
-.num { text-align: right; font-variant-numeric: tabular-nums; }
-.badge { border-radius: 3px; padding: 0 0.4rem; font-weight: 600; }
-.badge.ok { background: #dcfce7; color: #166534; } .badge.bad { background: #fee2e2; color: #991b1b; } .badge.unk { background: #e5e7eb; color: #374151; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1rem; }
-figure { margin: 0; border: 1px solid #e5e7eb; border-radius: 6px; padding: 0.5rem; }
-figcaption { font-weight: 600; margin-bottom: 0.3rem; }
-.chart { position: relative; height: 280px; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 1rem; font-size: 13px; }
-dt { color: #4b5563; } dd { margin: 0; font-family: ui-monospace, monospace; }
-</style>
+${PAGE_STYLE}</style>
 </head>
 <body>
 <header>

@@ -1,0 +1,107 @@
+/** Words and table rows shared by capacity.md, capacity.html and the terminal summary. */
+import { humanCount } from './projection.ts';
+import type { CapacityResult } from './run.ts';
+import { shortPart } from './sweep.ts';
+import type { KneeResult, ProjectionRow, StepResult } from './types.ts';
+
+const f1 = (x: number) => x.toFixed(1);
+
+export function kneeLine(k: KneeResult): string {
+  const users = `users/room ${k.usersPerRoom}`;
+  if (k.status === 'none') {
+    return `${users}: no knee: the first rate already failed (${k.firstFailure?.targetRate ?? '?'} ops/s: ${k.firstFailure?.reasons.join('; ') ?? 'no step ran'})`;
+  }
+  const knee = k.knee!;
+  const head = `${users}: knee at ${knee.targetRate} ops/s (achieved ${f1(knee.achieved.opsPerSec)} ops/s, ${f1(knee.achieved.deliveriesPerSec)} deliveries/s), e2e p99 ${f1(knee.e2e.p99)} ms`;
+  if (k.status === 'lower-bound') return `${head}; nothing failed up to --max: the knee is at least this`;
+  return `${head}; first failure at ${k.firstFailure!.targetRate} ops/s: ${k.firstFailure!.reasons.join('; ')}`;
+}
+
+export function saturationLine(k: KneeResult): string {
+  const s = k.saturation;
+  if (!s) return 'no resource samples';
+  const stage = s.slowestGrowingStage;
+  const growth = stage ? `; the stage that slowed most: ${stage.stage} p99 ${f1(stage.fromMs)} -> ${f1(stage.toMs)} ms` : '';
+  return `${s.saturated ? 'saturated first' : 'closest to saturation'} at ${s.atRate} ops/s: ${s.evidence}${growth}`;
+}
+
+export function headline(r: CapacityResult): string[] {
+  return r.knees.flatMap((k) => [kneeLine(k), `  ${saturationLine(k)}`]);
+}
+
+export function partColumns(r: CapacityResult): string[] {
+  return r.parts;
+}
+
+export const STEP_HEADER = (parts: readonly string[]) => [
+  'step',
+  'users/room',
+  'offered ops/s',
+  'achieved ops/s',
+  'deliveries/s',
+  'e2e p50 ms',
+  'e2e p99 ms',
+  'e2e max ms',
+  ...parts.map((p) => `${shortPart(p)} CPU% / RSS MiB`),
+  'machine CPU%',
+  'harness ELU%',
+  'result',
+];
+
+export function stepRow(s: StepResult, parts: readonly string[]): string[] {
+  return [
+    `${s.index}${s.refinement ? ' (bisect)' : ''}`,
+    String(s.usersPerRoom),
+    String(s.targetRate),
+    f1(s.achieved.opsPerSec),
+    f1(s.achieved.deliveriesPerSec),
+    f1(s.e2e.p50),
+    f1(s.e2e.p99),
+    f1(s.e2e.max),
+    ...parts.map((p) => {
+      const x = s.resources.parts.find((q) => q.part === p);
+      return x ? `${x.cpuAvgPercent.toFixed(0)} / ${x.rssMaxMiB.toFixed(0)}` : '-';
+    }),
+    s.resources.machineCpuAvgPercent === null ? '-' : s.resources.machineCpuAvgPercent.toFixed(0),
+    (s.resources.harnessEluAvg * 100).toFixed(0),
+    s.verdict === 'pass' ? 'pass' : s.reasons.join('; '),
+  ];
+}
+
+export const PROJECTION_HEADER = [
+  'for',
+  'ops/s per room',
+  'rooms',
+  'writers + readers per room',
+  'realtime msgs/s (in + out)',
+  'realtime msgs / month',
+  'Lambda invocations / month',
+  'DB writes / month',
+  'NOTIFY/s',
+];
+
+export function projectionRow(p: ProjectionRow): string[] {
+  const s = p.perSecond;
+  return [
+    p.label,
+    humanCount(p.ratePerRoom),
+    String(p.rooms),
+    `${p.writersPerRoom} + ${p.readersPerRoom}`,
+    `${humanCount(s.realtimeMessages)} (${humanCount(s.publishes)} + ${humanCount(s.deliveries)})`,
+    humanCount(p.perMonth.realtimeMessages),
+    humanCount(p.perMonth.lambdaInvocations),
+    humanCount(p.perMonth.dbWrites),
+    humanCount(s.notifies),
+  ];
+}
+
+export function settingsLine(r: CapacityResult): string {
+  const s = r.settings;
+  const slo = sloText(s.slo);
+  return `${r.scenario}: rates ${s.startRate}..${s.maxRate} step ${s.stepRate} ops/s, ${(s.stepDurationMs / 1000).toFixed(0)} s per step, ${s.rooms} room(s), ` +
+    `users/room ${s.usersPerRoom.join(', ')}, ${s.readers} readers/room, SLO ${slo}, seed ${s.seed}; ${r.cores} cores; took ${(r.durationMs / 1000).toFixed(0)} s`;
+}
+
+export function sloText(slo: CapacityResult['settings']['slo']): string {
+  return Object.entries(slo).flatMap(([m, es]) => es.map((e) => `${m} ${typeof e === 'string' ? e : e.threshold}`)).join(', ');
+}

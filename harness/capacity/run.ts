@@ -1,0 +1,121 @@
+/** `npm run capacity`'s work: the sweep, the knee, the saturating part and the projections, as one result. */
+import type { ThresholdSpec } from '../checks/thresholds.ts';
+import { collectEnvironment } from '../report/environment.ts';
+import { coefficients, project } from './projection.ts';
+import { runSweep, type SweepInput } from './sweep.ts';
+import type { KneeResult, ProjectionRow, StepResult } from './types.ts';
+
+export interface Target {
+  ratePerRoom: number;
+  rooms: number;
+  readersPerRoom: number;
+  /** Default: the users per room of the knee's series. */
+  writersPerRoom?: number;
+}
+
+export interface CapacityInput extends SweepInput {
+  target?: Target;
+}
+
+export interface CapacityResult {
+  scenario: string;
+  settings: {
+    startRate: number;
+    stepRate: number;
+    maxRate: number;
+    stepDurationMs: number;
+    refine: number;
+    slo: ThresholdSpec;
+    rooms: number;
+    readers: number;
+    usersPerRoom: number[];
+    seed: number;
+  };
+  startedAt: string;
+  durationMs: number;
+  environment: Record<string, unknown>;
+  cores: number;
+  parts: string[];
+  steps: StepResult[];
+  knees: KneeResult[];
+  projections: ProjectionRow[];
+  projectionBasis: { step: number; measured: boolean } | null;
+  notes: string[];
+  /** 0 when every series found a knee (or held up to --max), 1 otherwise. */
+  exitCode: 0 | 1;
+  outDir: string;
+}
+
+export async function runCapacity(input: CapacityInput): Promise<CapacityResult> {
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const sc = input.scenario;
+  const rooms = input.rooms ?? sc.defaults.rooms;
+  const readers = input.readers ?? sc.defaults.readers;
+  const users = input.usersPerRoom?.length ? [...input.usersPerRoom] : [sc.defaults.users];
+  const sweep = await runSweep(input);
+
+  // Project from the knee of the first series that has one; else from its last step.
+  const withKnee = sweep.knees.find((k) => k.knee);
+  const basis: StepResult | undefined = withKnee?.knee ?? sweep.steps.at(-1);
+  const projections: ProjectionRow[] = [];
+  let projectionBasis: CapacityResult['projectionBasis'] = null;
+  if (basis) {
+    const k = coefficients(basis, basis.usersPerRoom + readers);
+    projectionBasis = { step: basis.index, measured: k.measured };
+    projections.push(
+      project(withKnee ? `knee (${basis.targetRate} ops/s on ${rooms} room(s))` : `last step (${basis.targetRate} ops/s; no knee)`, k, {
+        ratePerRoom: basis.achieved.opsPerSec / rooms,
+        rooms,
+        writersPerRoom: basis.usersPerRoom,
+        readersPerRoom: readers,
+      }),
+    );
+    if (input.target) {
+      const t = input.target;
+      projections.push(
+        project('target', k, { ratePerRoom: t.ratePerRoom, rooms: t.rooms, readersPerRoom: t.readersPerRoom, writersPerRoom: t.writersPerRoom ?? basis.usersPerRoom }),
+      );
+    }
+  }
+
+  const notes = [
+    'The harness process hosts the realtime service, the Lambda endpoint, the HTTP functions and the load generator: their CPU is one figure, shared with the generator. ' +
+      'Its event-loop utilisation (ELU) shows when that process is the bottleneck; the stage latencies show which of its parts slowed down.',
+    'Postgres figures cover the postmaster and all its backends (reaped backends included); RSS is summed over processes, so shared buffers count once per backend that touched them.',
+    'The knee is this machine\'s, for this local stack: against Ably and AWS Lambda the realtime and Lambda parts scale on their own, and the knee moves to Postgres, the connector or the client side.',
+    'Projections assume the rate is sustained all month (30 days): a sizing for the peak, not a bill. A write operation is a post, edit or delete; the scenario\'s share of typing publishes rides along. ' +
+      'Realtime messages = publishes (clients and connector) + deliveries (one per subscriber), as Ably counts them. Database writes are chat-writer changes (row versions and rejections); ' +
+      'the connector\'s durable mode adds, inside Postgres, an outbox row and a commit-order row per change and the outbox delete after the publish. One NOTIFY per committed change.',
+  ];
+  if (projectionBasis && !projectionBasis.measured) notes.push('The realtime and Lambda counters were not available: their figures are modelled (one publish per operation and per change, one delivery per subscriber per change).');
+
+  const exitCode = sweep.knees.every((k) => k.status !== 'none') && sweep.steps.length > 0 ? 0 : 1;
+  return {
+    scenario: sc.name,
+    settings: {
+      startRate: input.startRate,
+      stepRate: input.stepRate,
+      maxRate: input.maxRate,
+      stepDurationMs: input.stepDurationMs,
+      refine: input.refine,
+      slo: input.slo,
+      rooms,
+      readers,
+      usersPerRoom: users,
+      seed: input.seed,
+    },
+    startedAt,
+    durationMs: Math.round(performance.now() - t0),
+    environment: collectEnvironment(),
+    cores: sweep.cores,
+    parts: sweep.parts,
+    steps: sweep.steps,
+    knees: sweep.knees,
+    projections,
+    projectionBasis,
+    notes,
+    exitCode,
+    outDir: input.outDir,
+  };
+}

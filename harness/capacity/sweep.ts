@@ -1,0 +1,169 @@
+/**
+ * The capacity sweep: one stack, the scenario at increasing offered rates (fresh rooms each step),
+ * until the SLO breaks, a check fails, operations fail or drop, or the generator saturates; then
+ * a few bisection steps between the last pass and the first failure to place the knee.
+ */
+import os from 'node:os';
+import { join } from 'node:path';
+import type { ThresholdSpec } from '../checks/thresholds.ts';
+import { measureRun } from '../gate/measure.ts';
+import type { ScenarioDefinition } from '../runner/scenario.ts';
+import { startStack, type StackOptions, type StartedStack } from '../stack/index.ts';
+import { findKnee, stepVerdict } from './knee.ts';
+import { ResourceSampler, summarizeSamples } from './sampler.ts';
+import type { KneeResult, StepResult } from './types.ts';
+
+export interface SweepInput {
+  scenario: ScenarioDefinition;
+  startRate: number;
+  stepRate: number;
+  maxRate: number;
+  stepDurationMs: number;
+  slo: ThresholdSpec;
+  /** One rate series per value (default: the scenario's users per room). */
+  usersPerRoom?: readonly number[];
+  rooms?: number;
+  readers?: number;
+  /** Bisection steps between the last pass and the first failure. */
+  refine: number;
+  seed: number;
+  outDir: string;
+  stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl'>;
+  print?: (line: string) => void;
+}
+
+export interface SweepOutput {
+  steps: StepResult[];
+  knees: KneeResult[];
+  cores: number;
+  parts: string[];
+}
+
+/** Bounds every sweep whatever the flags: steps per series and bisections. */
+export const MAX_STEPS_PER_SERIES = 40;
+
+async function counters(stack: StartedStack): Promise<{ lambda: number | null; rin: number | null; rout: number | null }> {
+  const lambda = stack.lambda ? stack.lambda.stats('chat-writer').invocations : null;
+  let rin: number | null = null;
+  let rout: number | null = null;
+  if (stack.realtime) {
+    const text = await stack.realtime.metricsText();
+    const read = (name: string) => {
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : null;
+    };
+    rin = read('realtime_messages_in_total');
+    rout = read('realtime_messages_out_total');
+  }
+  return { lambda, rin, rout };
+}
+
+const delta = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
+
+export async function runSweep(input: SweepInput): Promise<SweepOutput> {
+  const print = input.print ?? (() => {});
+  const sc = input.scenario;
+  const cores = os.cpus().length;
+  const usersSeries = input.usersPerRoom?.length ? input.usersPerRoom : [sc.defaults.users];
+  const stack = await startStack({ ...input.stackOpts });
+  const sampler = new ResourceSampler(() => stack.processes());
+  sampler.start();
+  const steps: StepResult[] = [];
+  const parts = new Set<string>();
+  try {
+    for (const users of usersSeries) {
+      const runStep = async (rate: number, refinement: boolean): Promise<StepResult> => {
+        const index = steps.length + 1;
+        const dir = join(input.outDir, `step-${String(index).padStart(2, '0')}-u${users}-r${rate}`);
+        const before = await counters(stack);
+        const { report, loadWindow } = await measureRun({
+          stack,
+          scenario: sc,
+          options: {
+            ...sc.defaults,
+            ...(input.rooms !== undefined ? { rooms: input.rooms } : {}),
+            ...(input.readers !== undefined ? { readers: input.readers } : {}),
+            users,
+            rate,
+            durationMs: input.stepDurationMs,
+            seed: input.seed + index,
+          },
+          outDir: dir,
+          thresholds: input.slo,
+          environment: { capacity: { step: index, rate, usersPerRoom: users } },
+        });
+        const after = await counters(stack);
+        const resources = loadWindow ? sampler.summarize(loadWindow.fromEpochMs, loadWindow.toEpochMs) : summarizeSamples([]);
+        for (const p of resources.parts) parts.add(p.part);
+        const e2e = report.latency.e2e;
+        const base = {
+          index,
+          usersPerRoom: users,
+          targetRate: rate,
+          durationMs: input.stepDurationMs,
+          refinement,
+          dir,
+          achieved: { opsPerSec: report.throughput.opsPerSec, deliveriesPerSec: report.throughput.deliveriesPerSec },
+          e2e: { p50: e2e?.p50 ?? 0, p90: e2e?.p90 ?? 0, p99: e2e?.p99 ?? 0, max: e2e?.max ?? 0, count: e2e?.count ?? 0 },
+          stageP99: Object.fromEntries(Object.entries(report.latency).map(([k, v]) => [k, v.p99])),
+          counts: {
+            sent: report.counts.sent,
+            committed: report.counts.committed,
+            delivered: report.counts.delivered,
+            lost: report.counts.lost,
+            failed: report.counts.failed,
+            dropped: report.counts.dropped,
+            rejected: report.counts.rejected,
+          },
+          checksFailed: report.checks.filter((c) => c.valid !== true).map((c) => c.name),
+          slo: report.thresholds,
+          generator: { saturated: report.generatorSaturated, maxEventLoopDelayP99Ms: report.generator.maxEventLoopDelayP99Ms, maxCpuPercent: report.generator.maxCpuPercent },
+          resources,
+          traffic: { lambdaInvocations: delta(before.lambda, after.lambda), realtimeIn: delta(before.rin, after.rin), realtimeOut: delta(before.rout, after.rout) },
+        };
+        const step: StepResult = { ...base, ...stepVerdict(base) };
+        steps.push(step);
+        print(progressLine(step));
+        return step;
+      };
+
+      let lastPass: number | undefined;
+      let firstFail: number | undefined;
+      for (let i = 0, rate = input.startRate; rate <= input.maxRate + 1e-9 && i < MAX_STEPS_PER_SERIES; i++, rate = input.startRate + i * input.stepRate) {
+        const s = await runStep(round(rate), false);
+        if (s.verdict !== 'pass') {
+          firstFail = s.targetRate;
+          break;
+        }
+        lastPass = s.targetRate;
+      }
+      for (let i = 0; i < input.refine && lastPass !== undefined && firstFail !== undefined; i++) {
+        const mid = round((lastPass + firstFail) / 2);
+        if (mid <= lastPass || mid >= firstFail) break;
+        const s = await runStep(mid, true);
+        if (s.verdict === 'pass') lastPass = mid;
+        else firstFail = mid;
+      }
+    }
+  } finally {
+    sampler.stop();
+    await stack.stop();
+  }
+  return { steps, knees: usersSeries.map((u) => findKnee(steps, u, cores)), cores, parts: [...parts] };
+}
+
+/** Rates keep one decimal: bisection halves, flags may be fractional. */
+const round = (x: number) => Math.round(x * 10) / 10;
+
+function progressLine(s: StepResult): string {
+  const parts = s.resources.parts.map((p) => `${shortPart(p.part)} ${p.cpuAvgPercent.toFixed(0)}%`).join(' ');
+  return (
+    `step ${String(s.index).padStart(2)}${s.refinement ? '*' : ' '} users/room ${s.usersPerRoom}  rate ${String(s.targetRate).padStart(6)}/s  ` +
+    `achieved ${s.achieved.opsPerSec.toFixed(1).padStart(6)} ops/s  e2e p50 ${s.e2e.p50.toFixed(1).padStart(6)} p99 ${s.e2e.p99.toFixed(1).padStart(7)} ms  ` +
+    `cpu: ${parts} elu ${(s.resources.harnessEluAvg * 100).toFixed(0)}%  -> ${s.verdict === 'pass' ? 'pass' : `STOP: ${s.reasons.join('; ')}`}`
+  );
+}
+
+export function shortPart(part: string): string {
+  return part.replace(/\s*\(.*\)$/, '');
+}

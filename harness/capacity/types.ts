@@ -1,0 +1,61 @@
+/** The figures of a capacity sweep: one entry per load step, and what the sweep concluded. */
+import type { ThresholdResult } from '../checks/thresholds.ts';
+import type { ResourceSummary } from './sampler.ts';
+
+export type StepVerdict = 'pass' | 'check-failed' | 'errors' | 'generator-saturated' | 'slo-broken';
+
+export interface StepResult {
+  index: number;
+  usersPerRoom: number;
+  /** Offered arrival rate, operations per second across all users. */
+  targetRate: number;
+  durationMs: number;
+  /** A bisection step between the last pass and the first failure. */
+  refinement: boolean;
+  dir: string;
+  achieved: { opsPerSec: number; deliveriesPerSec: number };
+  e2e: { p50: number; p90: number; p99: number; max: number; count: number };
+  /** p99 of each pipeline stage, ms. */
+  stageP99: Record<string, number>;
+  counts: { sent: number; committed: number; delivered: number; lost: number; failed: number; dropped: number; rejected: number };
+  checksFailed: string[];
+  slo: ThresholdResult[];
+  generator: { saturated: boolean; maxEventLoopDelayP99Ms: number; maxCpuPercent: number };
+  resources: ResourceSummary;
+  /** Measured on the stack during the step. */
+  traffic: { lambdaInvocations: number | null; realtimeIn: number | null; realtimeOut: number | null };
+  verdict: StepVerdict;
+  reasons: string[];
+}
+
+export interface Saturation {
+  /** The part of the stack closest to (or at) saturation when the SLO broke. */
+  part: string;
+  /** 0..1 of its capacity (one core for a Node event loop, all cores for Postgres). */
+  utilization: number;
+  saturated: boolean;
+  atRate: number;
+  evidence: string;
+  ranking: Array<{ part: string; utilization: number; basis: string }>;
+  /** The pipeline stage whose p99 grew most from the first step to that step. */
+  slowestGrowingStage: { stage: string; fromMs: number; toMs: number } | null;
+}
+
+export interface KneeResult {
+  usersPerRoom: number;
+  /** 'found': a passing rate below a failing one; 'lower-bound': nothing failed up to --max; 'none': the first rate already failed. */
+  status: 'found' | 'lower-bound' | 'none';
+  knee: StepResult | null;
+  firstFailure: StepResult | null;
+  saturation: Saturation | null;
+}
+
+export interface ProjectionRow {
+  label: string;
+  ratePerRoom: number;
+  rooms: number;
+  writersPerRoom: number;
+  readersPerRoom: number;
+  perSecond: { publishes: number; deliveries: number; realtimeMessages: number; lambdaInvocations: number; dbWrites: number; notifies: number };
+  perMonth: { realtimeMessages: number; lambdaInvocations: number; dbWrites: number };
+}
