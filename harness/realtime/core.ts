@@ -232,6 +232,21 @@ export class RealtimeCore {
     return n;
   }
 
+  /**
+   * What a crash of this in-memory service loses: every connection (no resume possible), every
+   * channel with its stored messages, serials and idempotency memory, every presence member.
+   * Sockets are cut without a goodbye frame. Keys, hooks and counters survive (they belong to
+   * the deployment, not the process).
+   */
+  crash(): number {
+    const all = [...this.connections.values()];
+    for (const c of all) c.dropSocket();
+    for (const c of all) c.shutdown();
+    this.channels.clear();
+    this.outbox.stop();
+    return all.length;
+  }
+
   private sweep(): void {
     const now = Date.now();
     for (const [name, ch] of this.channels) if (ch.isIdle(now)) this.channels.delete(name);

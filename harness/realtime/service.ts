@@ -50,6 +50,12 @@ export interface StartedRealtime {
     pauseDelivery(): void;
     resumeDelivery(): void;
     setDelay(ms: number): void;
+    /**
+     * Restarts the service as its process would restart: every socket cut, all in-memory state
+     * lost (no connection can resume, channel storage is gone), the port closed for `downMs`, then
+     * listening again on the same port. Resolves once it listens again.
+     */
+    restart(downMs?: number): Promise<{ connectionsLost: number }>;
   };
   metricsText(): Promise<string>;
   stop(): Promise<void>;
@@ -101,24 +107,46 @@ export class RealtimeService {
     });
     server.on('clientError', (_err, socket) => socket.destroy());
 
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port, o.host, () => {
-        server.off('error', reject);
-        resolve();
+    const listen = (onPort: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(onPort, o.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    await listen(o.port);
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : o.port;
+    let stopped: Promise<void> | undefined;
+    let restarting: Promise<{ connectionsLost: number }> | undefined;
+    const restart = (downMs = 0) =>
+      (restarting ??= (async () => {
+        try {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          const connectionsLost = core.crash();
+          for (const ws of [...wss.clients, ...probes]) ws.terminate();
+          server.closeAllConnections();
+          await closed;
+          log.info({ port, downMs }, 'realtime service down (restart)');
+          if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+          if (stopped) return { connectionsLost };
+          await listen(port);
+          log.info({ port }, 'realtime service listening again');
+          return { connectionsLost };
+        } finally {
+          restarting = undefined;
+        }
+      })());
     const keepAlive = setInterval(() => {
       const now = Date.now();
       for (const c of core.connections.values()) if (c instanceof Connection) c.keepAlive(now);
     }, Math.max(250, Math.floor(o.maxIdleIntervalMs / 4)));
     keepAlive.unref();
 
-    let stopped: Promise<void> | undefined;
     const stop = () =>
       (stopped ??= (async () => {
+        await restarting?.catch(() => undefined);
         unregister();
         clearInterval(keepAlive);
         core.stop();
@@ -153,6 +181,7 @@ export class RealtimeService {
         pauseDelivery: () => core.outbox.pause(),
         resumeDelivery: () => core.outbox.resume(),
         setDelay: (delayMs) => core.outbox.setDelay(delayMs),
+        restart,
       },
       metricsText,
       stop,
