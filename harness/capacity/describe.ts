@@ -99,7 +99,7 @@ export function settingsLine(r: CapacityResult): string {
   const s = r.settings;
   const slo = sloText(s.slo);
   return `${r.scenario}: rates ${s.startRate}..${s.maxRate} step ${s.stepRate} ops/s, ${(s.stepDurationMs / 1000).toFixed(0)} s per step, ${s.rooms} room(s), ` +
-    `users/room ${s.usersPerRoom.join(', ')}, ${s.readers} readers/room, SLO ${slo}, seed ${s.seed}; ${r.cores} cores; took ${(r.durationMs / 1000).toFixed(0)} s`;
+    `users/room ${s.usersPerRoom.join(', ')}, ${s.readers} readers/room, SLO ${slo}, rules ${s.rules}, seed ${s.seed}; ${r.cores} cores; took ${(r.durationMs / 1000).toFixed(0)} s`;
 }
 
 export function sloText(slo: CapacityResult['settings']['slo']): string {

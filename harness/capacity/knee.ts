@@ -59,7 +59,8 @@ export function saturationAt(steps: readonly StepResult[], at: StepResult, cores
   } else evidence = `no part reached ${(SATURATED_AT * 100).toFixed(0)}% of its capacity; the busiest was ${top.part} (${top.basis}): the limit is latency (queueing), not CPU`;
   const first = steps.find((s) => s.usersPerRoom === at.usersPerRoom) ?? at;
   let growth: Saturation['slowestGrowingStage'] = null;
-  for (const [stage, toMs] of Object.entries(at.stageP99)) {
+  // Growth needs two steps: a series that failed at its first rate has nothing to compare with.
+  for (const [stage, toMs] of first === at ? [] : Object.entries(at.stageP99)) {
     if (stage === 'e2e' || stage === 'editPropagation') continue;
     const fromMs = first.stageP99[stage] ?? 0;
     if (!growth || toMs - fromMs > growth.toMs - growth.fromMs) growth = { stage, fromMs, toMs };

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { ThresholdSpec } from '../checks/thresholds.ts';
 import { measureRun } from '../gate/measure.ts';
-import type { ScenarioDefinition } from '../runner/scenario.ts';
+import type { ScenarioDefinition, ScenarioOptions } from '../runner/scenario.ts';
 import { startStack, type StackOptions, type StartedStack } from '../stack/index.ts';
 import { findKnee, stepVerdict } from './knee.ts';
 import { ResourceSampler, summarizeSamples } from './sampler.ts';
@@ -28,7 +28,9 @@ export interface SweepInput {
   refine: number;
   seed: number;
   outDir: string;
-  stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl'>;
+  stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile'>;
+  /** Unmeasured run at the first rate before the steps, so JIT, pools and caches are warm in every measured step (0: none). */
+  warmupMs?: number;
   print?: (line: string) => void;
 }
 
@@ -41,6 +43,7 @@ export interface SweepOutput {
 
 /** Bounds every sweep whatever the flags: steps per series and bisections. */
 export const MAX_STEPS_PER_SERIES = 40;
+export const DEFAULT_WARMUP_MS = 2000;
 
 async function counters(stack: StartedStack): Promise<{ lambda: number | null; rin: number | null; rout: number | null }> {
   const lambda = stack.lambda ? stack.lambda.stats('chat-writer').invocations : null;
@@ -71,23 +74,32 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
   const steps: StepResult[] = [];
   const parts = new Set<string>();
   try {
+    const warmupMs = input.warmupMs ?? DEFAULT_WARMUP_MS;
+    if (warmupMs > 0) {
+      // The first run on a fresh stack pays for JIT and connection set-up: without this, step 1 looks slower than step 2.
+      print(`warm-up: ${(warmupMs / 1000).toFixed(1)} s at ${input.startRate}/s (not measured)`);
+      await measureRun({
+        stack,
+        scenario: sc,
+        options: optionsFor(input, usersSeries[0]!, input.startRate, warmupMs, 999_999),
+        outDir: join(input.outDir, 'warmup'),
+        thresholds: {},
+      });
+    }
     for (const users of usersSeries) {
       const runStep = async (rate: number, refinement: boolean): Promise<StepResult> => {
         const index = steps.length + 1;
         const dir = join(input.outDir, `step-${String(index).padStart(2, '0')}-u${users}-r${rate}`);
         const before = await counters(stack);
+        print(`step ${String(index).padStart(2)}${refinement ? '*' : ' '} users/room ${users}  rate ${rate}/s: running ${(input.stepDurationMs / 1000).toFixed(1)} s`);
         const { report, loadWindow } = await measureRun({
+          // The runner's once-a-second line (rate, p99, errors) inside a step; its phase lines add nothing here.
+          progress: (line) => {
+            if (/^\s*\d+s\s/.test(line)) print(`      ${line.trim()}`);
+          },
           stack,
           scenario: sc,
-          options: {
-            ...sc.defaults,
-            ...(input.rooms !== undefined ? { rooms: input.rooms } : {}),
-            ...(input.readers !== undefined ? { readers: input.readers } : {}),
-            users,
-            rate,
-            durationMs: input.stepDurationMs,
-            seed: input.seed + index,
-          },
+          options: optionsFor(input, users, rate, input.stepDurationMs, input.seed + index),
           outDir: dir,
           thresholds: input.slo,
           environment: { capacity: { step: index, rate, usersPerRoom: users } },
@@ -150,6 +162,18 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
     await stack.stop();
   }
   return { steps, knees: usersSeries.map((u) => findKnee(steps, u, cores)), cores, parts: [...parts] };
+}
+
+function optionsFor(input: SweepInput, users: number, rate: number, durationMs: number, seed: number): ScenarioOptions {
+  return {
+    ...input.scenario.defaults,
+    ...(input.rooms !== undefined ? { rooms: input.rooms } : {}),
+    ...(input.readers !== undefined ? { readers: input.readers } : {}),
+    users,
+    rate,
+    durationMs,
+    seed,
+  };
 }
 
 /** Rates keep one decimal: bisection halves, flags may be fractional. */
