@@ -10,6 +10,7 @@ import dbRestart from './db-restart.ts';
 import reconnectStorm from './reconnect-storm.ts';
 import slowLambda from './slow-lambda.ts';
 import hostileClients from './hostile-clients.ts';
+import realtimeRestart from './realtime-restart.ts';
 
 export const scenarios: readonly ScenarioDefinition[] = [
   editStorm,
@@ -22,6 +23,7 @@ export const scenarios: readonly ScenarioDefinition[] = [
   reconnectStorm,
   slowLambda,
   hostileClients,
+  realtimeRestart,
 ];
 
 export function findScenario(name: string): ScenarioDefinition | undefined {

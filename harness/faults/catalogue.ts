@@ -185,6 +185,25 @@ export const FAULTS = {
     value: fraction,
     start: async ({ stack, value }) => ({ detail: `${stack.realtime!.admin.dropConnections(Number(value))} sockets dropped` }),
   },
+  'rt-restart': {
+    description: 'restart the realtime service: every socket cut, all its in-memory state lost (no resume), port closed for DURATION (default at once)',
+    start: async ({ stack }) => {
+      const rt = stack.realtime!;
+      const before = rt.admin.liveConnections();
+      const { connectionsLost } = await rt.admin.goDown();
+      return {
+        detail: `${connectionsLost} connections lost`,
+        end: async () => {
+          const t0 = performance.now();
+          await rt.admin.comeUp();
+          const back = await pollUntil(async () => rt.admin.liveConnections() >= before, 60_000, 50);
+          return back === undefined
+            ? `listening again; only ${rt.admin.liveConnections()} of ${before} connections back after 60 s`
+            : `listening again; all ${before} connections back ${back.toFixed(0)} ms later`;
+        },
+      };
+    },
+  },
   'rt-pause': {
     description: 'pause delivery by the realtime service for DURATION (publishes are queued)',
     needsDuration: true,

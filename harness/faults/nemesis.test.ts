@@ -87,3 +87,23 @@ describe('connector-crash', () => {
     expect(exitCode).toBe(1);
   }, 120_000);
 });
+
+describe('realtime-restart', () => {
+  it('clients and connector reconnect by themselves after the service loses all state; no acknowledged change is lost and every view converges', async () => {
+    const { report } = await executeScenario({
+      scenario: findScenario('realtime-restart')!,
+      overrides: { durationMs: 6000, rate: 30, rooms: 2, users: 2, readers: 1 },
+      seed: 5,
+      thresholdFlags: [],
+      mutants: [],
+      outDir: mkdtempSync(join(tmpdir(), 'realtime-restart-')),
+      stackOpts: { pg: 'external', databaseUrl: inject('pgAdminUrl') },
+      quiet: true,
+    });
+    expect(report.checks.filter((c) => c.valid !== true)).toEqual([]);
+    expect(report.counts.lost).toBe(0);
+    expect(report.faults.map((f) => f.name)).toEqual(['rt-restart', 'rt-restart']);
+    // 6 users + the connector lost their connections, and all came back.
+    for (const f of report.faults) expect(f.detail).toMatch(/7 connections lost -> listening again; all 7 connections back \d+ ms later/);
+  }, 120_000);
+});

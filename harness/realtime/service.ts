@@ -56,6 +56,10 @@ export interface StartedRealtime {
      * listening again on the same port. Resolves once it listens again.
      */
     restart(downMs?: number): Promise<{ connectionsLost: number }>;
+    /** The first half of a restart: down, port closed, until `comeUp()`. */
+    goDown(): Promise<{ connectionsLost: number }>;
+    comeUp(): Promise<void>;
+    liveConnections(): number;
   };
   metricsText(): Promise<string>;
   stop(): Promise<void>;
@@ -119,25 +123,30 @@ export class RealtimeService {
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : o.port;
     let stopped: Promise<void> | undefined;
-    let restarting: Promise<{ connectionsLost: number }> | undefined;
-    const restart = (downMs = 0) =>
-      (restarting ??= (async () => {
-        try {
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          const connectionsLost = core.crash();
-          for (const ws of [...wss.clients, ...probes]) ws.terminate();
-          server.closeAllConnections();
-          await closed;
-          log.info({ port, downMs }, 'realtime service down (restart)');
-          if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-          if (stopped) return { connectionsLost };
-          await listen(port);
-          log.info({ port }, 'realtime service listening again');
-          return { connectionsLost };
-        } finally {
-          restarting = undefined;
-        }
+    let down: Promise<{ connectionsLost: number }> | undefined;
+    const goDown = () =>
+      (down ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const connectionsLost = core.crash();
+        for (const ws of [...wss.clients, ...probes]) ws.terminate();
+        server.closeAllConnections();
+        await closed;
+        log.info({ port }, 'realtime service down');
+        return { connectionsLost };
       })());
+    const comeUp = async () => {
+      if (!down || stopped) return;
+      await down;
+      await listen(port);
+      down = undefined;
+      log.info({ port }, 'realtime service listening again');
+    };
+    const restart = async (downMs = 0) => {
+      const r = await goDown();
+      if (downMs > 0) await new Promise((res) => setTimeout(res, downMs));
+      await comeUp();
+      return r;
+    };
     const keepAlive = setInterval(() => {
       const now = Date.now();
       for (const c of core.connections.values()) if (c instanceof Connection) c.keepAlive(now);
@@ -146,7 +155,7 @@ export class RealtimeService {
 
     const stop = () =>
       (stopped ??= (async () => {
-        await restarting?.catch(() => undefined);
+        await down?.catch(() => undefined);
         unregister();
         clearInterval(keepAlive);
         core.stop();
@@ -182,6 +191,9 @@ export class RealtimeService {
         resumeDelivery: () => core.outbox.resume(),
         setDelay: (delayMs) => core.outbox.setDelay(delayMs),
         restart,
+        goDown,
+        comeUp,
+        liveConnections: () => core.liveConnections(),
       },
       metricsText,
       stop,

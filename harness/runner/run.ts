@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import type * as Ably from 'ably';
 import type { FinalState } from '../history/types.ts';
 import { FINAL_STATE_FILE, HistoryWriter, writeFinalState } from '../history/writer.ts';
 import type { StartedStack } from '../stack/index.ts';
@@ -79,15 +80,20 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
 
   const rooms = Array.from({ length: o.rooms }, (_, i) => `${runTag}-room${i}`);
   const ignoreVersions = input.mutants.includes('view-no-version-check');
+  const clientOptions: Ably.ClientOptions = {
+    ...stack.realtimeClientOptions,
+    ...(sc.client?.disconnectedRetryTimeoutMs ? { disconnectedRetryTimeout: sc.client.disconnectedRetryTimeoutMs } : {}),
+  };
   const mkUser = (clientId: string, room: string, late = false) =>
     new VirtualUser({
       clientId,
       room,
-      realtime: stack.realtimeClientOptions,
+      realtime: clientOptions,
       auth: { kind: 'session', loginUrl: stack.endpoints.loginUrl, tokenUrl: stack.endpoints.tokenUrl },
       recorder: stats,
       ignoreVersions,
       ...(late ? { historyUrl: stack.endpoints.historyUrl } : {}),
+      ...(stack.endpoints.historyUrl ? { catchUpUrl: stack.endpoints.historyUrl } : {}),
     });
   const writers = rooms.flatMap((room, r) => Array.from({ length: o.users }, (_, u) => mkUser(`${runTag}-w${r}-${u}`, room)));
   const readers = rooms.flatMap((room, r) => Array.from({ length: o.readers }, (_, u) => mkUser(`${runTag}-r${r}-${u}`, room)));
@@ -183,7 +189,11 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   health.sample();
   health.stop();
 
-  // Who left owes no final view; everyone still here must match the database.
+  // Who left owes no final view; everyone still here must match the database, once reconnected and caught up.
+  await Promise.all([...everyone, ...late].filter((u) => !gone.has(u)).map((u) => u.settled()));
+  const losses = [...everyone, ...late].reduce((n, u) => n + u.continuityLosses, 0);
+  if (losses) say(`${losses} reattachments without continuity; those clients read their room back from the database`);
+  for (const u of [...everyone, ...late]) for (const e of u.catchUpErrors) say(`catch-up of ${u.clientId} failed: ${e}`);
   for (const u of [...everyone, ...late]) if (!gone.has(u)) u.recordView();
   const final = await captureFinalState(stack.endpoints.databaseUrl, rooms, writer.epochMs);
   const finalStatePath = join(input.outDir, FINAL_STATE_FILE);

@@ -92,5 +92,6 @@ describe('npm run scenario', () => {
     expect(faults.status).toBe(0);
     expect(faults.stdout).toMatch(/connector-kill\s+SIGKILL/);
     expect(faults.stdout).toMatch(/clients-functions/);
-  });
+    // Thirteen CLI processes, each starting tsx: slow on a busy 2-core machine.
+  }, 120_000);
 });

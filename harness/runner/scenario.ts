@@ -46,6 +46,8 @@ export interface ScenarioDefinition {
   hostile?: { perRoom: number; attacksPerClient: number };
   /** The guarantee the scenario states, printed with its verdict. */
   guarantee?: string;
+  /** Client options of the scenario's users, where the app would tune them. */
+  client?: { disconnectedRetryTimeoutMs?: number };
 }
 
 export function defineScenario(s: ScenarioDefinition): ScenarioDefinition {

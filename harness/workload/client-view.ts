@@ -40,6 +40,20 @@ export class ClientView {
     return true;
   }
 
+  /**
+   * The row is known to be gone from the database (a catch-up read it back and it was absent):
+   * it leaves the view for good, as a hard DELETE would.
+   */
+  forget(id: string): void {
+    this.ranks.set(id, Infinity);
+    this.rows.delete(id);
+  }
+
+  /** Ids of the rows the view shows (not deleted). */
+  liveIds(): string[] {
+    return [...this.rows.values()].filter((r) => !r.deleted).map((r) => r.id);
+  }
+
   get(id: string): ViewRow | undefined {
     return this.rows.get(id);
   }

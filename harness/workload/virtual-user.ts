@@ -22,6 +22,11 @@ export interface VirtualUserOptions {
   recorder: Recorder;
   /** Load history from the database on join and merge it (late joiners). */
   historyUrl?: string;
+  /**
+   * The history endpoint to read back from when the incoming channel reattaches without
+   * continuity (the web app's catch-up). Without it such a client just carries on.
+   */
+  catchUpUrl?: string;
   /** Planted defect: apply every event without comparing versions. */
   ignoreVersions?: boolean;
   publishTimeoutMs?: number;
@@ -45,6 +50,12 @@ export class VirtualUser {
   private client?: Ably.Realtime;
   private cookie?: string;
   private joined = false;
+  /** When the connection was last lost; continuity is judged at the channel's next attach. */
+  private lostAt: number | undefined;
+  /** Reattachments of incoming that lost continuity (messages in between were missed). */
+  continuityLosses = 0;
+  private catchingUp: Promise<void> | undefined;
+  readonly catchUpErrors: string[] = [];
 
   constructor(private readonly opts: VirtualUserOptions) {
     this.clientId = opts.clientId;
@@ -104,6 +115,7 @@ export class VirtualUser {
       await incoming.subscribe((msg) => this.onIncoming(msg));
       this.joined = true;
       rec.record({ t: rec.now(), type: 'subscribe', client: this.clientId, room: this.room });
+      this.watchContinuity(this.client, incoming);
       // Attach outgoing and typing up front so the first publish does not pay for it.
       await Promise.all([this.channel('outgoing').attach(), this.channel('typing').attach()]);
       if (this.opts.historyUrl) await this.loadHistory();
@@ -114,11 +126,67 @@ export class VirtualUser {
     }
   }
 
-  private async loadHistory(): Promise<void> {
+  /**
+   * A connection that could not be resumed comes back as a new one, and the channel reattaches
+   * without `resumed`: what was published in between never reaches this client. The history
+   * then says it was not subscribed from the moment the connection was lost until the reattach
+   * (so the delivery checker owes it nothing from that gap), and, like the web app, the client
+   * reads the room back from the database so its view still converges.
+   */
+  private watchContinuity(client: Ably.Realtime, incoming: Ably.RealtimeChannel): void {
+    const rec = this.opts.recorder;
+    client.connection.on(['disconnected', 'suspended'], () => {
+      this.lostAt ??= rec.now();
+    });
+    incoming.on(['attached', 'update'], (change) => {
+      const lostAt = this.lostAt;
+      this.lostAt = undefined;
+      if (change.resumed || !this.joined || client !== this.client) return;
+      this.continuityLosses++;
+      const now = rec.now();
+      rec.record({ t: Math.min(lostAt ?? now, now), type: 'unsubscribe', client: this.clientId, room: this.room });
+      rec.record({ t: now, type: 'subscribe', client: this.clientId, room: this.room });
+      const url = this.opts.catchUpUrl ?? this.opts.historyUrl;
+      if (url) this.catchingUp = this.catchUp(url);
+    });
+  }
+
+  /**
+   * Resolves when the client is connected again (or `timeoutMs` passed) and a catch-up from the
+   * database after lost continuity has finished: only then does its view mean anything.
+   */
+  async settled(timeoutMs = 20_000): Promise<void> {
+    const c = this.client;
+    if (c && this.joined && c.connection.state !== 'connected') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([c.connection.whenState('connected'), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    await this.catchingUp;
+  }
+
+  /**
+   * The web app's catch-up: read the room back and merge it; a row the view showed before the
+   * read began that the whole read-back lacks was deleted in the gap (history omits deleted rows).
+   */
+  private async catchUp(url: string): Promise<void> {
+    const knownBefore = this.view.liveIds();
+    try {
+      const seen = await this.loadHistory(url);
+      for (const id of knownBefore) if (!seen.has(id)) this.view.forget(id);
+    } catch (err) {
+      // Kept so the runner can explain a view the convergence checker finds stale.
+      this.catchUpErrors.push(errorText(err));
+    }
+  }
+
+  /** Reads the room's history (all pages) into the view; returns the ids it read. */
+  private async loadHistory(base = this.opts.historyUrl): Promise<Set<string>> {
+    const seen = new Set<string>();
     let before: string | undefined;
     // Newest first, paged; merge each row like an event so a newer live version is kept.
     for (let page = 0; page < 1000; page++) {
-      const url = new URL(`${this.opts.historyUrl}/${encodeURIComponent(this.room)}/messages`);
+      const url = new URL(`${base}/${encodeURIComponent(this.room)}/messages`);
       url.searchParams.set('limit', '100');
       if (before) url.searchParams.set('before', before);
       const res = await fetch(url, this.cookie ? { headers: { cookie: this.cookie } } : {});
@@ -127,11 +195,14 @@ export class VirtualUser {
       const rows = body.messages ?? [];
       for (const r of rows) {
         const row = toChangeRow(r);
-        if (row) this.view.apply(row, 'UPDATE');
+        if (!row) continue;
+        seen.add(row.id);
+        this.view.apply(row, 'UPDATE');
       }
       if (!body.next || rows.length === 0) break;
       before = body.next;
     }
+    return seen;
   }
 
   private onIncoming(msg: Ably.InboundMessage): void {
