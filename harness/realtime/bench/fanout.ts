@@ -191,8 +191,8 @@ async function main(): Promise<void> {
     const payload = 'x'.repeat(100);
     const send = (t: number) => ch.publish('b', { t, payload });
 
-    const run = async (name: string, publishLoop: (stopAtUs: number) => Promise<number>): Promise<PhaseResult> => {
-      tell({ type: 'phase' });
+    const run = async (name: string, publishLoop: (stopAtUs: number) => Promise<number>, pace = false): Promise<PhaseResult> => {
+      tell({ type: 'phase', pace });
       pacerHist = newHistogram();
       pacerDeliveries = 0;
       slowest.fill(0);
@@ -242,7 +242,7 @@ async function main(): Promise<void> {
       }
       released = undefined;
       return published;
-    });
+    }, true);
     /** Open loop at `rate`; latency counts from each message's scheduled time (no coordinated omission). */
     const openLoop = (name: string, rate: number) =>
       run(name, async (stopAt) => {

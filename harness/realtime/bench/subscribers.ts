@@ -45,7 +45,7 @@ function rawSubscriber(input: WorkerInput, onData: (data: unknown) => void): Pro
   });
 }
 
-export type ToWorker = { type: 'phase' } | { type: 'expect'; perClient: number; timeoutMs: number } | { type: 'close' };
+export type ToWorker = { type: 'phase'; pace: boolean } | { type: 'expect'; perClient: number; timeoutMs: number } | { type: 'close' };
 export type FromWorker = { type: 'ready' } | { type: 'progress'; slowest: number } | { type: 'result'; deliveries: number; histogram: string };
 
 /** Microseconds on CLOCK_MONOTONIC: the same clock in every thread of the process. */
@@ -66,10 +66,13 @@ if (parentPort) {
   const counts = Array.from({ length: input.clients }, () => 0);
   let clients: Subscriber[] = [];
   let reported = -1;
-  const progress = setInterval(() => {
+  // Progress paces the publisher in the max-rate phase only: elsewhere its 1 ms timer would be
+  // the benchmark's own load, competing with the clients it measures.
+  let progress: NodeJS.Timeout | undefined;
+  const reportProgress = () => {
     const slowest = Math.min(...counts);
     if (hist && slowest !== reported) port.postMessage({ type: 'progress', slowest: (reported = slowest) } satisfies FromWorker);
-  }, 1);
+  };
 
   const onData = (i: number) => (data: unknown) => {
     if (!hist) return;
@@ -85,6 +88,8 @@ if (parentPort) {
 
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'phase') {
+      clearInterval(progress);
+      progress = msg.pace ? setInterval(reportProgress, 1) : undefined;
       hist = newHistogram();
       deliveries = 0;
       counts.fill(0);
