@@ -52,20 +52,50 @@ export function saturationAt(steps: readonly StepResult[], at: StepResult, cores
   const top = parts[0] ?? { part: 'unknown', utilization: 0, basis: 'no resource samples' };
   let evidence: string;
   let saturated = top.utilization >= SATURATED_AT;
+  const harness = parts.find((r) => /^harness/.test(r.part));
+  if (at.verdict === 'generator-saturated' && harness) {
+    // The generator shares its process with the realtime service and the Lambda endpoint: its saturation is that process's.
+    saturated = true;
+    evidence =
+      `${harness.part}: its peak CPU reached ${at.generator.maxCpuPercent.toFixed(0)}% of a core and its event-loop delay p99 ${at.generator.maxEventLoopDelayP99Ms.toFixed(0)} ms ` +
+      `(average ${harness.basis})`;
+    return finish(harness.part, harness.utilization);
+  }
   if (saturated) evidence = `${top.part} at ${top.basis}`;
   else if (machine && machine.utilization >= SATURATED_AT) {
     saturated = true;
-    evidence = `the machine's CPU is exhausted (${machine.basis}); ${top.part} uses the largest share (${top.basis})`;
+    const outside = outsideShare(at, cores);
+    evidence =
+      `the machine's CPU is exhausted (${machine.basis}); ${top.part} uses the largest share (${top.basis})` +
+      (outside !== null && outside >= 0.5 ? `; ${(outside * 100).toFixed(0)}% of the busy time was processes outside the stack, so this limit is the machine's load, not the stack's` : '');
   } else evidence = `no part reached ${(SATURATED_AT * 100).toFixed(0)}% of its capacity; the busiest was ${top.part} (${top.basis}): the limit is latency (queueing), not CPU`;
-  const first = steps.find((s) => s.usersPerRoom === at.usersPerRoom) ?? at;
-  let growth: Saturation['slowestGrowingStage'] = null;
+  return finish(top.part, top.utilization);
+
+  function finish(part: string, utilization: number): Saturation {
+    return { part, utilization, saturated, atRate: at.targetRate, evidence, ranking, slowestGrowingStage: stageGrowth(steps, at) };
+  }
+}
+
+/** Share of the machine's busy CPU time spent outside the stack's processes (another workload on the machine), 0..1. */
+export function outsideShare(step: StepResult, cores: number): number | null {
+  const machine = step.resources.machineCpuAvgPercent;
+  if (machine === null || machine <= 0) return null;
+  const stack = step.resources.parts.reduce((sum, p) => sum + p.cpuAvgPercent, 0) / cores;
+  return Math.min(1, Math.max(0, (machine - stack) / machine));
+}
+
+/** The pipeline stage whose p99 grew most from the series' lowest rate to `at`. */
+function stageGrowth(steps: readonly StepResult[], at: StepResult): Saturation['slowestGrowingStage'] {
+  const first = [...steps].filter((s) => s.usersPerRoom === at.usersPerRoom).sort((a, b) => a.targetRate - b.targetRate)[0] ?? at;
   // Growth needs two steps: a series that failed at its first rate has nothing to compare with.
-  for (const [stage, toMs] of first === at ? [] : Object.entries(at.stageP99)) {
+  if (first === at) return null;
+  let growth: Saturation['slowestGrowingStage'] = null;
+  for (const [stage, toMs] of Object.entries(at.stageP99)) {
     if (stage === 'e2e' || stage === 'editPropagation') continue;
     const fromMs = first.stageP99[stage] ?? 0;
     if (!growth || toMs - fromMs > growth.toMs - growth.fromMs) growth = { stage, fromMs, toMs };
   }
-  return { part: top.part, utilization: top.utilization, saturated, atRate: at.targetRate, evidence, ranking, slowestGrowingStage: growth };
+  return growth;
 }
 
 /** The knee of one users-per-room series (steps in any order; refinement steps included). */

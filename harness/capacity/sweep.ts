@@ -10,6 +10,7 @@ import { measureRun } from '../gate/measure.ts';
 import type { ScenarioDefinition, ScenarioOptions } from '../runner/scenario.ts';
 import { startStack, type StackOptions, type StartedStack } from '../stack/index.ts';
 import { findKnee, stepVerdict } from './knee.ts';
+import { localPostmaster } from './local-postgres.ts';
 import { ResourceSampler, summarizeSamples } from './sampler.ts';
 import type { KneeResult, StepResult } from './types.ts';
 
@@ -69,7 +70,10 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
   const cores = os.cpus().length;
   const usersSeries = input.usersPerRoom?.length ? input.usersPerRoom : [sc.defaults.users];
   const stack = await startStack({ ...input.stackOpts });
-  const sampler = new ResourceSampler(() => stack.processes());
+  const own = stack.processes();
+  const external = own.some((p) => /^postgres/.test(p.part)) ? undefined : await localPostmaster(stack.endpoints.databaseUrl);
+  const extra = external ? [{ part: 'postgres (not started by the harness)', pid: external }] : [];
+  const sampler = new ResourceSampler(() => [...stack.processes(), ...extra]);
   sampler.start();
   const steps: StepResult[] = [];
   const parts = new Set<string>();

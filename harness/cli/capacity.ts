@@ -9,8 +9,12 @@ import { DEFAULT_RULES, ORDERED_RULES } from '../stack/index.ts';
 import { PG_PROVIDERS, parseProvider } from '../stack/postgres/index.ts';
 import { UsageError, runMain } from './common.ts';
 
-/** The SLO the issue names: p99 end to end under 50 ms, nothing lost. */
-export const DEFAULT_SLO = { e2e_latency: ['p(99)<50'], lost: ['count==0'] };
+/**
+ * p99 end to end under 100 ms, nothing lost. Not 50 ms: the default integration rules model the
+ * 0-40 ms wait of Lambda's async queue, which alone leaves no room under 50 ms on a busy machine
+ * (with --rules ordered, --slo e2e_latency=p(99)<50 is the tighter choice).
+ */
+export const DEFAULT_SLO = { e2e_latency: ['p(99)<100'], lost: ['count==0'] };
 export const CAPACITY_DEFAULTS = { scenario: 'steady', start: 25, step: 25, max: 400, stepDuration: '6s', refine: 2, seed: 1 } as const;
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -30,7 +34,7 @@ const program = new Command('npm run capacity --')
   .option('--users <list>', "publishing users per room; a comma-separated list sweeps one series per value (default: the scenario's)")
   .option('--rooms <n>', "rooms (default: the scenario's)")
   .option('--readers <n>', "reader-only users per room (default: the scenario's)")
-  .option('--slo <metric=expr>', 'SLO threshold (repeatable; replaces the default per metric), default e2e_latency=p(99)<50 and lost=count==0', collect)
+  .option('--slo <metric=expr>', 'SLO threshold (repeatable; replaces the default per metric), default e2e_latency=p(99)<100 and lost=count==0', collect)
   .option('--target <rate,rooms,readers[,writers]>', 'also project a deployment: ops/s per room, rooms, readers per room (and writers per room) (repeatable)', collect)
   .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave, with their 0-40 ms queue delay), ordered (the ideal), or a rules file')
   .option('--seed <n>', `workload seed (default ${CAPACITY_DEFAULTS.seed}); step i uses seed + i`)
@@ -41,7 +45,8 @@ const program = new Command('npm run capacity --')
     'after',
     '\nExit codes: 0 a knee was found (or the SLO held up to --max); 1 the first rate already broke the SLO, or the sweep failed; 2 bad usage.\n' +
       'Examples:\n  npm run capacity\n  npm run capacity -- edit-storm --start 20 --step 20 --max 200\n' +
-      '  npm run capacity -- --users 2,8 --slo "e2e_latency=p(99)<100" --target 2,500,50',
+      '  npm run capacity -- --rules ordered --slo "e2e_latency=p(99)<50"\n' +
+      '  npm run capacity -- --users 2,8 --target 2,500,50',
   )
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
