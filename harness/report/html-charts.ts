@@ -64,7 +64,7 @@ export const CHARTS_SCRIPT = String.raw`
 
   chart('chart-latency-time', {
     type: 'line',
-    data: { datasets: [line('e2e p50', series('e2eP50'), 0), line('e2e p99', series('e2eP99'), 1), line('e2e max', series('e2eMax'), 6, { borderDash: [4, 3] })] },
+    data: { datasets: [line('e2e p50', series('e2eP50'), 0), line('e2e p90', series('e2eP90'), 2), line('e2e p99', series('e2eP99'), 1), line('e2e max', series('e2eMax'), 6, { borderDash: [4, 3] })] },
     options: timeOptions('latency (ms)')
   });
 

@@ -1,20 +1,17 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCheckers } from '../checks/index.ts';
 import { simulate, type SimOp } from '../history/simulate.ts';
 import type { HistoryEvent } from '../history/types.ts';
+import { chartInk, launchChromium, openFromDisk, saveScreenshot } from './browser.ts';
 import { buildReport } from './build.ts';
 import { collectEnvironment } from './environment.ts';
 import { CHARTS, toHtml } from './html.ts';
 import { writeReport } from './write.ts';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = resolve(import.meta.dirname, '..', '..', 'reports', 'screenshots', 'report-html.png');
 
 /** Twenty seconds of posts and edits in two rooms, with health samples, a failure and a fault window. */
 function sampleReport() {
@@ -58,8 +55,7 @@ describe('report.html in Chromium', () => {
   let browser: Browser;
   let dir: string;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
     dir = await mkdtemp(join(tmpdir(), 'report-html-'));
   });
   afterAll(async () => {
@@ -71,22 +67,9 @@ describe('report.html in Chromium', () => {
     const report = sampleReport();
     const written = await writeReport(dir, report);
     expect((await readFile(written.html, 'utf8')).length).toBeGreaterThan(200_000);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const problems: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('request', (r) => { if (!r.url().startsWith('file:')) problems.push(`request: ${r.url()}`); });
-    await page.goto(pathToFileURL(written.html).toString());
-    // Page code as strings: it runs in the browser, where this project's Node types do not apply.
-    await page.waitForFunction(`window.__chartsDrawn === ${CHARTS.length}`, undefined, { timeout: 10_000 });
+    const { page, problems } = await openFromDisk(browser, written.html);
     // Every canvas has a drawing on it: count pixels that are not blank.
-    const inked = await page.evaluate<{ id: string; width: number; inked: number }[]>(`
-      [...document.querySelectorAll('canvas')].map((c) => {
-        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-        let n = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
-        return { id: c.id, width: c.width, inked: n };
-      })`);
+    const inked = await chartInk(page, CHARTS.length);
     expect(inked.map((c) => c.id)).toEqual(CHARTS.map(([id]) => id));
     for (const c of inked) {
       expect(c.width, c.id).toBeGreaterThan(200);
@@ -94,9 +77,8 @@ describe('report.html in Chromium', () => {
     }
     expect(await page.locator('h1').innerText()).toBe('edit-storm <html>: passed');
     expect(await page.locator('table').first().innerText()).toContain('delivery');
-    mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    expect(statSync(SCREENSHOT).size).toBeGreaterThan(50_000);
+    const shot = await saveScreenshot(page, 'report-html');
+    expect(shot.bytes).toBeGreaterThan(50_000);
     expect(problems).toEqual([]);
     await page.close();
   });

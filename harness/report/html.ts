@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { detailsLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { CHARTS_SCRIPT } from './html-charts.ts';
+import { checksAndThresholdsLine, environmentLine } from './html-header.ts';
 import { ms, num } from './table.ts';
 import type { Report } from './types.ts';
 
@@ -15,7 +16,7 @@ export const REPORT_HTML = 'report.html';
 
 /** The chart names the page draws (ids of their canvases), in page order. */
 export const CHARTS = [
-  ['chart-latency-time', 'End-to-end latency over time'],
+  ['chart-latency-time', 'End-to-end latency percentiles over time'],
   ['chart-distribution', 'Latency distribution (HDR percentile plot)'],
   ['chart-stages', 'Latency by stage'],
   ['chart-throughput', 'Throughput and deliveries over time'],
@@ -83,6 +84,7 @@ figcaption { font-weight: 600; margin-bottom: 0.3rem; }
 .chart { position: relative; height: 280px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 1rem; font-size: 13px; }
 dt { color: #4b5563; } dd { margin: 0; font-family: ui-monospace, monospace; }
+.summary { margin: 0.3rem 0; } .summary .badge { display: inline-block; margin: 0.1rem 0; font-weight: 500; } .env { color: #374151; font-size: 13px; }
 `;
 
 export function toHtml(r: Report): string {
@@ -124,6 +126,8 @@ ${PAGE_STYLE}</style>
 <h1>${esc(r.scenario)}: <span class="verdict ${r.passed ? 'pass' : 'fail'}">${r.passed ? 'passed' : 'failed'}</span></h1>
 <p>${esc(verdictLine(r))}</p>
 <p>${esc(healthLine(r))}. Duration ${(r.run.durationMs / 1000).toFixed(1)} s${r.faults.length ? `; ${r.faults.length} fault window(s), shaded on the time charts` : ''}.</p>
+${checksAndThresholdsLine(r, esc)}
+${environmentLine(r, esc)}
 ${r.generatorSaturated ? '<p class="warn">The load generator was saturated: the latency figures of this run are not trustworthy.</p>' : ''}
 </header>
 <h2>Checks</h2>

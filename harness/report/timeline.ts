@@ -52,6 +52,7 @@ export function buildTimeline(history: readonly HistoryEvent[], e2e: readonly Sa
       errors: b.errors,
       dropped: b.dropped,
       e2eP50: has ? r3(percentileOf(b.lat, 50)) : null,
+      e2eP90: has ? r3(percentileOf(b.lat, 90)) : null,
       e2eP99: has ? r3(percentileOf(b.lat, 99)) : null,
       e2eMax: has ? r3(b.lat.at(-1)!) : null,
       eventLoopDelayP99Ms: b.loop,

@@ -57,6 +57,7 @@ export interface TimelinePoint {
   errors: number;
   dropped: number;
   e2eP50: number | null;
+  e2eP90: number | null;
   e2eP99: number | null;
   e2eMax: number | null;
   eventLoopDelayP99Ms: number | null;
