@@ -22,6 +22,7 @@ const program = new Command('npm run gate --')
   .option('--duration <d>', "load duration of each run, e.g. 5s (default: the baseline's)")
   .option('--seed <n>', `first seed when making a baseline (default ${GATE_DEFAULTS.seed}); comparisons replay the baseline's seeds`)
   .option('--update-baseline', 'run and write the figures as the new baseline instead of comparing')
+  .option('--note <text>', 'with --update-baseline: a note kept in the baseline (where and how it was made)')
   .option('--junit <file>', 'also write the JUnit XML here (it is always in the gate directory)')
   .option('--out <dir>', 'gate directory (default reports/gate/<timestamp>)')
   .option('--plant-lambda-delay <ms>', 'FOR PROVING THE GATE ONLY: delay every chat-writer invocation by this many ms (a planted slowdown the gate must catch)')
@@ -62,6 +63,7 @@ const Flags = z.object({
   plantLambdaDelay: num('--plant-lambda-delay', z.number().int().min(0).max(60_000).describe('an integer number of ms from 0 to 60000')),
   duration: z.string().optional(),
   updateBaseline: z.boolean().optional(),
+  note: z.string().optional(),
   junit: z.string().optional(),
   out: z.string().optional(),
   pg: z.string(),
@@ -99,6 +101,7 @@ runMain(async () => {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  if (f.note !== undefined && !f.updateBaseline) throw new UsageError('--note goes with --update-baseline (it is written into the new baseline)');
   if (f.scenarios?.length === 0) throw new UsageError('--scenarios is empty; expected e.g. steady,edit-storm');
   const databaseUrl = f.databaseUrl ?? process.env.DATABASE_URL;
   const outDir = f.out ?? `reports/gate/${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -116,6 +119,7 @@ runMain(async () => {
       ...(f.plantLambdaDelay !== undefined ? { plantLambdaDelayMs: f.plantLambdaDelay } : {}),
       ...(durationMs !== undefined ? { durationMs } : {}),
       updateBaseline: f.updateBaseline ?? false,
+      ...(f.note !== undefined ? { note: f.note } : {}),
       outDir,
       stackOpts: databaseUrl ? { pg: 'external', databaseUrl } : { pg },
       print: say,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { currentMachine, machineDifferences } from './baseline.ts';
 import { compareMetric } from './compare.ts';
 import { mannWhitneyGreater, median } from './stats.ts';
 
@@ -67,5 +68,29 @@ describe('compareMetric', () => {
 
   it('reports missing data without failing', () => {
     expect(compareMetric('edit_propagation_p99', [], [3], opts).verdict).toBe('no-data');
+  });
+});
+
+describe('baseline machines', () => {
+  const here = { cpuModel: 'AMD EPYC', cpus: 2, node: '20.20.2', platform: 'linux 6.18.44', arch: 'x64', memoryGiB: 23.5 };
+
+  it('ignores kernel patch levels, memory size and node minor versions', () => {
+    expect(machineDifferences(here, { ...here, platform: 'linux 6.19.1', memoryGiB: 8, node: '20.21.0' })).toEqual([]);
+  });
+
+  it('names what makes timings incomparable: CPU model, core count, node major, architecture', () => {
+    expect(machineDifferences(here, { ...here, cpuModel: 'Intel Xeon', cpus: 4, node: '22.1.0', arch: 'arm64' })).toEqual([
+      "cpu 'AMD EPYC' vs 'Intel Xeon'",
+      '2 vs 4 cores',
+      'node 20.20.2 vs 22.1.0',
+      'x64 vs arm64',
+    ]);
+  });
+
+  it('describes this machine as a baseline records it', () => {
+    const m = currentMachine();
+    expect(m.cpus).toBeGreaterThan(0);
+    expect(m.node).toBe(process.versions.node);
+    expect(machineDifferences(m, currentMachine())).toEqual([]);
   });
 });

@@ -27,6 +27,8 @@ export interface GateInput {
   durationMs?: number;
   /** First seed; repeat i uses seed + i (when comparing, the baseline's seeds are replayed). */
   seed?: number;
+  /** Recorded in a baseline being written (e.g. where and how it was made). */
+  note?: string;
   /** Added latency of every chat-writer invocation: a planted slowdown, to prove the gate catches one. */
   plantLambdaDelayMs?: number;
   /** Unmeasured run before the repeats, so JIT, pools and caches are warm in every measured run (0: none). */
@@ -183,8 +185,15 @@ export async function runGate(input: GateInput): Promise<GateResult> {
         version: 1,
         createdAt: startedAt,
         machine,
-        ...(baseline?.note ? { note: baseline.note } : {}),
-        gate: baseline?.gate ?? {},
+        ...(input.note ?? baseline?.note ? { note: input.note ?? baseline?.note } : {}),
+        // Settings given for this baseline become its defaults (a CI baseline carries its generous tolerance).
+        gate: {
+          ...baseline?.gate,
+          ...(input.repeat !== undefined ? { repeat: input.repeat } : {}),
+          ...(input.tolerance !== undefined ? { tolerance: input.tolerance } : {}),
+          ...(input.confidence !== undefined ? { confidence: input.confidence } : {}),
+          ...(input.minChangeMs !== undefined ? { minChangeMs: input.minChangeMs } : {}),
+        },
         scenarios: { ...baseline?.scenarios },
       };
       for (const r of results) {
