@@ -104,6 +104,13 @@ describe('what saturated first', () => {
     expect(k.saturation!.evidence).toMatch(/peak CPU reached 97% of a core and its event-loop delay p99 80 ms/);
   });
 
+  it('judges resources at the step where the climb stopped, not at a bisection step just above the knee', () => {
+    const steps = [step(100), step(150, { genSaturated: true, harnessCpu: 85 }), { ...step(125, { p99: 60, harnessCpu: 60 }), refinement: true }];
+    const k = findKnee(steps, 2, 2);
+    expect(k.firstFailure?.targetRate).toBe(125);
+    expect(k.saturation).toMatchObject({ part: HARNESS, saturated: true, atRate: 150 });
+  });
+
   it('says when the machine, not one part, ran out of CPU', () => {
     const k = findKnee([step(50), step(100, { p99: 90, machine: 95, pgCpu: 120, connectorCpu: 30, harnessCpu: 70 })], 2, 2);
     expect(k.saturation).toMatchObject({ saturated: true, part: HARNESS });

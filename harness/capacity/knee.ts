@@ -106,6 +106,8 @@ export function findKnee(steps: readonly StepResult[], usersPerRoom: number, cor
   const below = series.filter((s) => s.verdict === 'pass' && (!firstFailure || s.targetRate < firstFailure.targetRate));
   const knee = below.at(-1) ?? null;
   const status = !knee ? 'none' : firstFailure ? 'found' : 'lower-bound';
-  const at = firstFailure ?? series.at(-1);
+  // Resources are judged where the sweep stopped climbing: the rate steps' failure, the highest load it saw.
+  // A bisection failure just above the knee may be a latency tail, with every part further from its limit.
+  const at = series.find((s) => !s.refinement && s.verdict !== 'pass') ?? firstFailure ?? series.at(-1);
   return { usersPerRoom, status, knee, firstFailure, saturation: at ? saturationAt(series, at, cores) : null };
 }
