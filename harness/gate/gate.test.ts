@@ -39,22 +39,22 @@ describe('the regression gate on the real stack', () => {
     });
 
   it('writes a baseline, passes the unchanged stack, and fails the planted slowdown naming the metric, the change and the confidence', { timeout: 120_000 }, async () => {
-    // Short runs: generous settings, which travel in the baseline as a CI baseline's do.
-    const made = await gate('make', { updateBaseline: true, tolerance: 0.6, confidence: 0.9, minChangeMs: 10, note: 'test' });
+    // Short runs beside other tests: settings as generous as CI's, which travel in the baseline as a CI baseline's do.
+    const made = await gate('make', { updateBaseline: true, tolerance: 1, confidence: 0.9, minChangeMs: 15, note: 'test' });
     expect(made.exitCode).toBe(0);
     expect(verdictOf(made)).toBe(`baseline written to ${join(dir, 'baseline.json')}`);
     const baseline = await readBaseline(join(dir, 'baseline.json'));
     expect(baseline.scenarios.steady!.seeds).toEqual([1, 2, 3]);
     expect(baseline.scenarios.steady!.samples.e2e_p50).toHaveLength(3);
     expect(baseline.scenarios.steady!.options).toMatchObject({ durationMs: 2500, rate: 10 });
-    expect(baseline).toMatchObject({ gate: { repeat: 3, tolerance: 0.6, confidence: 0.9, minChangeMs: 10 }, note: 'test', machine: { cpus: expect.any(Number) } });
+    expect(baseline).toMatchObject({ gate: { repeat: 3, tolerance: 1, confidence: 0.9, minChangeMs: 15 }, note: 'test', machine: { cpus: expect.any(Number) } });
 
     const same = await gate('same', {});
-    expect(same.settings).toMatchObject({ repeat: 3, tolerance: 0.6, confidence: 0.9, minChangeMs: 10 });
+    expect(same.settings).toMatchObject({ repeat: 3, tolerance: 1, confidence: 0.9, minChangeMs: 15 });
     expect(same.warnings).toEqual([]);
     expect(same.scenarios[0]!.comparisons.filter((c) => c.verdict === 'regressed').map((c) => c.reason)).toEqual([]);
     expect(same.exitCode).toBe(0);
-    expect(verdictOf(same)).toMatch(/^PASSED: steady within \+60\.0% of /);
+    expect(verdictOf(same)).toMatch(/^PASSED: steady within \+100\.0% of /);
 
     const slow = await gate('slow', { plantLambdaDelayMs: PLANT_MS });
     expect(slow.exitCode).toBe(1);
@@ -64,7 +64,7 @@ describe('the regression gate on the real stack', () => {
     expect(p50.currentMedian - p50.baselineMedian).toBeGreaterThan(PLANT_MS * 0.6);
     // Every slowed run ranks above every baseline run: the best 3-against-3 can show, 95%.
     expect(p50.confidence).toBeCloseTo(0.95, 9);
-    expect(p50.reason).toMatch(/^end-to-end latency p50 regressed: median \d+\.\d\d ms -> \d+\.\d\d ms \(\d+\.\d% worse\), beyond the \+60\.0% tolerance; confidence 95\.0%$/);
+    expect(p50.reason).toMatch(/^end-to-end latency p50 regressed: median \d+\.\d\d ms -> \d+\.\d\d ms \(\d+\.\d% worse\), beyond the \+100\.0% tolerance; confidence 95\.0%$/);
     // The delay also breaks steady's own p50 threshold; the regression is named on its own besides.
     expect(verdictOf(slow)).toMatch(/^FAILED: .*steady: end-to-end latency p50 regressed: median/);
 
