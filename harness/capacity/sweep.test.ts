@@ -9,7 +9,18 @@ import { chartInk, launchChromium, openFromDisk, saveScreenshot } from '../repor
 import { freshDatabase } from '../testing/pg.ts';
 import { CAPACITY_CHARTS } from './html-charts.ts';
 import { runCapacity, type CapacityResult } from './run.ts';
+import { generatorSaturated } from './sweep.ts';
 import { writeCapacityReport } from './write.ts';
+
+describe('generator saturation, for the sweep', () => {
+  const point = (t: number, loop: number | null, cpu: number | null) => ({ t, opsPerSec: 1, deliveriesPerSec: 1, errors: 0, dropped: 0, e2eP50: 1, e2eP90: 1, e2eP99: 1, e2eMax: 1, eventLoopDelayP99Ms: loop, cpuPercent: cpu });
+  it('takes two seconds over the limits (event-loop delay p99 50 ms, CPU 90%), not one stalled second', () => {
+    const tl = (points: ReturnType<typeof point>[]) => ({ timeline: { bucketSeconds: 1, points } });
+    expect(generatorSaturated(tl([point(0, 12, 40), point(1, 80, 40), point(2, 10, 50), point(3, null, null)]))).toBe(false);
+    expect(generatorSaturated(tl([point(0, 12, 40), point(1, 80, 40), point(2, 10, 95)]))).toBe(true);
+    expect(generatorSaturated(tl([point(0, 60, 40), point(5, 51, 40)]))).toBe(true);
+  });
+});
 
 /**
  * A short real sweep of `steady` on the stack. The SLO caps the operations a 2 s step may start
@@ -52,7 +63,7 @@ describe('capacity sweep on the real stack', () => {
     files = await writeCapacityReport(r);
 
     // 5 and 15 pass (10 and 30 operations), 25 fails (50); bisection tries 20 (40: fails) and 17.5 (35: passes).
-    expect(r.steps.map((s) => [s.targetRate, s.refinement, s.verdict])).toEqual([
+    expect(r.steps.map((s) => [s.targetRate, s.refinement, s.verdict]), JSON.stringify(r.steps.map((s) => s.reasons))).toEqual([
       [5, false, 'pass'],
       [15, false, 'pass'],
       [25, false, 'slo-broken'],

@@ -7,6 +7,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { ThresholdSpec } from '../checks/thresholds.ts';
 import { measureRun } from '../gate/measure.ts';
+import { SATURATION } from '../report/build.ts';
+import type { Report } from '../report/types.ts';
 import type { ScenarioDefinition, ScenarioOptions } from '../runner/scenario.ts';
 import { startStack, type StackOptions, type StartedStack } from '../stack/index.ts';
 import { findKnee, stepVerdict } from './knee.ts';
@@ -133,7 +135,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
           },
           checksFailed: report.checks.filter((c) => c.valid !== true).map((c) => c.name),
           slo: report.thresholds,
-          generator: { saturated: report.generatorSaturated, maxEventLoopDelayP99Ms: report.generator.maxEventLoopDelayP99Ms, maxCpuPercent: report.generator.maxCpuPercent },
+          generator: { saturated: generatorSaturated(report), maxEventLoopDelayP99Ms: report.generator.maxEventLoopDelayP99Ms, maxCpuPercent: report.generator.maxCpuPercent },
           resources,
           traffic: { lambdaInvocations: delta(before.lambda, after.lambda), realtimeIn: delta(before.rin, after.rin), realtimeOut: delta(before.rout, after.rout) },
         };
@@ -166,6 +168,17 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
     await stack.stop();
   }
   return { steps, knees: usersSeries.map((u) => findKnee(steps, u, cores)), cores, parts: [...parts] };
+}
+
+/**
+ * Saturated for the sweep's purpose: at least two seconds over the report's limits. One stalled
+ * second (a GC pause, another process taking the core) is noise that would stop the climb early.
+ */
+export function generatorSaturated(report: Pick<Report, 'timeline'>): boolean {
+  const over = report.timeline.points.filter(
+    (p) => (p.eventLoopDelayP99Ms ?? 0) > SATURATION.eventLoopDelayP99Ms || (p.cpuPercent ?? 0) > SATURATION.cpuPercent,
+  );
+  return over.length >= 2;
 }
 
 function optionsFor(input: SweepInput, users: number, rate: number, durationMs: number, seed: number): ScenarioOptions {
