@@ -47,7 +47,11 @@ export const CAPACITY_SCRIPT = String.raw`
         ctx.setLineDash([]);
         ctx.fillStyle = '#15803d';
         ctx.font = 'bold 12px sans-serif';
-        ctx.fillText('knee ' + k.rate + ' ops/s' + (users.length > 1 ? ' (' + k.users + ' users/room)' : ''), px + 4, area.top + 14 + i * 14);
+        var label = 'knee ' + k.rate + ' ops/s' + (users.length > 1 ? ' (' + k.users + ' users/room)' : '');
+        var w = ctx.measureText(label).width;
+        // Near the right edge the label goes on the left of the line, so it is never cut off.
+        var lx = px + 4 + w > area.right ? px - 4 - w : px + 4;
+        ctx.fillText(label, lx, area.top + 14 + i * 14);
       });
       ctx.restore();
     }
