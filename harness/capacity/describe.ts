@@ -64,7 +64,7 @@ export function stepRow(s: StepResult, parts: readonly string[]): string[] {
     }),
     s.resources.machineCpuAvgPercent === null ? '-' : s.resources.machineCpuAvgPercent.toFixed(0),
     (s.resources.harnessEluAvg * 100).toFixed(0),
-    s.verdict === 'pass' ? 'pass' : s.reasons.join('; '),
+    (s.verdict === 'pass' ? 'pass' : s.reasons.join('; ')) + (s.superseded ? ' (repeated)' : ''),
   ];
 }
 

@@ -16,7 +16,7 @@ export const CAPACITY_SCRIPT = String.raw`
   var palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563', '#be185d'];
   var users = r.settings.usersPerRoom;
   function series(u) {
-    return r.steps.filter(function (s) { return s.usersPerRoom === u; }).sort(function (a, b) { return a.targetRate - b.targetRate; });
+    return r.steps.filter(function (s) { return s.usersPerRoom === u && !s.superseded; }).sort(function (a, b) { return a.targetRate - b.targetRate; });
   }
   var sloMs = null;
   (r.settings.slo.e2e_latency || []).forEach(function (e) {

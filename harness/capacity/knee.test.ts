@@ -73,6 +73,11 @@ describe('the knee', () => {
     expect(findKnee([step(25, { p99: 90 })], 2, 2)).toMatchObject({ status: 'none', knee: null, firstFailure: { targetRate: 25 } });
   });
 
+  it('leaves out a step that was repeated because only the generator failed', () => {
+    const k = findKnee([step(25), { ...step(50, { genSaturated: true }), superseded: true }, step(50), step(75, { p99: 70 })], 2, 2);
+    expect(k).toMatchObject({ status: 'found', knee: { targetRate: 50 }, firstFailure: { targetRate: 75 } });
+  });
+
   it('keeps users-per-room series apart', () => {
     const steps = [step(25, { users: 2 }), step(50, { users: 2, p99: 70 }), step(25, { users: 8 }), step(50, { users: 8 }), step(75, { users: 8, p99: 70 })];
     expect(findKnee(steps, 2, 2).knee?.targetRate).toBe(25);

@@ -100,7 +100,7 @@ function stageGrowth(steps: readonly StepResult[], at: StepResult): Saturation['
 
 /** The knee of one users-per-room series (steps in any order; refinement steps included). */
 export function findKnee(steps: readonly StepResult[], usersPerRoom: number, cores: number): KneeResult {
-  const series = steps.filter((s) => s.usersPerRoom === usersPerRoom).sort((a, b) => a.targetRate - b.targetRate);
+  const series = steps.filter((s) => s.usersPerRoom === usersPerRoom && !s.superseded).sort((a, b) => a.targetRate - b.targetRate);
   const firstFailure = series.find((s) => s.verdict !== 'pass') ?? null;
   // Only rates below the first failure count: a lucky pass above a failure is not capacity.
   const below = series.filter((s) => s.verdict === 'pass' && (!firstFailure || s.targetRate < firstFailure.targetRate));

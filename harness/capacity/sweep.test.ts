@@ -63,17 +63,20 @@ describe('capacity sweep on the real stack', () => {
     files = await writeCapacityReport(r);
 
     // 5 and 15 pass (10 and 30 operations), 25 fails (50); bisection tries 20 (40: fails) and 17.5 (35: passes).
-    expect(r.steps.map((s) => [s.targetRate, s.refinement, s.verdict]), JSON.stringify(r.steps.map((s) => s.reasons))).toEqual([
-      [5, false, 'pass'],
-      [15, false, 'pass'],
-      [25, false, 'slo-broken'],
-      [20, true, 'slo-broken'],
-      [17.5, true, 'pass'],
+    // A step the generator alone failed (a stall on a busy machine) is repeated, and the repeat counts.
+    const counted = r.steps.filter((s) => !s.superseded);
+    expect(counted.map((s) => [s.targetRate, s.refinement, s.verdict === 'pass']), JSON.stringify(r.steps.map((s) => s.reasons))).toEqual([
+      [5, false, true],
+      [15, false, true],
+      [25, false, false],
+      [20, true, false],
+      [17.5, true, true],
     ]);
+    for (const s of counted.filter((x) => x.verdict !== 'pass')) expect(s.reasons).toContain(`SLO ops count<38 broken (${(s.targetRate * 2).toFixed(1)})`);
     expect(r.knees).toHaveLength(1);
     expect(r.knees[0]).toMatchObject({ status: 'found', knee: { targetRate: 17.5 }, firstFailure: { targetRate: 20 } });
     expect(r.exitCode).toBe(0);
-    for (const s of r.steps) {
+    for (const s of counted) {
       expect(s.achieved.opsPerSec, `step ${s.index}`).toBeGreaterThan(s.targetRate * 0.7);
       expect(s.counts.lost).toBe(0);
       expect(s.e2e.count).toBeGreaterThan(0);
@@ -85,13 +88,13 @@ describe('capacity sweep on the real stack', () => {
       expect(s.traffic.lambdaInvocations).toBeGreaterThanOrEqual(s.counts.sent);
       expect(s.traffic.realtimeOut).toBeGreaterThan(0);
     }
-    expect(r.projectionBasis).toEqual({ step: 5, measured: true });
+    expect(r.projectionBasis).toEqual({ step: counted[4]!.index, measured: true });
     expect(r.projections.map((p) => p.label)).toEqual(['knee (17.5 ops/s on 1 room(s))', 'target 1']);
     const target = r.projections[1]!;
     expect(target.perSecond.lambdaInvocations).toBeGreaterThanOrEqual(2000);
     expect(target.perMonth.lambdaInvocations).toBeGreaterThanOrEqual(2000 * 2_592_000);
     expect(target.perSecond.deliveries).toBeGreaterThan(target.perSecond.publishes);
-    expect(lines.some((l) => /^step  5\* users\/room 2  rate +17\.5\/s .*-> pass/.test(l))).toBe(true);
+    expect(lines.some((l) => /^step +\d+\* users\/room 2  rate +17\.5\/s .*-> pass/.test(l))).toBe(true);
     expect(lines.some((l) => /ops\/s +\d+ +deliveries\/s/.test(l))).toBe(true);
   });
 

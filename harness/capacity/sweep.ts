@@ -144,11 +144,20 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
         print(progressLine(step));
         return step;
       };
+      // A step that failed only because the generator stalled says nothing about the stack: it is
+      // run once more (the first attempt stays in the table, marked, and out of the knee).
+      const measureStep = async (rate: number, refinement: boolean): Promise<StepResult> => {
+        const s = await runStep(rate, refinement);
+        if (s.verdict !== 'generator-saturated' || s.reasons.length > 1) return s;
+        s.superseded = true;
+        print(`step ${String(s.index).padStart(2)}: only the generator failed; repeating the rate once`);
+        return runStep(rate, refinement);
+      };
 
       let lastPass: number | undefined;
       let firstFail: number | undefined;
       for (let i = 0, rate = input.startRate; rate <= input.maxRate + 1e-9 && i < MAX_STEPS_PER_SERIES; i++, rate = input.startRate + i * input.stepRate) {
-        const s = await runStep(round(rate), false);
+        const s = await measureStep(round(rate), false);
         if (s.verdict !== 'pass') {
           firstFail = s.targetRate;
           break;
@@ -158,7 +167,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
       for (let i = 0; i < input.refine && lastPass !== undefined && firstFail !== undefined; i++) {
         const mid = round((lastPass + firstFail) / 2);
         if (mid <= lastPass || mid >= firstFail) break;
-        const s = await runStep(mid, true);
+        const s = await measureStep(mid, true);
         if (s.verdict === 'pass') lastPass = mid;
         else firstFail = mid;
       }

@@ -26,6 +26,8 @@ export interface StepResult {
   traffic: { lambdaInvocations: number | null; realtimeIn: number | null; realtimeOut: number | null };
   verdict: StepVerdict;
   reasons: string[];
+  /** Failed only by the generator's saturation and run again: not counted for the knee. */
+  superseded?: boolean;
 }
 
 export interface Saturation {
