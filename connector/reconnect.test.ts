@@ -51,7 +51,7 @@ describe('reconnect', () => {
     const { c, sub, db } = await setup(url);
     await insert(db, 50);
     await sub.until(50);
-    const ended = await db.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE 'ably-connector%'`);
+    const ended = await db.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name LIKE 'ably-connector%' AND datname = current_database()`);
     expect(ended.rows[0].n).toBe(2);
     await insert(db, 50); // committed while the connector is reconnecting
     await sub.until(100);
