@@ -7,7 +7,7 @@ import { mergeThresholds, parseThresholds } from '../checks/thresholds.ts';
 import { parseDuration } from '../runner/options.ts';
 import { DEFAULT_RULES, ORDERED_RULES } from '../stack/index.ts';
 import { PG_PROVIDERS, parseProvider } from '../stack/postgres/index.ts';
-import { UsageError, runMain } from './common.ts';
+import { UsageError, numberFlag as num, runMain } from './common.ts';
 
 /**
  * p99 end to end under 100 ms, nothing lost. Not 50 ms: the default integration rules model the
@@ -49,21 +49,6 @@ const program = new Command('npm run capacity --')
       '  npm run capacity -- --users 2,8 --target 2,500,50',
   )
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-
-/** A flag's number: `schema.description` says what was expected. */
-const num = (flag: string, schema: z.ZodNumber) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined) return undefined;
-      const parsed = schema.safeParse(Number(v));
-      if (v.trim() === '' || !parsed.success) {
-        ctx.addIssue({ code: 'custom', message: `${flag} '${v}' is not ${schema.description}` });
-        return z.NEVER;
-      }
-      return parsed.data;
-    });
 
 const rate = (flag: string) => num(flag, z.number().gt(0).max(100_000).describe('a positive number of operations per second (at most 100000)'));
 

@@ -1,4 +1,5 @@
 /** Shared CLI plumbing: one-line errors and exit codes that CI can rely on. */
+import { z } from 'zod';
 import { installSignalHandlers } from '../stack/cleanup.ts';
 
 export const EXIT_USAGE = 2;
@@ -28,3 +29,18 @@ export function untilInterrupted(): Promise<never> {
     setInterval(() => {}, 1 << 30);
   });
 }
+
+/** A numeric flag given as text; the error names the flag and `schema.description` (what was expected). */
+export const numberFlag = (flag: string, schema: z.ZodNumber) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const parsed = schema.safeParse(Number(v));
+      if (v.trim() === '' || !parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `${flag} '${v}' is not ${schema.description}` });
+        return z.NEVER;
+      }
+      return parsed.data;
+    });

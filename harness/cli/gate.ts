@@ -4,7 +4,7 @@ import { GATE_DEFAULTS, GateUsageError, runGate, verdictOf, writeGateOutputs, ty
 import { textTable } from '../report/table.ts';
 import { parseDuration } from '../runner/options.ts';
 import { PG_PROVIDERS, parseProvider } from '../stack/postgres/index.ts';
-import { UsageError, runMain } from './common.ts';
+import { UsageError, numberFlag as num, runMain } from './common.ts';
 
 export const DEFAULT_BASELINE = 'fixtures/baselines/default.json';
 
@@ -34,20 +34,6 @@ const program = new Command('npm run gate --')
       'Examples:\n  npm run gate\n  npm run gate -- --baseline fixtures/baselines/ci.json --repeat 2\n  npm run gate -- --scenarios steady --update-baseline',
   )
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-
-const num = (flag: string, schema: z.ZodNumber) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined) return undefined;
-      const parsed = schema.safeParse(Number(v));
-      if (v.trim() === '' || !parsed.success) {
-        ctx.addIssue({ code: 'custom', message: `${flag} '${v}' is not ${schema.description}` });
-        return z.NEVER;
-      }
-      return parsed.data;
-    });
 
 const Flags = z.object({
   baseline: z.string().min(1),
