@@ -16,6 +16,7 @@ import { OperationPlanner } from '../workload/planner.ts';
 import { Rng } from '../workload/rng.ts';
 import { VirtualUser } from '../workload/virtual-user.ts';
 import { heldIn } from '../../reference-app/functions/chat-writer.ts';
+import { toInvocationEvent } from '../realtime/rules/summary.ts';
 import { Nemesis } from '../faults/nemesis.ts';
 import type { FaultSpec } from '../faults/spec.ts';
 import { ATTACKS, HostileClient } from '../workload/hostile.ts';
@@ -58,22 +59,7 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   });
   const stats = new LiveStats(writer);
   // Every invocation of the integration, so the report can show what the writer saw (order, duplicates, retries).
-  const stopInvocations = stack.rules?.onInvocation((r) =>
-    stats.record({
-      type: 'invocation',
-      t: r.at - writer.epochMs,
-      invocationId: r.invocationId,
-      envelopeId: r.envelopeId,
-      channel: r.channel,
-      messageIds: r.messageIds,
-      phase: r.phase,
-      attempt: r.attempt,
-      duplicate: r.duplicate,
-      ...(r.outcome ? { outcome: r.outcome } : {}),
-      ...(r.error ? { error: r.error.slice(0, 300) } : {}),
-      ...(r.phase === 'finished' && r.outcome === 'ok' && heldIn(r.result) > 0 ? { held: heldIn(r.result) } : {}),
-    }),
-  );
+  const stopInvocations = stack.rules?.onInvocation((r) => stats.record(toInvocationEvent(r, writer.epochMs, { countInResult: heldIn })));
   const rng = new Rng(o.seed);
   const runTag = (o.seed >>> 0).toString(36).slice(-4) + Date.now().toString(36).slice(-4);
   const say = input.progress ?? (() => {});

@@ -31,12 +31,12 @@ export interface SummaryOptions {
   countInResult?: (result: unknown) => number;
 }
 
-export function summarizeDeliveries(records: readonly RuleInvocationRecord[], opts: SummaryOptions = {}): DeliverySummary {
-  // One algorithm for the engine's records and for a run's history: the records become the
-  // history's invocation events (times in ms, any origin) and are judged the same way.
-  const events: InvocationEvent[] = records.map((r) => ({
+/** The history's invocation event for an engine record, its time shifted to the history's origin. */
+export function toInvocationEvent(r: RuleInvocationRecord, originMs = 0, opts: SummaryOptions = {}): InvocationEvent {
+  const held = r.phase === 'finished' && r.outcome === 'ok' && opts.countInResult && r.result !== undefined ? opts.countInResult(r.result) : 0;
+  return {
     type: 'invocation',
-    t: r.at,
+    t: r.at - originMs,
     invocationId: r.invocationId,
     envelopeId: r.envelopeId,
     channel: r.channel,
@@ -45,8 +45,15 @@ export function summarizeDeliveries(records: readonly RuleInvocationRecord[], op
     attempt: r.attempt,
     duplicate: r.duplicate,
     ...(r.outcome ? { outcome: r.outcome } : {}),
-    ...(r.phase === 'finished' && r.outcome === 'ok' && opts.countInResult && r.result !== undefined ? { held: opts.countInResult(r.result) } : {}),
-  }));
+    ...(r.error ? { error: r.error.slice(0, 300) } : {}),
+    ...(held > 0 ? { held } : {}),
+  };
+}
+
+export function summarizeDeliveries(records: readonly RuleInvocationRecord[], opts: SummaryOptions = {}): DeliverySummary {
+  // One algorithm for the engine's records and for a run's history: the records become the
+  // history's invocation events (times in ms, any origin) and are judged the same way.
+  const events = records.map((r) => toInvocationEvent(r, 0, opts));
   const s = analyzeIntegration(events);
   if (!s) {
     return { messages: 0, delivered: 0, neverDelivered: 0, outOfOrder: 0, outOfOrderRate: 0, maxOvertakeMs: 0, duplicateDeliveries: 0, duplicateInvocations: 0, retries: 0, droppedEnvelopes: 0, countedInResults: 0 };
