@@ -3,6 +3,8 @@
  * CPU and memory against the offered rate, with the knee and the SLO marked. It sets
  * `window.__chartsDrawn` for the browser test.
  */
+import { CHART_SETUP } from '../report/html-charts.ts';
+
 export const CAPACITY_CHARTS = [
   ['chart-latency-load', 'End-to-end latency vs offered load (knee marked)'],
   ['chart-throughput-load', 'Achieved vs offered throughput'],
@@ -56,16 +58,7 @@ export const CAPACITY_SCRIPT = String.raw`
       ctx.restore();
     }
   });
-  Chart.defaults.animation = false;
-  Chart.defaults.maintainAspectRatio = false;
-  var drawn = 0;
-  function chart(id, config) {
-    var c = document.getElementById(id);
-    if (!c) return;
-    new Chart(c, config);
-    drawn++;
-  }
-  function line(label, data, i, extra) {
+${CHART_SETUP}  function line(label, data, i, extra) {
     var d = { label: label, data: data, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length], pointRadius: 3, borderWidth: 1.5 };
     for (var k in extra || {}) d[k] = extra[k];
     return d;

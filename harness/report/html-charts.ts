@@ -3,6 +3,21 @@
  * charts with Chart.js (inlined beside it). Plain ES2017 in a string, since it runs in the page,
  * not in Node; it sets `window.__chartsDrawn` to the number of charts drawn, for the browser test.
  */
+/**
+ * Shared by every report page's script: static charts, and `chart(id, config)` drawing into a
+ * canvas that exists, counting in `drawn` what it drew.
+ */
+export const CHART_SETUP = String.raw`  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  var drawn = 0;
+  function chart(id, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return;
+    new Chart(canvas, config);
+    drawn++;
+  }
+`;
+
 export const CHARTS_SCRIPT = String.raw`
 (function () {
   var report = JSON.parse(document.getElementById('report-data').textContent);
@@ -35,17 +50,7 @@ export const CHARTS_SCRIPT = String.raw`
     }
   };
   Chart.register(faultBands);
-  Chart.defaults.animation = false;
-  Chart.defaults.maintainAspectRatio = false;
-
-  var drawn = 0;
-  function chart(id, config) {
-    var canvas = document.getElementById(id);
-    if (!canvas) return;
-    new Chart(canvas, config);
-    drawn++;
-  }
-  function series(field) {
+${CHART_SETUP}  function series(field) {
     return points.map(function (p) { return { x: p.t, y: p[field] }; });
   }
   function line(label, data, i, extra) {
