@@ -8,6 +8,9 @@
  * row published, so the next notifications can be published as they come, without a read. Any gap
  * (a row too large to NOTIFY, a failed publish, a new session) turns the fast path off until a read
  * has caught up with every notification passed over.
+ *
+ * Under a steady stream of changes the worker reads instead and writers stop notifying (wake.ts);
+ * the fast path is off then, and until every writer that skipped its NOTIFY has finished.
  */
 import type pg from 'pg';
 import { OutboxQueries, type OutboxRow } from './outbox.ts';
@@ -15,6 +18,7 @@ import { backoffMs } from './pg.ts';
 import { planDrain, type Publish } from './plan.ts';
 import { quoteIdent } from './sql.ts';
 import { RecentSet, Signal } from './signal.ts';
+import { WakeSwitch } from './wake.ts';
 import type { Worker, WorkerContext } from './worker.ts';
 
 const ACK_BATCH = 500;
@@ -47,6 +51,10 @@ export class DurableWorker implements Worker {
   private readonly done = new RecentSet(65_536);
   private reads = 0;
   private coverFromRead = 0;
+  private readonly wakeSwitch: WakeSwitch;
+  /** A change of wake mode for the drain loop to make. */
+  private want?: 'pull' | 'push';
+  private readTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -54,6 +62,7 @@ export class DurableWorker implements Worker {
     private readonly acker: pg.Client,
   ) {
     this.q = new OutboxQueries(ctx.setup.names);
+    this.wakeSwitch = new WakeSwitch(ctx.setup.names, ctx.cfg.timing.pollIntervalMs);
   }
 
   async run(): Promise<void> {
@@ -62,6 +71,8 @@ export class DurableWorker implements Worker {
       if (n.channel === channel) this.onNotification(n.payload ?? '');
     });
     await this.main.query(`LISTEN ${quoteIdent(channel)}`);
+    // A predecessor may have left writers not notifying.
+    await this.wakeSwitch.leavePull(this.main);
     // The poll catches a lost wake-up and, with the query timeout, notices a dead connection.
     const timer = setInterval(() => {
       this.pollDue = true;
@@ -71,6 +82,7 @@ export class DurableWorker implements Worker {
       await Promise.all([this.drainLoop(), this.ackLoop()]);
     } finally {
       clearInterval(timer);
+      clearTimeout(this.readTimer);
       this.main.removeAllListeners('notification');
     }
     if (this.fatal) throw this.fatal;
@@ -101,6 +113,10 @@ export class DurableWorker implements Worker {
       return;
     }
     if (this.inHand.has(n.q) || this.done.has(n.q)) return;
+    if (this.wakeSwitch.notified(performance.now())) {
+      this.want = 'pull';
+      this.fast = false;
+    }
     if (!this.fast || !n.r || this.stopping || this.fatal || this.ctx.cfg.batch.maxMessages > 1 || this.inflight >= this.ctx.cfg.batch.maxInFlight) {
       // Too large to carry, not caught up, or too much in flight: a read takes it, and nothing
       // newer may go first.
@@ -121,8 +137,17 @@ export class DurableWorker implements Worker {
           this.pollDue = false;
           this.ctx.metrics.backlog(await this.q.backlog(this.main));
         }
+        if (this.want) {
+          const to = this.want;
+          this.want = undefined;
+          if (to === 'pull' && this.wakeSwitch.mode === 'push') await this.wakeSwitch.enterPull(this.main);
+          if (to === 'push' && this.wakeSwitch.mode === 'pull') await this.wakeSwitch.leavePull(this.main);
+          this.ctx.log.debug({ mode: this.wakeSwitch.mode }, 'wake mode');
+          this.dirty = true;
+        }
         if (this.dirty && !this.barrier && this.inflight < batch.maxInFlight) {
           this.dirty = false;
+          await this.wakeSwitch.settle(this.main);
           await this.readAndPublish(batch.drainLimit);
           continue;
         }
@@ -154,8 +179,19 @@ export class DurableWorker implements Worker {
     if (rows.length) this.dispatch(rows, truncated);
     // A read issued after a notification and not cut short has taken its row (or the row is gone).
     for (const [q, before] of this.passedOver) if (this.inHand.has(q) || this.done.has(q) || (!truncated && before < read)) this.passedOver.delete(q);
-    if (!truncated && !this.barrier && this.passedOver.size === 0 && read >= this.coverFromRead) this.fast = true;
-    else if (!this.barrier) this.dirty = true;
+    if (this.wakeSwitch.read(fetched.length, performance.now())) this.want = 'push';
+    if (this.barrier) return;
+    if (truncated || this.want) this.dirty = true;
+    else if (this.wakeSwitch.mode !== 'push') this.readAfter(this.wakeSwitch.nextReadInMs());
+    else if (this.passedOver.size === 0 && read >= this.coverFromRead) this.fast = true;
+    else this.dirty = true;
+  }
+
+  private readAfter(ms: number): void {
+    this.readTimer ??= setTimeout(() => {
+      this.readTimer = undefined;
+      this.wake();
+    }, ms);
   }
 
   private dispatch(rows: OutboxRow[], truncated: boolean): void {

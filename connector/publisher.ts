@@ -19,6 +19,19 @@ const CHANNEL_IDLE_MS = 60_000;
 /** Ably's default; the service states its own limit when the connection opens. */
 const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 
+/** Longest a publish waits for earlier ones' acks before it is sent anyway. */
+const HOLD_MAX_MS = 5;
+/** Least time between two releases of held publishes: at most one socket write per millisecond under load. */
+const MIN_GAP_MS = 1;
+
+interface HeldPublish {
+  channel: string;
+  messages: OutMessage[];
+  resolve(): void;
+  reject(err: unknown): void;
+  at: number;
+}
+
 export function ablyClientOptions(t: RealtimeTarget): Ably.ClientOptions {
   const opts: Ably.ClientOptions = { key: t.apiKey, logLevel: 0, echoMessages: false };
   if (!t.host) return opts;
@@ -51,6 +64,11 @@ export class RealtimePublisher {
   /** Per channel: publishes awaiting an ack, and when it was last used. */
   private readonly channelUse = new Map<string, { inflight: number; lastUsed: number }>();
   private readonly sweeper: NodeJS.Timeout;
+  /** Publishes sent and not yet settled, and those held until they are (see publish). */
+  private unacked = 0;
+  private readonly held: HeldPublish[] = [];
+  private holdTimer?: NodeJS.Timeout;
+  private lastRelease = -Infinity;
 
   constructor(
     target: RealtimeTarget,
@@ -132,7 +150,53 @@ export class RealtimePublisher {
     return opts?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   }
 
-  async publish(channel: string, messages: OutMessage[]): Promise<void> {
+  /**
+   * Ack-clocked, as TCP's Nagle algorithm: while earlier publishes await their ack, or less than
+   * MIN_GAP_MS after the last release, new ones wait (in call order) and then leave together, in
+   * one socket write. At a trickle a publish leaves at once; under load each write carries what
+   * gathered meanwhile, instead of one write (and one read on every hop after it) per change: on
+   * loopback the write costs far more than the frame. HOLD_MAX_MS bounds the wait should an ack
+   * be slow to come.
+   */
+  publish(channel: string, messages: OutMessage[]): Promise<void> {
+    if (this.withoutWaiting) return this.send(channel, messages);
+    return new Promise<void>((resolve, reject) => {
+      this.held.push({ channel, messages, resolve, reject, at: performance.now() });
+      this.releaseIfDue();
+    });
+  }
+
+  private releaseIfDue(): void {
+    const first = this.held[0];
+    if (!first) return;
+    const now = performance.now();
+    const gapDue = this.lastRelease + MIN_GAP_MS;
+    if ((this.unacked === 0 && now >= gapDue) || now >= first.at + HOLD_MAX_MS) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = undefined;
+      this.lastRelease = now;
+      for (const job of this.held.splice(0)) this.sendHeld(job);
+      return;
+    }
+    if (this.holdTimer) return;
+    const due = this.unacked === 0 ? Math.min(gapDue, first.at + HOLD_MAX_MS) : first.at + HOLD_MAX_MS;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.releaseIfDue();
+    }, Math.max(0, Math.ceil(due - now)));
+  }
+
+  private sendHeld(job: HeldPublish): void {
+    this.unacked++;
+    this.send(job.channel, job.messages)
+      .then(job.resolve, job.reject)
+      .finally(() => {
+        this.unacked--;
+        this.releaseIfDue();
+      });
+  }
+
+  private async send(channel: string, messages: OutMessage[]): Promise<void> {
     this.corkForThisTick();
     const use = this.channelUse.get(channel) ?? { inflight: 0, lastUsed: 0 };
     this.channelUse.set(channel, use);
@@ -176,6 +240,8 @@ export class RealtimePublisher {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    clearTimeout(this.holdTimer);
+    for (const job of this.held.splice(0)) this.sendHeld(job);
     const conn = this.client.connection;
     if (conn.state === 'closed' || conn.state === 'failed') return;
     const closed = conn.once('closed');

@@ -90,6 +90,14 @@ export function tablesDdl(n: ObjectNames): string[] {
     `CREATE TABLE IF NOT EXISTS ${n.meta} (
        id int PRIMARY KEY CHECK (id = 1),
        outbox_id text NOT NULL)`,
+    // False while the connector reads the outbox continuously (see durable.ts): writers then skip
+    // the NOTIFY, whose commit-time lock serializes every notifying transaction.
+    // Checked first: ALTER TABLE would wait for every open transaction whose trigger read the row.
+    `DO $do$ BEGIN
+       IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = ${quoteLiteral(n.meta)}::regclass AND attname = 'wake' AND NOT attisdropped) THEN
+         ALTER TABLE ${n.meta} ADD COLUMN wake boolean NOT NULL DEFAULT true;
+       END IF;
+     END $do$`,
     // Stable per outbox, so message ids stay unique if the outbox is ever dropped and recreated.
     `INSERT INTO ${n.meta} (id, outbox_id)
        VALUES (1, substr(replace(gen_random_uuid()::text, '-', ''), 1, 12)) ON CONFLICT (id) DO NOTHING`,
@@ -102,7 +110,13 @@ export function tablesDdl(n: ObjectNames): string[] {
        operation  text NOT NULL,
        row_data   json NOT NULL,
        created_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
-    `CREATE INDEX IF NOT EXISTS ably_outbox_xid ON ${n.outbox} (xid)`,
+    // Checked first, as below: CREATE INDEX locks the table before it looks, so a connector starting
+    // while a writer's transaction is open would wait for it.
+    `DO $do$ BEGIN
+       IF to_regclass(${quoteLiteral(`${quoteIdent(n.schema)}.ably_outbox_xid`)}) IS NULL THEN
+         CREATE INDEX ably_outbox_xid ON ${n.outbox} (xid);
+       END IF;
+     END $do$`,
     `CREATE SEQUENCE IF NOT EXISTS ${n.commitSeq}`,
     // One row per writing transaction, numbered as it commits: the drain's order.
     `CREATE TABLE IF NOT EXISTS ${n.commits} (
@@ -145,6 +159,7 @@ BEGIN
   ELSE
     j := row_to_json(r);
     INSERT INTO ${n.outbox} (tablename, operation, row_data) VALUES (TG_TABLE_NAME, TG_OP, j) RETURNING seq INTO s;
+    IF (SELECT m.wake FROM ${n.meta} m WHERE m.id = 1) IS FALSE THEN RETURN NULL; END IF;
     payload := '{"q":' || s || ',"t":' || to_json(TG_TABLE_NAME::text)::text || ',"o":"' || TG_OP || '","r":' || j::text || '}';
     IF octet_length(payload) >= ${NOTIFY_PAYLOAD_LIMIT} THEN payload := '{"q":' || s || '}'; END IF;
     PERFORM pg_notify(${quoteLiteral(n.wakeChannel)}, payload);

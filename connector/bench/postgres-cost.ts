@@ -1,0 +1,137 @@
+/**
+ * What the capture trigger costs the writers, Postgres alone (no connector, no realtime service):
+ * single-row inserts from `writers` connections in a closed loop, per trigger variant, with the
+ * inserts/s and Postgres CPU per insert (all of the server's processes). A LISTEN client takes the
+ * notifications, as the connector would.
+ *
+ *   npx tsx connector/bench/postgres-cost.ts [--seconds 3] [--writers 8]
+ *
+ * Variants: `plain` (no trigger), `notify` (the original's trigger: pg_notify with the row),
+ * `durable` (the connector's trigger while writers notify: outbox row + NOTIFY) and `durable-quiet`
+ * (the same with `wake` cleared, as under load: outbox row, no NOTIFY). For durable variants it
+ * also prints the cost of deleting acknowledged rows, in batches of 40 as the connector does.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { Command } from 'commander';
+import pg from 'pg';
+import { PostgresService } from '../../harness/stack/postgres/index.ts';
+import { OutboxQueries } from '../outbox.ts';
+import { captureFunctionDdl, commitFunctionDdl, commitTriggerDdl, objectNames, rowTriggerDdl, tablesDdl } from '../sql.ts';
+
+const VARIANTS = ['plain', 'notify', 'durable', 'durable-quiet'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+/** CPU time (user + system, ms) of a process, from /proc (Linux). */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function parentPid(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+function postgresCpuMs(postmaster: number): number {
+  let total = cpuMs(postmaster);
+  for (const d of readdirSync('/proc')) if (/^\d+$/.test(d) && parentPid(Number(d)) === postmaster) total += cpuMs(Number(d));
+  return total;
+}
+
+async function install(db: pg.Client, listener: pg.Client, schema: string, v: Variant): Promise<string> {
+  await db.query(`CREATE SCHEMA ${schema}`);
+  const table = `${schema}.rows`;
+  await db.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, room text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+  if (v === 'notify') {
+    await db.query(`CREATE FUNCTION ${schema}.notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify('floor', json_build_object('table', TG_TABLE_NAME, 'type', TG_OP, 'row', NEW)::text); RETURN NULL; END $$`);
+    await db.query(`CREATE TRIGGER t AFTER INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${schema}.notify()`);
+    await listener.query('LISTEN floor');
+  } else if (v !== 'plain') {
+    const n = objectNames(schema);
+    for (const ddl of tablesDdl(n)) await db.query(ddl);
+    for (const ddl of [captureFunctionDdl(n), commitFunctionDdl(n), commitTriggerDdl(n), rowTriggerDdl(n, table, 't', 'INSERT', 'durable')]) await db.query(ddl);
+    if (v === 'durable-quiet') await db.query(`UPDATE ${n.meta} SET wake = false`);
+    await listener.query(`LISTEN "${n.wakeChannel}"`);
+  }
+  return table;
+}
+
+async function main(): Promise<void> {
+  const o = new Command('postgres-cost')
+    .description('Postgres-side cost of the capture trigger variants (see the file header)')
+    .option('--seconds <n>', 'measured seconds per variant', (v) => Number(v), 3)
+    .option('--writers <n>', 'connections inserting in a closed loop', (v) => Number(v), 8)
+    .parse()
+    .opts<{ seconds: number; writers: number }>();
+  const postgres = await new PostgresService({ provider: 'embedded' }).start();
+  try {
+    const url = postgres.connectionUri;
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    const listener = new pg.Client({ connectionString: url });
+    // Stopping the server on a failure ends these sessions; that is not the error to report.
+    for (const c of [db, listener]) c.on('error', () => {});
+    await listener.connect();
+    listener.on('notification', () => {});
+    const postmaster = parentPid((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    console.log(`$ npx tsx connector/bench/postgres-cost.ts --seconds ${o.seconds} --writers ${o.writers}`);
+    let id = 0;
+    for (const [i, v] of VARIANTS.entries()) {
+      const schema = `v${i}`;
+      const table = await install(db, listener, schema, v);
+      const writers = await Promise.all(Array.from({ length: o.writers }, async () => {
+        const c = new pg.Client({ connectionString: url });
+        c.on('error', () => {});
+        await c.connect();
+        return c;
+      }));
+      const payload = 'x'.repeat(100);
+      const run = async (ms: number): Promise<number> => {
+        const end = performance.now() + ms;
+        let done = 0;
+        await Promise.all(writers.map(async (c) => {
+          while (performance.now() < end) {
+            await c.query(`INSERT INTO ${table} (id, room, payload) VALUES ($1, $2, $3)`, [++id, `r${id % 4}`, payload]);
+            done++;
+          }
+        }));
+        return done;
+      };
+      await run(500);
+      const cpu0 = postgresCpuMs(postmaster);
+      const t0 = performance.now();
+      const count = await run(o.seconds * 1000);
+      const elapsed = performance.now() - t0;
+      let line = `${v.padEnd(14)} ${((count / elapsed) * 1000).toFixed(0).padStart(6)} inserts/s   Postgres CPU ${(((postgresCpuMs(postmaster) - cpu0) / count) * 1000).toFixed(0).padStart(4)} µs/insert`;
+      if (v === 'durable' || v === 'durable-quiet') {
+        const n = objectNames(schema);
+        const seqs = (await db.query<{ seq: string }>(`SELECT seq FROM ${n.outbox} ORDER BY seq`)).rows.map((r) => Number(r.seq));
+        const q = new OutboxQueries(n);
+        // Its own session: the ack is a named prepared statement, one text per session.
+        const acker = writers[0]!;
+        const d0 = postgresCpuMs(postmaster);
+        for (let k = 0; k < seqs.length; k += 40) await q.ack(acker, seqs.slice(k, k + 40));
+        line += `   + delete after ack ${(((postgresCpuMs(postmaster) - d0) / seqs.length) * 1000).toFixed(0)} µs/row`;
+      }
+      console.log(line);
+      await Promise.all(writers.map((c) => c.end()));
+    }
+    await listener.end();
+    await db.end();
+  } finally {
+    await postgres.stop();
+  }
+}
+
+await main().catch((err: unknown) => {
+  console.error(`postgres-cost: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+});
