@@ -79,6 +79,8 @@ const extensionsSchema = z.strictObject({
     .strictObject({
       /** Drain even without a NOTIFY this often: catches lost wake-ups and probes a silent LISTEN connection. */
       pollIntervalMs: z.number().int().min(10).max(600_000).default(1000),
+      /** Above this many changes/s writers stop NOTIFYing and the connector reads on its own (0: never). */
+      pullAbovePerSecond: z.number().int().min(0).max(1_000_000).default(1000),
       /** How often a standby tries to take the leader lock. */
       leaderPollMs: z.number().int().min(10).max(600_000).default(250),
       /** A Postgres query that takes longer means the connection is dead. */

@@ -62,7 +62,7 @@ export class DurableWorker implements Worker {
     private readonly acker: pg.Client,
   ) {
     this.q = new OutboxQueries(ctx.setup.names);
-    this.wakeSwitch = new WakeSwitch(ctx.setup.names, ctx.cfg.timing.pollIntervalMs);
+    this.wakeSwitch = new WakeSwitch(ctx.setup.names, ctx.cfg.timing.pollIntervalMs, ctx.cfg.timing.pullAbovePerSecond);
   }
 
   async run(): Promise<void> {

@@ -5,9 +5,10 @@
  * Why: a transaction that NOTIFYs takes a database-wide lock at commit and holds it through its
  * commit record's flush, so notifying writers commit one at a time; on the benchmark's Postgres
  * that halves the insert rate and doubles Postgres's CPU per insert. Under a steady stream of
- * changes the notifications carry no news (the connector is busy anyway), so past PULL_ENTER
- * changes a window the connector clears `wake` in its meta row and the trigger skips the NOTIFY;
- * below PULL_EXIT it sets `wake` again.
+ * changes the notifications carry no news (the connector is busy anyway), so above
+ * `timing.pullAbovePerSecond` the connector clears `wake` in its meta row and the trigger skips
+ * the NOTIFY; well below it, it sets `wake` again. Below that rate push mode is kept for its
+ * latency: a notification is published as it arrives, where a read waits for its turn.
  *
  * Leaving pull mode is the delicate step: a writer that read `wake` as false just before it was
  * set will commit without a notification, possibly after the connector's last read. Until every
@@ -21,12 +22,11 @@ import type { ObjectNames } from './sql.ts';
 
 export type WakeMode = 'push' | 'pull' | 'settling';
 
-/** Rate window, and the thresholds (changes per window) to enter and leave pull mode. */
+/** Rate window; pull mode is left below this share of the rate that entered it (hysteresis). */
 const WINDOW_MS = 50;
-const PULL_ENTER = 25;
-const PULL_EXIT = 10;
+const EXIT_SHARE = 0.4;
 /** In pull mode, the pause between reads that found the outbox drained. */
-export const PULL_READ_GAP_MS = 2;
+export const PULL_READ_GAP_MS = 1;
 
 export class WakeSwitch {
   mode: WakeMode = 'settling';
@@ -34,16 +34,23 @@ export class WakeSwitch {
   private settleWaitMs = PULL_READ_GAP_MS;
   private windowStart = 0;
   private count = 0;
+  /** Changes per window to enter pull mode (0: never), and fewer than `exit` rows to leave it. */
+  private readonly enter: number;
+  private readonly exit: number;
 
   constructor(
     private readonly n: ObjectNames,
     private readonly maxSettleWaitMs: number,
-  ) {}
+    pullAbovePerSecond: number,
+  ) {
+    this.enter = Math.ceil((pullAbovePerSecond * WINDOW_MS) / 1000);
+    this.exit = Math.max(1, Math.floor(this.enter * EXIT_SHARE));
+  }
 
   /** Counts one change seen while in push mode; true when the rate calls for pull mode. */
   notified(now: number): boolean {
-    if (this.mode !== 'push') return false;
-    return this.tally(1, now) >= PULL_ENTER;
+    if (this.mode !== 'push' || this.enter === 0) return false;
+    return this.tally(1, now) >= this.enter;
   }
 
   /** Counts rows read while in pull mode; true when the rate has fallen enough to push again. */
@@ -51,7 +58,7 @@ export class WakeSwitch {
     if (this.mode !== 'pull') return false;
     const started = this.windowStart;
     const n = this.tally(rows, now);
-    return this.windowStart !== started && n < PULL_EXIT;
+    return this.windowStart !== started && n < this.exit;
   }
 
   /** Adds to the current window; when a window ends, returns the finished window's total. */
