@@ -1,9 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import type { StartedRealtime } from '../harness/realtime/index.ts';
 import { freshDatabase } from '../harness/testing/pg.ts';
 import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
 import { objectNames } from './sql.ts';
+import { spawnConnector, type ConnectorChild } from './testing/child.ts';
 import { connect } from './testing/db.ts';
 import { Subscriber, realtimeEnv, startRealtime, waitFor } from './testing/realtime.ts';
 
@@ -23,12 +27,15 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function started(url: string, timing: Record<string, number> = {}): Promise<StartedConnector> {
-  const raw = {
+function rawConfig(url: string, timing: Record<string, number>) {
+  return {
     connector: ['INSERT', 'UPDATE'].map((operation) => ({ tablename: 'chat_messages', ablychannelname: 'chat:{room}:incoming', operation })),
     extensions: { database: { url }, channelTemplates: true, timing },
   };
-  const c = await new Connector(parseConnectorConfig(raw, realtimeEnv(rt))).start();
+}
+
+async function started(url: string, timing: Record<string, number> = {}): Promise<StartedConnector> {
+  const c = await new Connector(parseConnectorConfig(rawConfig(url, timing), realtimeEnv(rt))).start();
   cleanups.push(() => c.stop());
   return c;
 }
@@ -63,6 +70,31 @@ async function insert(db: pg.Client, id: string, room = 'r0'): Promise<void> {
   await db.query(`INSERT INTO chat_messages (id, room, author, username, text) VALUES ($1, $2, 'u', 'u', 't')`, [id, room]);
 }
 
+/** 8 writers in a closed loop, each inserting then updating its rows; resolves with the change count. */
+async function stream(url: string, perWriter: number): Promise<number> {
+  const writers = await Promise.all(Array.from({ length: 8 }, () => client(url)));
+  await Promise.all(writers.map(async (w, k) => {
+    for (let i = 0; i < perWriter; i++) {
+      const id = `w${k}-${i}`;
+      await insert(w, id, ROOMS[i % 4]);
+      await w.query(`UPDATE chat_messages SET version = 2, text = 'v2' WHERE id = $1`, [id]);
+    }
+  }));
+  return 8 * perWriter * 2;
+}
+
+/** Every change once by id, and each row's INSERT before its UPDATE. */
+function expectOnceInOrder(sub: Subscriber, changes: number): void {
+  expect(new Set(sub.got.map((m) => m.id)).size).toBe(changes);
+  expect(sub.got).toHaveLength(changes);
+  const inserted = new Set<string>();
+  for (const m of sub.got) {
+    const id = String(m.data.row.id);
+    if (m.name === 'UPDATE') expect(inserted.has(id), `INSERT of ${id} before its UPDATE`).toBe(true);
+    else inserted.add(id);
+  }
+}
+
 describe('writers stop notifying while the connector reads on its own', () => {
   it('under a steady stream: fewer NOTIFYs than changes, each change delivered once, each row in order; wake is set again after', async () => {
     const url = await freshDatabase();
@@ -78,29 +110,15 @@ describe('writers stop notifying while the connector reads on its own', () => {
     // 8 writers in a closed loop: far above the rate at which the connector pulls.
     const PER_WRITER = 250;
     let sawPull = false;
-    const writers = await Promise.all(Array.from({ length: 8 }, () => client(url)));
     const watching = (async () => {
       while (!sawPull && sub.got.length < 8 * PER_WRITER * 2) sawPull = (await wake(db)) === false;
     })();
-    await Promise.all(writers.map(async (w, k) => {
-      for (let i = 0; i < PER_WRITER; i++) {
-        const id = `w${k}-${i}`;
-        await insert(w, id, ROOMS[i % 4]);
-        await w.query(`UPDATE chat_messages SET version = 2, text = 'v2' WHERE id = $1`, [id]);
-      }
-    }));
-    const changes = 8 * PER_WRITER * 2;
+    const changes = await stream(url, PER_WRITER);
     await sub.until(changes, 30_000);
     await watching;
     expect(sawPull).toBe(true);
     expect(notifications).toBeLessThan(changes * 0.8);
-    expect(new Set(sub.got.map((m) => m.id)).size).toBe(changes);
-    const inserted = new Set<string>();
-    for (const m of sub.got) {
-      const id = String(m.data.row.id);
-      if (m.name === 'UPDATE') expect(inserted.has(id), `INSERT of ${id} before its UPDATE`).toBe(true);
-      else inserted.add(id);
-    }
+    expectOnceInOrder(sub, changes);
     // Idle again: writers notify, and a change arrives without waiting for a poll.
     await dbState(() => wake(db), 'wake set again after the stream');
     const before = sub.got.length;
@@ -128,4 +146,27 @@ describe('writers stop notifying while the connector reads on its own', () => {
     await sub.until(3);
     expect(sub.on('chat:r0:incoming').map((m) => m.data.row.id)).toEqual(['b-first', 'a-silent', 'c-last']);
   }, 30_000);
+
+  it('a connector killed while pulling: its successor delivers the rest once and in order, and writers notify again', async () => {
+    const url = await freshDatabase();
+    const timing = { pullAbovePerSecond: 200 };
+    const dir = mkdtempSync(join(tmpdir(), 'connector-wake-'));
+    const cfgPath = join(dir, 'chat.json');
+    writeFileSync(cfgPath, JSON.stringify(rawConfig(url, timing)));
+    let child: ConnectorChild | undefined = await spawnConnector(cfgPath, realtimeEnv(rt));
+    cleanups.push(() => child?.kill());
+    const sub = await subscriber();
+    const db = await client(url);
+    const streaming = stream(url, 250);
+    await dbState(async () => (await wake(db)) === false, 'the connector pulling');
+    await child.kill('SIGKILL');
+    child = undefined;
+    const changes = await streaming;
+    // Left as the dead connector set it: writers committed the rest without a NOTIFY.
+    expect(await wake(db)).toBe(false);
+    await started(url, timing);
+    await sub.until(changes, 30_000);
+    expectOnceInOrder(sub, changes);
+    await dbState(() => wake(db), 'wake set by the successor');
+  }, 60_000);
 });
