@@ -11,39 +11,15 @@
  * (the same with `wake` cleared, as under load: outbox row, no NOTIFY). For durable variants it
  * also prints the cost of deleting acknowledged rows, in batches of 40 as the connector does.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { Command } from 'commander';
 import pg from 'pg';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
 import { OutboxQueries } from '../outbox.ts';
+import { parentPid, postgresCpuMs } from './proc.ts';
 import { captureFunctionDdl, commitFunctionDdl, commitTriggerDdl, objectNames, rowTriggerDdl, tablesDdl } from '../sql.ts';
 
 const VARIANTS = ['plain', 'notify', 'durable', 'durable-quiet'] as const;
 type Variant = (typeof VARIANTS)[number];
-
-/** CPU time (user + system, ms) of a process, from /proc (Linux). */
-function cpuMs(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function parentPid(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-  } catch {
-    return NaN;
-  }
-}
-
-function postgresCpuMs(postmaster: number): number {
-  let total = cpuMs(postmaster);
-  for (const d of readdirSync('/proc')) if (/^\d+$/.test(d) && parentPid(Number(d)) === postmaster) total += cpuMs(Number(d));
-  return total;
-}
 
 async function install(db: pg.Client, listener: pg.Client, schema: string, v: Variant): Promise<string> {
   await db.query(`CREATE SCHEMA ${schema}`);

@@ -11,7 +11,7 @@
  * (measured from each insert's scheduled start, so a slow commit does not hide queueing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Ably from 'ably';
@@ -19,6 +19,7 @@ import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
+import { cpuMs, parentPid, postgresCpuMs } from './proc.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CONNECTOR_KEY = 'app.conn:s';
@@ -149,36 +150,6 @@ async function openLoop(url: string, path: Path, o: Opts, startId: number): Prom
 }
 
 const ms = (us: number) => (us / 1000).toFixed(2);
-
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms
-  } catch {
-    return NaN;
-  }
-}
-
-/** The parent process id, from /proc (Linux). */
-function parentPid(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-  } catch {
-    return NaN;
-  }
-}
-
-/** This run's server only (its postmaster and the postmaster's children): other Postgres servers on the machine are not ours. */
-function postgresCpuMs(postmaster: number): number {
-  let total = cpuMs(postmaster);
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    if (parentPid(Number(d)) === postmaster) total += cpuMs(Number(d)) || 0;
-  }
-  return total;
-}
 
 interface CpuSample {
   connector: number;
