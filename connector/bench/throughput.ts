@@ -30,6 +30,7 @@ interface Opts {
   rate: number;
   rooms: number;
   profile?: string;
+  pullAbove?: number;
 }
 
 function child(args: string[], env: Record<string, string>, ready: RegExp, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
@@ -134,7 +135,8 @@ async function openLoop(url: string, path: Path, o: Opts, startId: number): Prom
   for (let i = 0; i < total; i++) {
     const at = t0 + (i * 1000) / o.rate;
     const wait = at - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait - 1));
+    // Always yield first: at 1 ms intervals and less, spinning alone would starve the clients' replies.
+    await new Promise((r) => (wait > 1 ? setTimeout(r, wait - 1) : setImmediate(r)));
     while (performance.now() < at) {
       /* spin the last millisecond: timers are coarser than what we measure */
     }
@@ -164,10 +166,11 @@ async function main(): Promise<void> {
     .option('--writers <n>', 'concurrent writer connections', (v) => Number(v), 8)
     .option('--rate <n>', 'open-loop inserts per second for the latency phase', (v) => Number(v), 200)
     .option('--rooms <n>', 'channels (rooms) the changes spread over', (v) => Number(v), 4)
+    .option('--pull-above <n>', "the connector's timing.pullAbovePerSecond (default: the connector's own, 1000; 0: writers always NOTIFY)", (v) => Number(v))
     .option('--profile <dir>', 'write V8 CPU profiles (node --cpu-prof) of the connector and realtime processes into <dir>')
     .parse();
   const o = program.opts<Opts>();
-  const command = `npx tsx connector/bench/throughput.ts --seconds ${o.seconds} --writers ${o.writers} --rate ${o.rate} --rooms ${o.rooms}`;
+  const command = `npx tsx connector/bench/throughput.ts --seconds ${o.seconds} --writers ${o.writers} --rate ${o.rate} --rooms ${o.rooms}${o.pullAbove === undefined ? '' : ` --pull-above ${o.pullAbove}`}`;
   const procs: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'connector-bench-'));
   const postgres = await new PostgresService({ provider: 'embedded' }).start();
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
     const cfgPath = join(dir, 'bench.json');
     writeFileSync(cfgPath, JSON.stringify({
       connector: [{ tablename: 'connector_rows', ablychannelname: 'bench:{room}:incoming', operation: 'INSERT' }],
-      extensions: { database: { url }, channelTemplates: true },
+      extensions: { database: { url }, channelTemplates: true, ...(o.pullAbove === undefined ? {} : { timing: { pullAbovePerSecond: o.pullAbove } }) },
     }));
     const env = { ABLY_API_KEY: CONNECTOR_KEY, ABLY_HOST: ep.host, ABLY_PORT: String(ep.port), ABLY_TLS: 'false' };
     const conn = await child(['connector/cli.ts', '--config', cfgPath, '--log-level', 'warn'], env, /connector ready: (\S+)/, profile);
