@@ -1,29 +1,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedRealtime } from '../harness/realtime/index.ts';
+import { describe, expect, it } from 'vitest';
 import { freshDatabase } from '../harness/testing/pg.ts';
 import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
 import { spawnConnector, type ConnectorChild } from './testing/child.ts';
 import { connect } from './testing/db.ts';
-import { Subscriber, realtimeEnv, startRealtime, waitFor } from './testing/realtime.ts';
+import { Subscriber, realtimeEnv, waitFor } from './testing/realtime.ts';
+import { realtimeSuite } from './testing/suite.ts';
 
 const ROOMS = ['r0', 'r1', 'r2', 'r3'];
 const CHANGES = 10_000;
 
-let rt: StartedRealtime;
-const cleanups: Array<() => Promise<unknown> | void> = [];
-
-beforeAll(async () => {
-  rt = await startRealtime();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await rt?.stop();
-});
+const suite = realtimeSuite();
 
 function rawConfig(url: string, extensions: Record<string, unknown> = {}) {
   return {
@@ -33,14 +22,14 @@ function rawConfig(url: string, extensions: Record<string, unknown> = {}) {
 }
 
 async function started(url: string, extensions: Record<string, unknown> = {}): Promise<StartedConnector> {
-  const c = await new Connector(parseConnectorConfig(rawConfig(url, extensions), realtimeEnv(rt))).start();
-  cleanups.push(() => c.stop());
+  const c = await new Connector(parseConnectorConfig(rawConfig(url, extensions), realtimeEnv(suite.rt()))).start();
+  suite.cleanup(() => c.stop());
   return c;
 }
 
 async function subscriber(): Promise<Subscriber> {
-  const s = new Subscriber(rt);
-  cleanups.push(() => s.close());
+  const s = new Subscriber(suite.rt());
+  suite.cleanup(() => s.close());
   await s.subscribe(...ROOMS.map((r) => `chat:${r}:incoming`));
   return s;
 }
@@ -118,9 +107,9 @@ describe('durability', () => {
     const dir = mkdtempSync(join(tmpdir(), 'connector-kill-'));
     const cfgPath = join(dir, 'chat.json');
     writeFileSync(cfgPath, JSON.stringify(rawConfig(url, ext)));
-    const env = realtimeEnv(rt);
+    const env = realtimeEnv(suite.rt());
     let child: ConnectorChild | undefined = await spawnConnector(cfgPath, env);
-    cleanups.push(() => child?.kill());
+    suite.cleanup(() => child?.kill());
     await child.kill('SIGTERM'); // set up, then stopped: the triggers capture from now on
     await commitChanges(url);
     const sub = await subscriber();

@@ -1,38 +1,27 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import type { StartedRealtime } from '../harness/realtime/index.ts';
 import { freshDatabase } from '../harness/testing/pg.ts';
 import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
 import { connect } from './testing/db.ts';
 import { startProxy } from './testing/proxy.ts';
-import { Subscriber, realtimeEnv, startRealtime, waitFor } from './testing/realtime.ts';
+import { Subscriber, realtimeEnv, waitFor } from './testing/realtime.ts';
+import { realtimeSuite } from './testing/suite.ts';
 
-let rt: StartedRealtime;
-const cleanups: Array<() => Promise<unknown> | void> = [];
-
-beforeAll(async () => {
-  rt = await startRealtime();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await rt?.stop();
-});
+const suite = realtimeSuite();
 
 async function setup(url: string, extensions: Record<string, unknown> = {}, writerUrl = url): Promise<{ c: StartedConnector; sub: Subscriber; db: pg.Client }> {
-  const sub = new Subscriber(rt);
-  cleanups.push(() => sub.close());
+  const sub = new Subscriber(suite.rt());
+  suite.cleanup(() => sub.close());
   await sub.subscribe('chat:r:incoming');
   const raw = {
     connector: ['INSERT'].map((operation) => ({ tablename: 'chat_messages', ablychannelname: 'chat:{room}:incoming', operation })),
     extensions: { database: { url }, channelTemplates: true, timing: { reconnectMinMs: 20, reconnectMaxMs: 200, leaderPollMs: 50 }, ...extensions },
   };
-  const c = await new Connector(parseConnectorConfig(raw, realtimeEnv(rt))).start();
-  cleanups.push(() => c.stop());
+  const c = await new Connector(parseConnectorConfig(raw, realtimeEnv(suite.rt()))).start();
+  suite.cleanup(() => c.stop());
   await waitFor(() => c.isActive(), () => 'leadership');
   const db = await connect(writerUrl);
-  cleanups.push(() => db.end());
+  suite.cleanup(() => db.end());
   return { c, sub, db };
 }
 
@@ -67,7 +56,7 @@ describe('reconnect', () => {
     const batches = Array.from({ length: 10 }, (_, i) => i);
     for (const i of batches) {
       await insert(db, 30);
-      if (i % 3 === 1) rt.admin.dropConnections();
+      if (i % 3 === 1) suite.rt().admin.dropConnections();
     }
     await sub.until(300, 20_000);
     await new Promise((r) => setTimeout(r, 100));
@@ -80,7 +69,7 @@ describe('reconnect', () => {
   it('notices a silently dead LISTEN connection and takes its own stale lock back', async () => {
     const base = new URL(await freshDatabase());
     const proxy = await startProxy(base.hostname, Number(base.port));
-    cleanups.push(() => proxy.close());
+    suite.cleanup(() => proxy.close());
     const viaProxy = new URL(base);
     viaProxy.port = String(proxy.port);
     const { c, sub, db } = await setup(viaProxy.toString(), { timing: { pollIntervalMs: 100, queryTimeoutMs: 500, reconnectMinMs: 20, reconnectMaxMs: 200, leaderPollMs: 50 } }, base.toString());

@@ -1,31 +1,20 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import type { StartedRealtime } from '../harness/realtime/index.ts';
 import { freshDatabase } from '../harness/testing/pg.ts';
 import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
 import { objectNames } from './sql.ts';
 import { spawnConnector, type ConnectorChild } from './testing/child.ts';
 import { connect } from './testing/db.ts';
-import { Subscriber, realtimeEnv, startRealtime, waitFor } from './testing/realtime.ts';
+import { Subscriber, realtimeEnv, waitFor } from './testing/realtime.ts';
+import { realtimeSuite } from './testing/suite.ts';
 
 const ROOMS = ['r0', 'r1', 'r2', 'r3'];
 const WAKE_CHANNEL = objectNames('public').wakeChannel;
 
-let rt: StartedRealtime;
-const cleanups: Array<() => Promise<unknown> | void> = [];
-
-beforeAll(async () => {
-  rt = await startRealtime();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  await rt?.stop();
-});
+const suite = realtimeSuite();
 
 function rawConfig(url: string, timing: Record<string, number>) {
   return {
@@ -35,20 +24,20 @@ function rawConfig(url: string, timing: Record<string, number>) {
 }
 
 async function started(url: string, timing: Record<string, number> = {}): Promise<StartedConnector> {
-  const c = await new Connector(parseConnectorConfig(rawConfig(url, timing), realtimeEnv(rt))).start();
-  cleanups.push(() => c.stop());
+  const c = await new Connector(parseConnectorConfig(rawConfig(url, timing), realtimeEnv(suite.rt()))).start();
+  suite.cleanup(() => c.stop());
   return c;
 }
 
 async function client(url: string): Promise<pg.Client> {
   const c = await connect(url);
-  cleanups.push(() => c.end());
+  suite.cleanup(() => c.end());
   return c;
 }
 
 async function subscriber(): Promise<Subscriber> {
-  const s = new Subscriber(rt);
-  cleanups.push(() => s.close());
+  const s = new Subscriber(suite.rt());
+  suite.cleanup(() => s.close());
   await s.subscribe(...ROOMS.map((r) => `chat:${r}:incoming`));
   return s;
 }
@@ -153,8 +142,8 @@ describe('writers stop notifying while the connector reads on its own', () => {
     const dir = mkdtempSync(join(tmpdir(), 'connector-wake-'));
     const cfgPath = join(dir, 'chat.json');
     writeFileSync(cfgPath, JSON.stringify(rawConfig(url, timing)));
-    let child: ConnectorChild | undefined = await spawnConnector(cfgPath, realtimeEnv(rt));
-    cleanups.push(() => child?.kill());
+    let child: ConnectorChild | undefined = await spawnConnector(cfgPath, realtimeEnv(suite.rt()));
+    suite.cleanup(() => child?.kill());
     const sub = await subscriber();
     const db = await client(url);
     const streaming = stream(url, 250);
