@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshDatabase } from '../harness/testing/pg.ts';
-import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
+import type { StartedConnector } from './index.ts';
 import { spawnConnector, type ConnectorChild } from './testing/child.ts';
 import { connect } from './testing/db.ts';
 import { Subscriber, realtimeEnv, waitFor } from './testing/realtime.ts';
@@ -21,18 +21,9 @@ function rawConfig(url: string, extensions: Record<string, unknown> = {}) {
   };
 }
 
-async function started(url: string, extensions: Record<string, unknown> = {}): Promise<StartedConnector> {
-  const c = await new Connector(parseConnectorConfig(rawConfig(url, extensions), realtimeEnv(suite.rt()))).start();
-  suite.cleanup(() => c.stop());
-  return c;
-}
+const started = (url: string, extensions: Record<string, unknown> = {}): Promise<StartedConnector> => suite.connector(rawConfig(url, extensions));
 
-async function subscriber(): Promise<Subscriber> {
-  const s = new Subscriber(suite.rt());
-  suite.cleanup(() => s.close());
-  await s.subscribe(...ROOMS.map((r) => `chat:${r}:incoming`));
-  return s;
-}
+const subscriber = (): Promise<Subscriber> => suite.subscriber(...ROOMS.map((r) => `chat:${r}:incoming`));
 
 /** 10,000 changes in 20 transactions: 8,000 inserts, then an update of every fourth row. */
 async function commitChanges(url: string): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { freshDatabase } from '../harness/testing/pg.ts';
-import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
+import type { StartedConnector } from './index.ts';
 import { objectNames } from './sql.ts';
 import { spawnConnector, type ConnectorChild } from './testing/child.ts';
 import { connect } from './testing/db.ts';
@@ -23,11 +23,7 @@ function rawConfig(url: string, timing: Record<string, number>) {
   };
 }
 
-async function started(url: string, timing: Record<string, number> = {}): Promise<StartedConnector> {
-  const c = await new Connector(parseConnectorConfig(rawConfig(url, timing), realtimeEnv(suite.rt()))).start();
-  suite.cleanup(() => c.stop());
-  return c;
-}
+const started = (url: string, timing: Record<string, number> = {}): Promise<StartedConnector> => suite.connector(rawConfig(url, timing));
 
 async function client(url: string): Promise<pg.Client> {
   const c = await connect(url);
@@ -35,12 +31,7 @@ async function client(url: string): Promise<pg.Client> {
   return c;
 }
 
-async function subscriber(): Promise<Subscriber> {
-  const s = new Subscriber(suite.rt());
-  suite.cleanup(() => s.close());
-  await s.subscribe(...ROOMS.map((r) => `chat:${r}:incoming`));
-  return s;
-}
+const subscriber = (): Promise<Subscriber> => suite.subscriber(...ROOMS.map((r) => `chat:${r}:incoming`));
 
 const wake = async (db: pg.Client): Promise<boolean> => (await db.query<{ wake: boolean }>('SELECT wake FROM ably_connector_meta')).rows[0]!.wake;
 
