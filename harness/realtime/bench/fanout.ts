@@ -259,8 +259,11 @@ async function main(): Promise<void> {
           if (due >= stopAt) break;
           const waitMs = (due - nowUs()) / 1000;
           if (waitMs > 1) await new Promise((r) => setTimeout(r, waitMs));
-          late.recordValue(Math.max(1, nowUs() - due));
-          pending.push(send(Math.round(due)));
+          // Timers are millisecond-grained and may fire before `due`: a message sent early is
+          // timed from when it was sent, a late one from when it was due (no coordinated omission).
+          const now = nowUs();
+          late.recordValue(Math.max(1, now - due));
+          pending.push(send(Math.round(Math.min(due, now))));
         }
         await Promise.all(pending);
         return pending.length;
