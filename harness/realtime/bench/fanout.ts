@@ -2,11 +2,15 @@
  * Fan-out benchmark (not a test): 1 publisher, N subscribers (real ably SDK clients, default
  * MessagePack), through the realtime service running in its own process. The subscribers are
  * spread over worker threads so that the SDK's own decoding does not queue up in one thread and
- * pass for the service's latency; the main thread only publishes. Phase 1 publishes as fast as acknowledgements allow (a window of in-flight publishes);
- * phase 2 publishes open-loop at half the phase-1 rate, with latency measured from each
- * message's scheduled send time so a stalled publisher cannot hide latency.
+ * pass for the service's latency; the main thread only publishes. Phase 1 publishes as fast as
+ * the slowest subscriber keeps up (a window of messages in flight); phase 2 publishes open-loop
+ * at half the phase-1 rate; `--rate R` adds an open-loop phase at R messages/s (after an
+ * unrecorded settle phase at the same rate). Open-loop latency counts from each message's
+ * scheduled time (or its send, if the timer fired early), so a stalled publisher cannot hide
+ * latency. Exits 1 if any delivery is missing, 2 on a bad option.
  *
- *   npx tsx harness/realtime/bench/fanout.ts [--subscribers 50] [--workers 2] [--seconds 5] [--window 64] [--json-protocol]
+ *   npx tsx harness/realtime/bench/fanout.ts [--subscribers 50] [--workers 2] [--seconds 5] [--window 64]
+ *     [--rate R [--rate-only]] [--json-protocol] [--raw]
  *     [--in-process | --port P --key appId.keyId:secret (a service already running on 127.0.0.1)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -155,6 +159,9 @@ function idleWakeLateness(): { p50: number; p99: number; max: number } {
   return { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue };
 }
 
+/** False when a phase lost deliveries: the run then exits 1, as a failed check would. */
+let complete = true;
+
 async function main(): Promise<void> {
   // Other work on the machine skews latency: the load average and the idle machine's wake-up
   // lateness are printed with the results.
@@ -285,7 +292,14 @@ async function main(): Promise<void> {
         const delivered = () => Math.min(...slowest);
         while (nowUs() < stopAt) {
           // Publish while fewer than `window` messages are on their way to the slowest subscriber.
-          while (published - delivered() >= window) await new Promise<void>((r) => (released = r));
+          // Bounded: a lost message would otherwise hold the slowest subscriber back for ever, and
+          // the run must end and report it (missing deliveries) instead of hanging.
+          while (published - delivered() >= window && nowUs() < stopAt) {
+            await new Promise<void>((r) => {
+              released = r;
+              setTimeout(r, 50);
+            });
+          }
           void send(nowUs());
           published++;
         }
@@ -315,7 +329,10 @@ async function main(): Promise<void> {
     const late = rows.filter((r) => r.lateP99 !== undefined).map((r) => `${r.name} ${f(r.lateP99!, 2)} ms`);
     if (late.length) process.stdout.write(`\npublisher timer lateness p99 (this process's scheduling, already inside the latencies above): ${late.join('; ')}\n`);
     const lost = rows.filter((r) => r.deliveries !== r.published * N);
-    if (lost.length) process.stdout.write(`\nWARNING: missing deliveries in ${lost.map((r) => r.name).join(', ')}\n`);
+    if (lost.length) {
+      process.stdout.write(`\nWARNING: missing deliveries in ${lost.map((r) => r.name).join(', ')}\n`);
+      complete = false;
+    }
   } finally {
     pub?.close();
     for (const w of workers) w.postMessage({ type: 'close' } satisfies ToWorker);
@@ -325,7 +342,7 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(complete ? 0 : 1),
   (e: unknown) => {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     process.exit(1);
