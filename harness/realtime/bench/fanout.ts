@@ -103,6 +103,8 @@ async function startTarget(): Promise<Target> {
     return { options: { ...svc.clientOptions(), key: svc.apiKey }, cpu: () => undefined, stop: svc.stop };
   }
   const child: ChildProcess = spawn(process.execPath, [`--max-semi-space-size=${SEMI_SPACE_MB}`, '--import', 'tsx', join(import.meta.dirname, '../../cli/realtime.ts'), '--json', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // However this process ends (Ctrl-C, SIGTERM, an error), the service does not outlive it.
+  process.once('exit', () => child.kill('SIGTERM'));
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -159,6 +161,13 @@ function idleWakeLateness(): { p50: number; p99: number; max: number } {
   return { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue };
 }
 
+// Signals end the run through process.exit, so the 'exit' hook above stops the service child.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
+/** A line on stderr as each step starts: a full run takes over a minute; the results go to stdout. */
+const progress = (line: string): void => void process.stderr.write(`fanout: ${line}\n`);
+
 /** False when a phase lost deliveries: the run then exits 1, as a failed check would. */
 let complete = true;
 
@@ -168,6 +177,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   const wake = idleWakeLateness();
   const target = await startTarget();
+  progress(`service ready at ${target.options.endpoint}:${target.options.port}`);
   const channel = 'bench:fanout';
   const workers: Worker[] = [];
   let pub: Ably.Realtime | undefined;
@@ -220,6 +230,7 @@ async function main(): Promise<void> {
     };
     const tell = (m: ToWorker) => workers.forEach((w) => w.postMessage(m));
     await fromAll('ready', 30_000);
+    progress(`${N} subscribers attached`);
 
     pub = new Ably.Realtime({ ...options, logLevel: 0 });
     await pub.connection.whenState('connected');
@@ -229,6 +240,7 @@ async function main(): Promise<void> {
 
     const run = async (name: string, publishLoop: (stopAtUs: number) => Promise<number>, pace = false): Promise<PhaseResult> => {
       tell({ type: 'phase', pace });
+      progress(`${name}: ${seconds} s`);
       slowest.fill(0);
       const t0 = nowUs();
       const cpu0 = { svc: target.cpu(), me: process.cpuUsage() };
