@@ -13,6 +13,7 @@
  */
 import { Command } from 'commander';
 import pg from 'pg';
+import { installSignalHandlers } from '../../harness/stack/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
 import { OutboxQueries } from '../outbox.ts';
 import { parentPid, postgresCpuMs } from './proc.ts';
@@ -41,6 +42,8 @@ async function install(db: pg.Client, listener: pg.Client, schema: string, v: Va
 }
 
 async function main(): Promise<void> {
+  // Ctrl-C and SIGTERM stop the embedded Postgres before exiting.
+  installSignalHandlers();
   const o = new Command('postgres-cost')
     .description('Postgres-side cost of the capture trigger variants (see the file header)')
     .option('--seconds <n>', 'measured seconds per variant', (v) => Number(v), 3)

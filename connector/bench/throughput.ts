@@ -18,6 +18,7 @@ import * as Ably from 'ably';
 import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
+import { installSignalHandlers, killSync, registerCleanup, removeDirSync } from '../../harness/stack/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
 import { cpuMs, parentPid, postgresCpuMs } from './proc.ts';
 
@@ -35,6 +36,9 @@ interface Opts {
 
 function child(args: string[], env: Record<string, string>, ready: RegExp, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // However the bench ends (Ctrl-C, SIGTERM, an error), its children do not outlive it.
+  const unregister = registerCleanup({ name: args[0]!, stop: () => stopChild(proc), stopSync: () => killSync(proc.pid, 'SIGTERM') });
+  proc.once('exit', unregister);
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args[0]} not ready: ${out}`)), 30_000);
@@ -161,6 +165,7 @@ interface CpuSample {
 }
 
 async function main(): Promise<void> {
+  installSignalHandlers();
   const program = new Command('throughput')
     .option('--seconds <n>', 'length of each phase', (v) => Number(v), 5)
     .option('--writers <n>', 'concurrent writer connections', (v) => Number(v), 8)
@@ -173,6 +178,7 @@ async function main(): Promise<void> {
   const command = `npx tsx connector/bench/throughput.ts --seconds ${o.seconds} --writers ${o.writers} --rate ${o.rate} --rooms ${o.rooms}${o.pullAbove === undefined ? '' : ` --pull-above ${o.pullAbove}`}`;
   const procs: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'connector-bench-'));
+  registerCleanup({ name: 'bench directory', stop: async () => removeDirSync(dir), stopSync: () => removeDirSync(dir) });
   const postgres = await new PostgresService({ provider: 'embedded' }).start();
   try {
     const admin = new pg.Client({ connectionString: postgres.connectionUri });
@@ -183,6 +189,8 @@ async function main(): Promise<void> {
     u.pathname = '/bench';
     const url = u.toString();
     const db = new pg.Client({ connectionString: url });
+    // Reported, not thrown: on Ctrl-C Postgres stops under this connection while the rest is torn down.
+    db.on('error', (err) => process.stderr.write(`bench database connection: ${err.message}\n`));
     await db.connect();
     const postmaster = parentPid((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
     for (const t of ['floor_rows', 'connector_rows']) {

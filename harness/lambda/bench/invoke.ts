@@ -9,6 +9,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as hdr from 'hdr-histogram-js';
 import { migrate } from '../../../reference-app/db/migrate.ts';
 import { createChatWriter } from '../../../reference-app/functions/chat-writer.ts';
+import { installSignalHandlers } from '../../stack/cleanup.ts';
 import { PostgresService } from '../../stack/postgres/index.ts';
 import { LambdaService } from '../index.ts';
 
@@ -53,6 +54,8 @@ async function timed(label: string, count: number, parallel: number, call: (i: n
   console.log(`${label.padEnd(44)} ${String(count).padStart(6)} calls  ${(count / secs).toFixed(0).padStart(6)}/s  p50 ${ms(50)} ms  p99 ${ms(99)} ms  max ${(h.maxValue / 1000).toFixed(2)} ms`);
 }
 
+// Ctrl-C and SIGTERM stop the embedded Postgres and the Lambda endpoint before exiting.
+installSignalHandlers();
 const pgService = await new PostgresService({ provider: 'embedded' }).start();
 try {
   await migrate(pgService.connectionUri);

@@ -25,6 +25,7 @@ import * as Ably from 'ably';
 import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import { z } from 'zod';
+import { installSignalHandlers, killSync, registerCleanup } from '../../stack/cleanup.ts';
 import { RealtimeService, type StartedRealtime } from '../index.ts';
 import { newHistogram, nowUs, type FromWorker, type ToWorker, type WorkerInput } from './subscribers.ts';
 
@@ -96,6 +97,13 @@ function procCpuSeconds(pid: number): number | undefined {
   }
 }
 
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 async function startTarget(): Promise<Target> {
   if (raw.port !== undefined) return { options: { endpoint: '127.0.0.1', port: Number(raw.port), tls: false, key: raw.key! }, cpu: () => undefined, stop: async () => {} };
   if (raw.inProcess) {
@@ -104,7 +112,7 @@ async function startTarget(): Promise<Target> {
   }
   const child: ChildProcess = spawn(process.execPath, [`--max-semi-space-size=${SEMI_SPACE_MB}`, '--import', 'tsx', join(import.meta.dirname, '../../cli/realtime.ts'), '--json', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
   // However this process ends (Ctrl-C, SIGTERM, an error), the service does not outlive it.
-  process.once('exit', () => child.kill('SIGTERM'));
+  const unregister = registerCleanup({ name: 'realtime service', stop: () => stopChild(child), stopSync: () => killSync(child.pid, 'SIGTERM') });
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -118,8 +126,8 @@ async function startTarget(): Promise<Target> {
     options: { endpoint: ep.host, port: ep.port, tls: false, key: ep.apiKey },
     cpu: () => procCpuSeconds(child.pid!),
     stop: async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      await stopChild(child);
+      unregister();
     },
   };
 }
@@ -161,10 +169,6 @@ function idleWakeLateness(): { p50: number; p99: number; max: number } {
   return { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue };
 }
 
-// Signals end the run through process.exit, so the 'exit' hook above stops the service child.
-process.once('SIGINT', () => process.exit(130));
-process.once('SIGTERM', () => process.exit(143));
-
 /** A line on stderr as each step starts: a full run takes over a minute; the results go to stdout. */
 const progress = (line: string): void => void process.stderr.write(`fanout: ${line}\n`);
 
@@ -172,6 +176,8 @@ const progress = (line: string): void => void process.stderr.write(`fanout: ${li
 let complete = true;
 
 async function main(): Promise<void> {
+  // Ctrl-C and SIGTERM stop the service child (registered below) and exit 130 / 143.
+  installSignalHandlers();
   // Other work on the machine skews latency: the load average and the idle machine's wake-up
   // lateness are printed with the results.
   const loadBefore = loadavg();

@@ -3,11 +3,14 @@
  * Run: npx tsx harness/stack/bench/postgres-startup.ts [runs]
  */
 import pg from 'pg';
+import { installSignalHandlers } from '../cleanup.ts';
 import { PostgresService } from '../postgres/index.ts';
 
 const runs = Number(process.argv[2] ?? 7);
 const ready: number[] = [];
 const stops: number[] = [];
+// Ctrl-C and SIGTERM stop the Postgres being timed before exiting.
+installSignalHandlers();
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
   const started = await new PostgresService({ provider: 'embedded' }).start();
