@@ -1,32 +1,20 @@
-/** CPU accounting from /proc (Linux), shared by the connector benchmarks. */
-import { readFileSync, readdirSync } from 'node:fs';
+/** What the connector benchmarks read from /proc (Linux), on top of the capacity sampler's parser. */
+import { readFileSync } from 'node:fs';
+import { parseStat, procConstants, processCpuMs, readAllStats, treeUsage } from '../../harness/capacity/proc.ts';
 
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
-export function cpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms
-  } catch {
-    return NaN;
-  }
-}
+export const cpuMs = processCpuMs;
 
-/** The parent process id, from /proc (Linux). */
+/** The parent process id; NaN if the process is gone. */
 export function parentPid(pid: number): number {
   try {
-    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ppid ?? NaN;
   } catch {
     return NaN;
   }
 }
 
-/** This run's server only (its postmaster and the postmaster's children): other Postgres servers on the machine are not ours. */
+/** This run's server only (its postmaster, its backends, and those already reaped): other Postgres servers on the machine are not ours. */
 export function postgresCpuMs(postmaster: number): number {
-  let total = cpuMs(postmaster);
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    if (parentPid(Number(d)) === postmaster) total += cpuMs(Number(d)) || 0;
-  }
-  return total;
+  const usage = treeUsage(readAllStats(), postmaster, new Set());
+  return usage ? (usage.ticks * 1000) / procConstants().ticksPerSecond : NaN;
 }

@@ -18,7 +18,7 @@ import * as Ably from 'ably';
 import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
-import { installSignalHandlers, killSync, registerCleanup, removeDirSync } from '../../harness/stack/cleanup.ts';
+import { installSignalHandlers, killSync, registerCleanup, removeDirSync, stopChild } from '../../harness/stack/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
 import { cpuMs, parentPid, postgresCpuMs } from './proc.ts';
 
@@ -53,14 +53,6 @@ function child(args: string[], env: Record<string, string>, ready: RegExp, nodeA
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     proc.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${out}`)));
-  });
-}
-
-function stopChild(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    p.once('exit', () => r());
-    p.kill('SIGTERM');
   });
 }
 

@@ -60,6 +60,17 @@ export function readAllStats(root = '/proc'): Map<number, ProcStat> {
   return out;
 }
 
+/** CPU time (user + system, ms) one process has used so far; NaN if it is gone or not given. */
+export function processCpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const st = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return st ? (st.ticks * 1000) / procConstants().ticksPerSecond : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 export interface TreeUsage {
   /** Cumulative CPU ticks of the tree (with the root's reaped children). */
   ticks: number;

@@ -5,6 +5,7 @@
  * (kill by pid, remove directories) runs in the 'exit' handler, because by then the event
  * loop is gone and only sync work happens. Together they leave no stray server behind.
  */
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 export interface Cleanup {
@@ -51,6 +52,14 @@ export function killSync(pid: number | undefined, signal: NodeJS.Signals): void 
   } catch {
     /* already gone */
   }
+}
+
+/** Sends SIGTERM and resolves once the child has exited (at once if it already has). */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 export function removeDirSync(dir: string): void {

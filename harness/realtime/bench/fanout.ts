@@ -14,7 +14,6 @@
  *     [--in-process | --port P --key appId.keyId:secret (a service already running on 127.0.0.1)]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -25,7 +24,8 @@ import * as Ably from 'ably';
 import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import { z } from 'zod';
-import { installSignalHandlers, killSync, registerCleanup } from '../../stack/cleanup.ts';
+import { processCpuMs } from '../../capacity/proc.ts';
+import { installSignalHandlers, killSync, registerCleanup, stopChild } from '../../stack/cleanup.ts';
 import { RealtimeService, type StartedRealtime } from '../index.ts';
 import { newHistogram, nowUs, type FromWorker, type ToWorker, type WorkerInput } from './subscribers.ts';
 
@@ -87,23 +87,6 @@ interface Target {
   stop: () => Promise<void>;
 }
 
-/** user+system CPU seconds of a process, from /proc (Linux). */
-function procCpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 async function startTarget(): Promise<Target> {
   if (raw.port !== undefined) return { options: { endpoint: '127.0.0.1', port: Number(raw.port), tls: false, key: raw.key! }, cpu: () => undefined, stop: async () => {} };
   if (raw.inProcess) {
@@ -124,7 +107,10 @@ async function startTarget(): Promise<Target> {
   const ep = JSON.parse(line) as { host: string; port: number; apiKey: string };
   return {
     options: { endpoint: ep.host, port: ep.port, tls: false, key: ep.apiKey },
-    cpu: () => procCpuSeconds(child.pid!),
+    cpu: () => {
+      const ms = processCpuMs(child.pid);
+      return Number.isNaN(ms) ? undefined : ms / 1000;
+    },
     stop: async () => {
       await stopChild(child);
       unregister();
