@@ -13,7 +13,7 @@
  */
 import { Command } from 'commander';
 import pg from 'pg';
-import { installSignalHandlers } from '../../harness/stack/cleanup.ts';
+import { installSignalHandlers } from '../../harness/lib/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
 import { OutboxQueries } from '../outbox.ts';
 import { parentPid, postgresCpuMs } from './proc.ts';

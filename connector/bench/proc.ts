@@ -1,6 +1,6 @@
 /** What the connector benchmarks read from /proc (Linux), on top of the capacity sampler's parser. */
 import { readFileSync } from 'node:fs';
-import { parseStat, procConstants, processCpuMs, readAllStats, treeUsage } from '../../harness/capacity/proc.ts';
+import { parseStat, procConstants, processCpuMs, readAllStats, treeUsage } from '../../harness/lib/proc.ts';
 
 export const cpuMs = processCpuMs;
 

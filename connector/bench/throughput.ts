@@ -18,7 +18,7 @@ import * as Ably from 'ably';
 import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
-import { installSignalHandlers, killSync, registerCleanup, removeDirSync, stopChild } from '../../harness/stack/cleanup.ts';
+import { installSignalHandlers, killSync, registerCleanup, removeDirSync, stopChild } from '../../harness/lib/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
 import { cpuMs, parentPid, postgresCpuMs } from './proc.ts';
 

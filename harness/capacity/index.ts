@@ -3,7 +3,7 @@ export { runSweep, MAX_STEPS_PER_SERIES, type SweepInput, type SweepOutput } fro
 export { findKnee, saturationAt, stepVerdict, utilizations, SATURATED_AT } from './knee.ts';
 export { coefficients, project, humanCount, SECONDS_PER_MONTH, type Coefficients } from './projection.ts';
 export { ResourceSampler, summarizeSamples, type ResourceSample, type ResourceSummary, type PartSummary, type StackProcess } from './sampler.ts';
-export { parseStat, readAllStats, treeUsage, machineTicks, type ProcStat } from './proc.ts';
+export { parseStat, readAllStats, treeUsage, machineTicks, type ProcStat } from '../lib/proc.ts';
 export { capacityMarkdown, capacitySummary } from './markdown.ts';
 export { capacityHtml } from './html.ts';
 export { CAPACITY_CHARTS } from './html-charts.ts';

@@ -5,7 +5,7 @@
  * cannot tell them apart; a busy event loop is the sign it is the bottleneck).
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { machineTicks, procConstants, readAllStats, treeUsage } from './proc.ts';
+import { machineTicks, procConstants, readAllStats, treeUsage } from '../lib/proc.ts';
 
 export interface StackProcess {
   part: string;

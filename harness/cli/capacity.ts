@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { scenarios, findScenario } from '../../scenarios/index.ts';
 import { capacitySummary, runCapacity, writeCapacityReport, type Target } from '../capacity/index.ts';
 import { mergeThresholds, parseThresholds } from '../checks/thresholds.ts';
-import { parseDuration } from '../runner/options.ts';
+import { parseDuration } from '../lib/duration.ts';
 import { DEFAULT_RULES, ORDERED_RULES } from '../stack/index.ts';
 import { PG_PROVIDERS, parseProvider } from '../stack/postgres/index.ts';
 import { UsageError, numberFlag as num, runMain } from './common.ts';

@@ -1,6 +1,6 @@
 /** Shared CLI plumbing: one-line errors and exit codes that CI can rely on. */
 import { z } from 'zod';
-import { installSignalHandlers } from '../stack/cleanup.ts';
+import { installSignalHandlers } from '../lib/cleanup.ts';
 
 export const EXIT_USAGE = 2;
 

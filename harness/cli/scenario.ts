@@ -3,13 +3,13 @@ import { scenarios, findScenario } from '../../scenarios/index.ts';
 import { MUTANT_NAMES, parseMutant, type MutantName } from '../runner/mutants.ts';
 import { PG_PROVIDERS, parseProvider } from '../stack/postgres/index.ts';
 import { UsageError, runMain } from './common.ts';
-import { parseDuration } from '../runner/options.ts';
+import { parseDuration } from '../lib/duration.ts';
 import { mergeThresholds } from '../checks/thresholds.ts';
 import { executeScenario, recheckRun } from '../runner/execute.ts';
 import { runSelfCheck } from '../runner/self-check.ts';
-import { randomSeed } from '../workload/rng.ts';
+import { randomSeed } from '../lib/rng.ts';
 import { FAULTS, FAULT_NAMES, type FaultDef } from '../faults/catalogue.ts';
-import { LINKS } from '../faults/links.ts';
+import { LINKS } from '../stack/links.ts';
 import { parseFaultSpec } from '../faults/spec.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -142,7 +142,7 @@ runMain(async () => {
     ...(rulesFile ? { rulesFile } : {}),
   };
   if (name === 'self-check') {
-    return runSelfCheck({ seed, stackOpts, print: (s) => process.stdout.write(s), only: mutants, ...(durationMs !== undefined ? { durationMs } : {}) });
+    return runSelfCheck({ seed, stackOpts, findScenario, print: (s) => process.stdout.write(s), only: mutants, ...(durationMs !== undefined ? { durationMs } : {}) });
   }
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import type { ConnectorProcess } from '../stack/connector-process.ts';
 import type { StartedStack } from '../stack/index.ts';
-import { isLinkName, LINK_NAMES, type LinkName } from './links.ts';
+import { isLinkName, LINK_NAMES, type LinkName } from '../stack/links.ts';
 
 export interface FaultContext {
   stack: StartedStack;

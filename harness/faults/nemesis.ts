@@ -5,7 +5,7 @@
 import type { FaultEvent } from '../history/types.ts';
 import type { StartedStack, StackOptions } from '../stack/index.ts';
 import { FAULTS, type FaultDef } from './catalogue.ts';
-import type { LinkName } from './links.ts';
+import type { LinkName } from '../stack/links.ts';
 import type { FaultSpec } from './spec.ts';
 
 export interface FaultRecorder {

@@ -4,7 +4,7 @@
  * Examples: `connector-kill@5s`, `connector-kill@5s:2s`, `lambda-errors=0.3@4s:6s`,
  * `net-latency=connector-db/80ms@3s:5s`, `pg-restart-fast@6s`.
  */
-import { parseDuration } from '../runner/options.ts';
+import { parseDuration } from '../lib/duration.ts';
 import { FAULTS, FAULT_NAMES, type FaultDef, type FaultName } from './catalogue.ts';
 
 export interface FaultSpec {

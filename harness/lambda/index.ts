@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { z } from 'zod';
-import { registerCleanup } from '../stack/cleanup.ts';
+import { registerCleanup } from '../lib/cleanup.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { createInvokeHandler, type InvokeTarget } from './invoke-api.ts';
 import { FunctionRunner } from './runner.ts';

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { registerCleanup } from '../stack/cleanup.ts';
+import { registerCleanup } from '../lib/cleanup.ts';
 import { apiKeyString, generateKey, KeyStore, realtimeKeySchema, type RealtimeKey } from './auth/keys.ts';
 import { Connection } from './connection.ts';
 import { RealtimeCore, type PublishedMessage } from './core.ts';

@@ -5,7 +5,6 @@
  * caught, or a baseline that does not pass, fails the self-check: an unproven checker is not a
  * proven one.
  */
-import { findScenario } from '../../scenarios/index.ts';
 import type { StackOptions } from '../stack/index.ts';
 import { executeScenario } from './execute.ts';
 import { MUTANTS, MUTANT_NAMES, type MutantName } from './mutants.ts';
@@ -17,6 +16,8 @@ export async function runSelfCheck(opts: {
   seed: number;
   stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl'>;
   print: (s: string) => void;
+  /** The scenario registry, passed in because scenarios are built on the runner, not under it. */
+  findScenario: (name: string) => ScenarioDefinition | undefined;
   /** Only these mutants (default: all). */
   only?: readonly MutantName[];
   /** Load duration per run (default: each scenario's own, capped at 12 s). */
@@ -39,7 +40,7 @@ export async function runSelfCheck(opts: {
 
   opts.print(`self-check: seed ${opts.seed}; ${names.length} scenario(s) unmutated first, then ${mutants.length} planted defect(s)\n`);
   for (const name of names) {
-    const sc = findScenario(name)!;
+    const sc = opts.findScenario(name)!;
     const t0 = performance.now();
     const base = await run(sc, []);
     const bad = base.report.checks.filter((c) => c.valid !== true).map((c) => c.name);
@@ -48,7 +49,7 @@ export async function runSelfCheck(opts: {
     opts.print(`  ${rows.at(-1)!.slice(0, 3).join('  ')}\n`);
   }
   for (const m of mutants) {
-    const sc = findScenario(scenarioOf(m))!;
+    const sc = opts.findScenario(scenarioOf(m))!;
     const t0 = performance.now();
     const r = await run(sc, [m]);
     const expected = MUTANTS[m].caughtBy as readonly string[];

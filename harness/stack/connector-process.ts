@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killSync, registerCleanup, removeDirSync } from './cleanup.ts';
+import { killSync, registerCleanup, removeDirSync } from '../lib/cleanup.ts';
 
 const CLI = fileURLToPath(new URL('../../connector/cli.ts', import.meta.url));
 const READY = /^connector ready: (\S+)/m;

@@ -14,9 +14,9 @@ import { startFunctionsServer, type StartedFunctionsServer } from '../../referen
 import { LambdaService, type StartedLambda } from '../lambda/index.ts';
 import { RealtimeService, type StartedRealtime } from '../realtime/index.ts';
 import { attachRules, loadRules, type AttachedRules } from '../realtime/rules/index.ts';
-import { registerCleanup } from './cleanup.ts';
+import { registerCleanup } from '../lib/cleanup.ts';
 import { ConnectorProcess } from './connector-process.ts';
-import { maybeProxy, viaProxy, type LinkName, type StartedLinks } from '../faults/links.ts';
+import { maybeProxy, viaProxy, type LinkName, type StartedLinks } from './links.ts';
 import { describeDefects, type PlantedDefects } from './defects.ts';
 import { PostgresService, type PgProviderName, type StartedPostgres } from './postgres/index.ts';
 import { startWebServer, type StartedWeb } from './web.ts';

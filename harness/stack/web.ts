@@ -7,8 +7,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
-import { registerCleanup } from './cleanup.ts';
-import { listen } from './ports.ts';
+import { registerCleanup } from '../lib/cleanup.ts';
+import { listen } from '../lib/ports.ts';
 
 export interface WebServerOptions {
   dir: string;

@@ -15,7 +15,7 @@ import * as Ably from 'ably';
 import { z } from 'zod';
 import type { FinalState, ProbeEvent } from '../history/types.ts';
 import type { Recorder } from './recorder.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../lib/rng.ts';
 import type { VirtualUser } from './virtual-user.ts';
 
 export const ATTACKS = [

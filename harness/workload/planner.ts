@@ -6,7 +6,7 @@
  */
 import type { OpKind } from '../history/types.ts';
 import type { Arrival } from './executors.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../lib/rng.ts';
 import type { VirtualUser } from './virtual-user.ts';
 
 export interface PlannerOptions {

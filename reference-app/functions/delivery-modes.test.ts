@@ -11,7 +11,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LambdaService, type StartedLambda } from '../../harness/lambda/index.ts';
 import { RealtimeService, type StartedRealtime } from '../../harness/realtime/index.ts';
-import { attachRules, parseRule, summarizeDeliveries, type AttachedRules, type RuleInvocationRecord } from '../../harness/realtime/rules/index.ts';
+import { summarizeDeliveries } from '../../harness/runner/delivery-summary.ts';
+import { attachRules, parseRule, type AttachedRules, type RuleInvocationRecord } from '../../harness/realtime/rules/index.ts';
 import { freshDatabase } from '../../harness/testing/pg.ts';
 import { createChatWriter, heldIn, type ChatWriter } from './chat-writer.ts';
 

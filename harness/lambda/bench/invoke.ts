@@ -9,7 +9,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as hdr from 'hdr-histogram-js';
 import { migrate } from '../../../reference-app/db/migrate.ts';
 import { createChatWriter } from '../../../reference-app/functions/chat-writer.ts';
-import { installSignalHandlers } from '../../stack/cleanup.ts';
+import { installSignalHandlers } from '../../lib/cleanup.ts';
 import { PostgresService } from '../../stack/postgres/index.ts';
 import { LambdaService } from '../index.ts';
 

@@ -24,8 +24,8 @@ import * as Ably from 'ably';
 import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import { z } from 'zod';
-import { processCpuMs } from '../../capacity/proc.ts';
-import { installSignalHandlers, killSync, registerCleanup, stopChild } from '../../stack/cleanup.ts';
+import { processCpuMs } from '../../lib/proc.ts';
+import { installSignalHandlers, killSync, registerCleanup, stopChild } from '../../lib/cleanup.ts';
 import { RealtimeService, type StartedRealtime } from '../index.ts';
 import { newHistogram, nowUs, type FromWorker, type ToWorker, type WorkerInput } from './subscribers.ts';
 

@@ -4,7 +4,7 @@
  * Knows nothing of chat: it runs whatever rules it is given.
  */
 import type { Logger } from 'pino';
-import { registerCleanup } from '../../stack/cleanup.ts';
+import { registerCleanup } from '../../lib/cleanup.ts';
 import type { Delivery } from './delivery.ts';
 import type { RuleMessage } from './envelope.ts';
 import { Invoker, type LambdaTarget } from './invoker.ts';
@@ -16,7 +16,6 @@ export { buildEnvelope, envelopeMessage, type Envelope, type EnvelopeMessage, ty
 export type { LambdaTarget } from './invoker.ts';
 export { emptyCounters, type RuleCounters, type RuleInvocationRecord, type RuleStats } from './records.ts';
 export { loadRules, parseRule, parseRules, type IntegrationRule, type IntegrationRuleInput } from './schema.ts';
-export { summarizeDeliveries, type DeliverySummary, type SummaryOptions } from './summary.ts';
 
 /** The part of the realtime service the rules need (StartedRealtime satisfies it). */
 export interface RealtimeHook {

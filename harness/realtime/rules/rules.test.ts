@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaService, type StartedLambda } from '../../lambda/index.ts';
-import { attachRules, loadRules, parseRule, summarizeDeliveries, type Envelope, type RealtimeHook, type RuleInvocationRecord, type RuleMessage } from './index.ts';
+import { summarizeDeliveries } from '../../runner/delivery-summary.ts';
+import { attachRules, loadRules, parseRule, type Envelope, type RealtimeHook, type RuleInvocationRecord, type RuleMessage } from './index.ts';
 
 class Hook implements RealtimeHook {
   private handlers: Array<{ re: RegExp; fn: (m: RuleMessage) => void }> = [];

@@ -3,7 +3,7 @@
  * Run: npx tsx harness/stack/bench/postgres-startup.ts [runs]
  */
 import pg from 'pg';
-import { installSignalHandlers } from '../cleanup.ts';
+import { installSignalHandlers } from '../../lib/cleanup.ts';
 import { PostgresService } from '../postgres/index.ts';
 
 const runs = Number(process.argv[2] ?? 7);

@@ -13,8 +13,8 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { freePort } from '../ports.ts';
-import { killSync, registerCleanup, removeDirSync } from '../cleanup.ts';
+import { freePort } from '../../lib/ports.ts';
+import { killSync, registerCleanup, removeDirSync } from '../../lib/cleanup.ts';
 import type { ShutdownMode, StartedPostgres } from './types.ts';
 import { startReaper } from './reaper.ts';
 

@@ -3,7 +3,7 @@
  * The library is optional and imported lazily, so a machine without Docker (or where the
  * library fails to load) pays nothing and sees no noise.
  */
-import { registerCleanup } from '../cleanup.ts';
+import { registerCleanup } from '../../lib/cleanup.ts';
 import type { StartedPostgres } from './types.ts';
 
 export async function dockerAvailable(timeoutMs = 1500): Promise<boolean> {

@@ -5,7 +5,7 @@
  * Unarmed, it passes requests straight through.
  */
 import { createServer, type Server } from 'node:http';
-import { registerCleanup } from '../../../harness/stack/cleanup.ts';
+import { registerCleanup } from '../../../harness/lib/cleanup.ts';
 
 export interface HeldPage {
   /** Resolves once the database answered (the page is read and held). */

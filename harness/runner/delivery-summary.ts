@@ -4,9 +4,9 @@
  * it started (the function saw it then). Publish order per channel is the order in which
  * messages were first scheduled, which the realtime hook guarantees.
  */
-import { analyzeIntegration } from '../../checks/integration.ts';
-import type { InvocationEvent } from '../../history/types.ts';
-import type { RuleInvocationRecord } from './records.ts';
+import { analyzeIntegration } from '../checks/integration.ts';
+import type { InvocationEvent } from '../history/types.ts';
+import type { RuleInvocationRecord } from '../realtime/rules/records.ts';
 
 export interface DeliverySummary {
   messages: number;

@@ -3,7 +3,7 @@
  * the nemesis can add latency or jitter to them or cut them. A link exists only when a run asks
  * for it (the stack then points the client side at the proxy); unused links cost nothing.
  */
-import { startTcpProxy, type StartedProxy } from './tcp-proxy.ts';
+import { startTcpProxy, type StartedProxy } from '../lib/tcp-proxy.ts';
 
 export const LINKS = {
   'connector-db': 'connector -> Postgres',

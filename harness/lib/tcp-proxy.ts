@@ -4,8 +4,8 @@
  * Latency is applied per chunk in each direction, preserving order.
  */
 import { createServer, connect, type Socket } from 'node:net';
-import { registerCleanup } from '../stack/cleanup.ts';
-import { listen } from '../stack/ports.ts';
+import { registerCleanup } from './cleanup.ts';
+import { listen } from './ports.ts';
 
 export interface LinkFault {
   latencyMs?: number;
