@@ -1,14 +1,16 @@
 /**
- * Benchmark of the local Lambda endpoint and the chat-writer behind it (not a test).
+ * Benchmark of the local Lambda endpoint (not a test).
  * Run: npx tsx harness/lambda/bench/invoke.ts [invocations]
  *
  * Prints RequestResponse invoke latency of a no-op function (sequential and 8 in parallel), and
- * chat-writer throughput for 1-message and 50-message envelopes against embedded Postgres.
+ * the throughput of a minimal writer (one INSERT per envelope message) for 1-message and
+ * 50-message envelopes against embedded Postgres. The writer is the bench's own: the endpoint is
+ * a stand-in that knows nothing of the chat, so its cost is measured apart from the chat-writer's.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as hdr from 'hdr-histogram-js';
-import { migrate } from '../../../reference-app/db/migrate.ts';
-import { createChatWriter } from '../../../reference-app/functions/chat-writer.ts';
+import pg from 'pg';
+import { quietAwsSdkNodeWarning } from '../../lib/aws-sdk.ts';
 import { installSignalHandlers } from '../../lib/cleanup.ts';
 import { PostgresService } from '../../stack/postgres/index.ts';
 import { LambdaService } from '../index.ts';
@@ -58,9 +60,17 @@ async function timed(label: string, count: number, parallel: number, call: (i: n
 installSignalHandlers();
 const pgService = await new PostgresService({ provider: 'embedded' }).start();
 try {
-  await migrate(pgService.connectionUri);
-  const writer = createChatWriter({ databaseUrl: pgService.connectionUri, poolMax: 10 });
-  const lambda = await new LambdaService({ functions: { noop: async () => null, 'chat-writer': writer } }).start();
+  const pool = new pg.Pool({ connectionString: pgService.connectionUri, max: 10 });
+  await pool.query('CREATE TABLE bench_writes (id text PRIMARY KEY, channel text NOT NULL, body text NOT NULL)');
+  const writer = async (event: unknown) => {
+    const { channel, messages } = event as ReturnType<typeof envelope>;
+    const values = messages.flatMap((m) => [m.id, channel, m.data]);
+    const rows = messages.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`).join(', ');
+    const r = await pool.query(`INSERT INTO bench_writes (id, channel, body) VALUES ${rows} ON CONFLICT (id) DO NOTHING`, values);
+    return { written: r.rowCount };
+  };
+  const lambda = await new LambdaService({ functions: { noop: async () => null, writer } }).start();
+  quietAwsSdkNodeWarning();
   const client = new LambdaClient({ endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials, maxAttempts: 1 });
   const invoke = async (fn: string, payload: unknown) => {
     const r = await client.send(new InvokeCommand({ FunctionName: fn, Payload: enc(payload) }));
@@ -70,15 +80,15 @@ try {
   await timed('warm-up', 200, 4, () => invoke('noop', {}));
   await timed('noop, sequential', N, 1, () => invoke('noop', {}));
   await timed('noop, 8 in parallel', N, 8, () => invoke('noop', {}));
-  await timed('chat-writer, 1-message envelope, sequential', N / 2, 1, (i) => invoke('chat-writer', envelope('seq', 1, i)));
-  await timed('chat-writer, 1-message envelope, 8 parallel', N / 2, 8, (i) => invoke('chat-writer', envelope('par', 1, i)));
+  await timed('writer, 1-message envelope, sequential', N / 2, 1, (i) => invoke('writer', envelope('seq', 1, i)));
+  await timed('writer, 1-message envelope, 8 parallel', N / 2, 8, (i) => invoke('writer', envelope('par', 1, i)));
   const batches = Math.max(1, Math.floor(N / 50));
   const t0 = performance.now();
-  await timed('chat-writer, 50-message envelope, sequential', batches, 1, (i) => invoke('chat-writer', envelope('b50', 50, i * 50)));
+  await timed('writer, 50-message envelope, sequential', batches, 1, (i) => invoke('writer', envelope('b50', 50, i * 50)));
   console.log(`  -> ${((batches * 50) / ((performance.now() - t0) / 1000)).toFixed(0)} messages/s written in 50-message envelopes`);
   client.destroy();
   await lambda.stop();
-  await writer.close();
+  await pool.end();
 } finally {
   await pgService.stop();
 }

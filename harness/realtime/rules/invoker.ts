@@ -1,5 +1,6 @@
 /** Invokes a function through @aws-sdk/client-lambda and classifies the outcome the way a retrying caller needs it. */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { quietAwsSdkNodeWarning } from '../../lib/aws-sdk.ts';
 
 export interface LambdaTarget {
   /** Absent: real AWS for the region. */
@@ -17,6 +18,7 @@ export class Invoker {
   private readonly client: LambdaClient;
 
   constructor(target: LambdaTarget) {
+    quietAwsSdkNodeWarning();
     this.client = new LambdaClient({
       region: target.region,
       ...(target.endpoint ? { endpoint: target.endpoint } : {}),
