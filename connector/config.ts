@@ -75,6 +75,11 @@ const extensionsSchema = z.strictObject({
    * delay, without waiting for the previous one, as the original connector did with Ably.Rest.
    */
   plantedDefect: z.enum(['publish-without-waiting']).optional(),
+  /**
+   * Seeds the reconnect backoff's jitter (and a planted defect's delays), so a test harness can
+   * replay a run; without it they are random, which is what deployments want.
+   */
+  seed: z.number().int().optional(),
   timing: z
     .strictObject({
       /** Drain even without a NOTIFY this often: catches lost wake-ups and probes a silent LISTEN connection. */
@@ -139,6 +144,7 @@ export interface ConnectorConfig {
   batch: Extensions['batch'];
   timing: Extensions['timing'];
   plantedDefect?: Extensions['plantedDefect'];
+  seed?: number;
 }
 
 function describeIssues(err: z.ZodError, where: string): string {
@@ -230,6 +236,7 @@ export function parseConnectorConfig(raw: unknown, env: NodeJS.ProcessEnv = proc
     batch: ext.batch,
     timing: ext.timing,
     ...(ext.plantedDefect ? { plantedDefect: ext.plantedDefect } : {}),
+    ...(ext.seed !== undefined ? { seed: ext.seed } : {}),
   };
 }
 

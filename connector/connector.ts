@@ -12,7 +12,7 @@ import { serveHttp, type HttpEndpoint } from './http.ts';
 import { endStaleLeader, resign, tryLead } from './leader.ts';
 import { ConnectorMetrics, type ConnectorStats } from './metrics.ts';
 import { NotifyWorker } from './notify.ts';
-import { backoffMs, closeClient, newClient, sleep } from './pg.ts';
+import { backoffMs, closeClient, jitterSource, newClient, sleep } from './pg.ts';
 import { routeKey } from './plan.ts';
 import { RealtimePublisher } from './publisher.ts';
 import { setupDatabase, type SetupResult } from './setup.ts';
@@ -55,6 +55,7 @@ export class Connector {
 
   async start(): Promise<StartedConnector> {
     const cfg = this.config;
+    const random = jitterSource(cfg.seed);
     const main = this.openClient('main');
     let publisher: RealtimePublisher | undefined;
     let http: HttpEndpoint | undefined;
@@ -70,6 +71,7 @@ export class Connector {
         { onReconnect: () => this.metrics.reconnect('realtime'), onStateChange: () => {} },
         this.log,
         cfg.plantedDefect === 'publish-without-waiting',
+        random,
       );
       if (cfg.plantedDefect) this.log.warn({ plantedDefect: cfg.plantedDefect }, 'PLANTED DEFECT active: this connector is broken on purpose');
       // Until connected, the service's message size limit is unknown: do not publish before.
@@ -81,7 +83,7 @@ export class Connector {
       this.pgUp = false;
       throw err;
     }
-    const ctx: WorkerContext = { cfg, setup, routes: routesOf(cfg.mappings, setup), publisher, metrics: this.metrics, log: this.log };
+    const ctx: WorkerContext = { cfg, setup, routes: routesOf(cfg.mappings, setup), publisher, metrics: this.metrics, log: this.log, random };
     const supervisor = this.supervise(ctx, main);
     const started = http;
     const pub = publisher;
@@ -168,7 +170,7 @@ export class Connector {
         main = this.main = this.acker = undefined;
         this.pgUp = false;
         await Promise.all(old.map((c) => closeClient(c)));
-        await sleep(backoffMs(attempt++, timing.reconnectMinMs, timing.reconnectMaxMs), this.abort.signal);
+        await sleep(backoffMs(attempt++, timing.reconnectMinMs, timing.reconnectMaxMs, ctx.random), this.abort.signal);
       } finally {
         this.worker = undefined;
       }

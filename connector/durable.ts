@@ -275,7 +275,7 @@ export class DurableWorker implements Worker {
 
   private afterSettle(): void {
     if (this.barrier && this.inflight === 0) {
-      const wait = backoffMs(this.failures++, this.ctx.cfg.timing.reconnectMinMs, this.ctx.cfg.timing.reconnectMaxMs);
+      const wait = backoffMs(this.failures++, this.ctx.cfg.timing.reconnectMinMs, this.ctx.cfg.timing.reconnectMaxMs, this.ctx.random);
       setTimeout(() => {
         this.barrier = false;
         this.wake();

@@ -3,6 +3,8 @@
  * dropped connection otherwise hangs forever), and a hard close that does not wait on a dead peer.
  */
 import pg from 'pg';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { ConnectorConfig } from './config.ts';
 
 export function newClient(cfg: ConnectorConfig, role: string): pg.Client {
@@ -35,9 +37,19 @@ export async function closeClient(c: pg.Client | undefined, waitMs = 1000): Prom
 }
 
 /** Exponential backoff with full jitter, so several connectors do not reconnect in lockstep. */
-export function backoffMs(attempt: number, min: number, max: number): number {
+export function backoffMs(attempt: number, min: number, max: number, random: () => number = Math.random): number {
   const cap = Math.min(max, min * 2 ** Math.min(attempt, 20));
-  return Math.round(min + Math.random() * (cap - min));
+  return Math.round(min + random() * (cap - min));
+}
+
+/**
+ * Uniform floats in [0, 1) from the configured seed, or Math.random without one. The connector
+ * ships on its own, so it uses pure-rand directly rather than the harness's generator.
+ */
+export function jitterSource(seed: number | undefined): () => number {
+  if (seed === undefined) return Math.random;
+  const gen = xoroshiro128plus(seed | 0);
+  return () => uniformFloat64(gen);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

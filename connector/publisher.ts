@@ -77,6 +77,7 @@ export class RealtimePublisher {
     private readonly log: Logger,
     /** The planted defect 'publish-without-waiting' (see config.ts); never set in deployments. */
     private readonly withoutWaiting = false,
+    private readonly random: () => number = Math.random,
   ) {
     this.client = new Ably.Realtime({
       ...ablyClientOptions(target),
@@ -204,7 +205,7 @@ export class RealtimePublisher {
     use.lastUsed = Date.now();
     try {
       // Each change takes its own REST round trip (5-100 ms over the internet), so a later change can overtake an earlier one.
-      if (this.withoutWaiting) await new Promise((r) => setTimeout(r, 5 + Math.random() * 95));
+      if (this.withoutWaiting) await new Promise((r) => setTimeout(r, 5 + this.random() * 95));
       const ch = this.client.channels.get(channel);
       await (messages.length === 1 ? ch.publish(messages[0]!) : ch.publish(messages));
     } finally {

@@ -12,6 +12,8 @@ export interface WorkerContext {
   publisher: RealtimePublisher;
   metrics: ConnectorMetrics;
   log: Logger;
+  /** Backoff jitter, from the configured seed when there is one. */
+  random: () => number;
 }
 
 export interface Worker {

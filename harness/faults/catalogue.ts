@@ -11,6 +11,8 @@ import { isLinkName, LINK_NAMES, type LinkName } from '../stack/links.ts';
 export interface FaultContext {
   stack: StartedStack;
   value?: string;
+  /** This fault's share of the run's seed: every random choice a fault makes draws from it. */
+  seed?: number;
 }
 
 export interface ActiveFault {
@@ -115,10 +117,10 @@ function crash(how: 'kill' | 'graceful'): FaultDef['start'] {
 }
 
 function lambdaFault(make: (v: string) => Record<string, number>): FaultDef['start'] {
-  return async ({ stack, value }) => {
+  return async ({ stack, value, seed }) => {
     const lambda = stack.lambda;
     if (!lambda) throw new Error('the stack has no Lambda endpoint');
-    const fault = make(value ?? '');
+    const fault = { ...make(value ?? ''), ...(seed !== undefined ? { seed } : {}) };
     lambda.setFault('chat-writer', fault);
     return { detail: JSON.stringify(fault), end: async () => (lambda.setFault('chat-writer', {}), undefined) };
   };
@@ -130,12 +132,12 @@ function linkFault(kind: 'latency' | 'jitter' | 'cut'): FaultDef {
     value: linkAnd(kind === 'cut' ? '' : 'MS'),
     needsDuration: true,
     needs: (v) => ({ link: linkOf(v) }),
-    start: async ({ stack, value }) => {
+    start: async ({ stack, value, seed }) => {
       const link = linkOf(value);
       const proxy = stack.links[link];
       if (!proxy) throw new Error(`link ${link} is not routed through a proxy in this stack`);
       const amount = ms((value ?? '').split('/')[1] ?? '0');
-      proxy.set(kind === 'cut' ? { cut: true } : kind === 'latency' ? { latencyMs: amount } : { jitterMs: amount });
+      proxy.set(kind === 'cut' ? { cut: true } : kind === 'latency' ? { latencyMs: amount } : { jitterMs: amount, ...(seed !== undefined ? { seed } : {}) });
       return { detail: `${link}${kind === 'cut' ? ' cut' : ` +${amount} ms ${kind}`}`, end: async () => (proxy.clear(), undefined) };
     },
   };
@@ -183,7 +185,7 @@ export const FAULTS = {
   'rt-drop': {
     description: 'drop a random fraction (VALUE) of the realtime service\'s client sockets',
     value: fraction,
-    start: async ({ stack, value }) => ({ detail: `${stack.realtime!.admin.dropConnections(Number(value))} sockets dropped` }),
+    start: async ({ stack, value, seed }) => ({ detail: `${stack.realtime!.admin.dropConnections(Number(value), seed)} sockets dropped` }),
   },
   'rt-restart': {
     description: 'restart the realtime service: every socket cut, all its in-memory state lost (no resume), port closed for DURATION (default at once)',

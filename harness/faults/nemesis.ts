@@ -7,6 +7,7 @@ import type { StartedStack, StackOptions } from '../stack/index.ts';
 import { FAULTS, type FaultDef } from './catalogue.ts';
 import type { LinkName } from '../stack/links.ts';
 import type { FaultSpec } from './spec.ts';
+import { Rng } from '../lib/rng.ts';
 
 export interface FaultRecorder {
   now(): number;
@@ -35,7 +36,16 @@ export class Nemesis {
     private readonly specs: readonly FaultSpec[],
     private readonly stack: StartedStack,
     private readonly recorder: FaultRecorder,
-  ) {}
+    /** The run's seed; each fault gets its own seed from it, in schedule order, so replays match. */
+    seed?: number,
+  ) {
+    if (seed !== undefined) {
+      const rng = new Rng(seed);
+      for (const spec of specs) this.seeds.set(spec, rng.int(0, 0x7fffffff));
+    }
+  }
+
+  private readonly seeds = new Map<FaultSpec, number>();
 
   /** Per part (connector, pg, rt, lambda, net): the end of its latest fault. */
   private readonly busy = new Map<string, Promise<void>>();
@@ -71,7 +81,8 @@ export class Nemesis {
     const name = spec.name;
     let active;
     try {
-      active = await def.start({ stack: this.stack, ...(value !== undefined ? { value } : {}) });
+      const seed = this.seeds.get(spec);
+      active = await def.start({ stack: this.stack, ...(value !== undefined ? { value } : {}), ...(seed !== undefined ? { seed } : {}) });
     } catch (err) {
       this.fail(spec, err);
       return;

@@ -3,6 +3,7 @@
  * a reserved-concurrency budget, and the configured faults (delay, error rate, timeout).
  */
 import { randomUUID } from 'node:crypto';
+import { randomSource } from '../lib/rng.ts';
 import type { FunctionStats, Handler, LambdaContext, LambdaFault } from './types.ts';
 
 export type RunOutcome =
@@ -30,7 +31,7 @@ export class FunctionRunner {
 
   setFault(fault: LambdaFault): void {
     this.fault = { ...fault };
-    this.rng = fault.seed === undefined ? Math.random : mulberry32(fault.seed);
+    this.rng = randomSource(fault.seed);
   }
 
   get arn(): string {
@@ -116,15 +117,4 @@ function handlerError(err: unknown): RunOutcome {
     return { ok: false, errorType: err.name || 'Error', errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
   }
   return { ok: false, errorType: typeof err, errorMessage: String(err), trace: [] };
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -47,6 +47,17 @@ export class Rng {
   }
 }
 
+/**
+ * Uniform floats in [0, 1) drawn from `seed`, for code that takes a plain `() => number`. Without a
+ * seed (a part started outside a run, e.g. `npm run realtime`) it is Math.random.
+ */
+export function randomSource(seed: number | undefined): () => number {
+  if (seed === undefined) return Math.random;
+  const rng = new Rng(seed);
+  return () => rng.float();
+}
+
+/** A run's seed when the user gives none: the one place a run's randomness is not derived. */
 export function randomSeed(): number {
   return Math.floor(Math.random() * 0x7fffffff);
 }

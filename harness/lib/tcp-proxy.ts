@@ -6,10 +6,13 @@
 import { createServer, connect, type Socket } from 'node:net';
 import { registerCleanup } from './cleanup.ts';
 import { listen } from './ports.ts';
+import { randomSource } from './rng.ts';
 
 export interface LinkFault {
   latencyMs?: number;
   jitterMs?: number;
+  /** Seeds the jitter, so a run's seed decides every delay (default: Math.random). */
+  seed?: number;
   /** Refuse new connections and reset existing ones. */
   cut?: boolean;
 }
@@ -25,6 +28,7 @@ export interface StartedProxy {
 
 export async function startTcpProxy(target: { host: string; port: number }, opts: { port?: number } = {}): Promise<StartedProxy> {
   let fault: LinkFault = {};
+  let random = randomSource(undefined);
   const sockets = new Set<Socket>();
 
   // Each chunk is due at its arrival time plus the latency; a queue keeps the bytes of one
@@ -45,7 +49,7 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
     };
     from.on('data', (chunk: Buffer) => {
       const { latencyMs = 0, jitterMs = 0 } = fault;
-      const wait = latencyMs + (jitterMs ? Math.random() * jitterMs : 0);
+      const wait = latencyMs + (jitterMs ? random() * jitterMs : 0);
       if (wait <= 0 && !queue.length) {
         to.write(chunk);
         return;
@@ -92,6 +96,7 @@ export async function startTcpProxy(target: { host: string; port: number }, opts
     port,
     set(f) {
       fault = { ...f };
+      random = randomSource(f.seed);
       if (f.cut) for (const s of sockets) s.resetAndDestroy();
     },
     clear() {

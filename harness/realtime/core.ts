@@ -13,6 +13,7 @@ import { Action, Flag, type Format } from './protocol/constants.ts';
 import { decodePayload, messageToWire, payloadToWire, type Payload, type StoredMessage } from './protocol/payload.ts';
 import { Outbox } from './outbox.ts';
 import { Stats } from './metrics.ts';
+import { randomSource } from '../lib/rng.ts';
 
 export interface CoreOptions extends RetentionOptions {
   maxMessageSize: number;
@@ -214,11 +215,13 @@ export class RealtimeCore {
     this.connectionsByKey.delete(c.key);
   }
 
-  dropConnections(fraction = 1): number {
+  /** Drops a random `fraction` of the client sockets; the same seed picks the same ones. */
+  dropConnections(fraction = 1, seed?: number): number {
     const live = [...this.connections.values()].filter((c) => c.hasSocket());
+    const random = randomSource(seed);
     const n = Math.min(live.length, Math.ceil(live.length * Math.max(0, Math.min(1, fraction))));
     for (let i = live.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
+      const j = Math.floor(random() * (i + 1));
       [live[i], live[j]] = [live[j]!, live[i]!];
     }
     for (const c of live.slice(0, n)) c.dropSocket();

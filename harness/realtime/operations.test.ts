@@ -87,9 +87,34 @@ describe('admin API', () => {
     expect(c.connection.id).toBe(id);
   });
 
+  it('drops the same sockets for the same seed, so a run that drops a fraction can be replayed', async () => {
+    // Its own service: the shared one holds other tests' connections, which would take part in the draw.
+    const own = await startTestService();
+    try {
+      const cs = await Promise.all(Array.from({ length: 6 }, () => own.clients.connected({ disconnectedRetryTimeout: 100 })));
+      const dropped = async (): Promise<string[]> => {
+        const first: string[] = [];
+        const three = new Promise<void>((resolve) =>
+          cs.forEach((c) => c.connection.once('disconnected', () => first.push(c.connection.id!) === 3 && resolve())),
+        );
+        const r = await fetch(`http://${own.svc.host}:${own.svc.port}/admin/drop?fraction=0.5&seed=7`, { method: 'POST' });
+        expect(((await r.json()) as { dropped: number }).dropped).toBe(3);
+        await three;
+        await Promise.all(cs.map((c) => c.connection.whenState('connected')));
+        return first.sort();
+      };
+      const once = await dropped();
+      expect(await dropped()).toEqual(once);
+    } finally {
+      own.clients.closeAll();
+      await own.svc.stop();
+    }
+  });
+
   it('rejects bad admin parameters with 400', async () => {
     expect((await post('/admin/delay?ms=-5')).status).toBe(400);
     expect((await post('/admin/drop?fraction=2')).status).toBe(400);
+    expect((await post('/admin/drop?fraction=0.5&seed=x')).status).toBe(400);
     expect((await fetch(`${base}/admin/pause`)).status).toBe(405);
   });
 

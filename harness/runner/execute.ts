@@ -58,6 +58,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     ...needs,
     connectors: Math.max(sc.stack?.connectors ?? 1, needs.connectors ?? 1),
     defects,
+    seed: input.seed,
     ...(connectorMode ? { connectorMode } : {}),
     onProgress: (m) => input.quiet || print(`[stack] ${m}\n`),
   });

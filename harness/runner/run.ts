@@ -108,7 +108,7 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
       void inBatches(joiners, 10, (u) => u.join()).catch(() => {});
     }, o.durationMs * sc.lateJoin.atFraction);
 
-  const nemesis = new Nemesis(input.faults ?? [], stack, stats);
+  const nemesis = new Nemesis(input.faults ?? [], stack, stats, o.seed);
   const attacks: Array<Promise<void>> = [];
   const attackTimers = hostile.flatMap((h, i) =>
     Array.from({ length: sc.hostile!.attacksPerClient }, (_, k) =>

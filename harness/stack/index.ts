@@ -34,12 +34,14 @@ export interface StackOptions {
   connectors?: number;
   /** Lifetime of the tokens the token endpoint issues (default 1 h); short ones make clients renew. */
   tokenTtlMs?: number;
-  /** Links routed through a TCP proxy, for network faults (see harness/faults/links.ts). */
+  /** Links routed through a TCP proxy, for network faults (see harness/stack/links.ts). */
   links?: readonly LinkName[];
   /** Planted defects for the self-check and property tests; never on by default. */
   defects?: PlantedDefects;
   /** Serve the generated web app from this folder and report `chatUrl`. */
   web?: { dir: string };
+  /** A run's seed: the integration rules' delays and duplicates and the connector's backoff draw from it. */
+  seed?: number;
   /** Stop after Postgres (the foundation alone). */
   postgresOnly?: boolean;
   onProgress?: (msg: string) => void;
@@ -137,6 +139,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     let ruleSet = loadRules(opts.rulesFile ?? DEFAULT_RULES);
     // A first-message-only writer is harmless until envelopes carry several messages.
     if (defects.writerFirstOnly) ruleSet = ruleSet.map((r) => ({ ...r, batching: { enabled: true, maxMessages: 10, maxDelayMs: 50 } }));
+    if (opts.seed !== undefined) ruleSet = ruleSet.map((r) => ({ ...r, seed: r.seed ?? opts.seed }));
     const rules = attachRules(realtime, ruleSet, lambda, { logger });
     stops.push({ name: 'rules', stop: rules.stop });
     progress(`lambda endpoint ${lambda.endpoint} with chat-writer; rules attached`);
@@ -174,7 +177,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     parseConnectorConfig(connectorConfig, {});
     const connectors: ConnectorProcess[] = [];
     for (let i = 0; i < Math.max(1, opts.connectors ?? 1); i++) {
-      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, connectorConfig);
+      // One seed per connector: the same jitter would make an active and a standby reconnect in lockstep.
+      const seeded = opts.seed === undefined ? connectorConfig : { ...connectorConfig, extensions: { ...connectorConfig.extensions, seed: (opts.seed + i) | 0 } };
+      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, seeded);
       connectors.push(c);
       stops.push({ name: `connector ${c.name}`, stop: () => c.shutdown() });
       await c.start();

@@ -13,6 +13,7 @@ export const WS_CONNECTIVITY_PATH = '/ws-connectivity-check';
 
 const fractionSchema = z.coerce.number().min(0).max(1);
 const msSchema = z.coerce.number().int().min(0).max(600_000);
+const seedSchema = z.coerce.number().int();
 
 function param<T>(url: URL, name: string, schema: z.ZodType<T>, fallback?: T): T {
   const raw = url.searchParams.get(name);
@@ -28,7 +29,13 @@ function param<T>(url: URL, name: string, schema: z.ZodType<T>, fallback?: T): T
 type AdminRoute = (core: RealtimeCore, url: URL, res: ServerResponse, metrics: () => Promise<string>) => Promise<void> | void;
 
 const routes: Record<string, Record<string, AdminRoute>> = {
-  '/admin/drop': { POST: (core, url, res) => send(res, 200, { dropped: core.dropConnections(param(url, 'fraction', fractionSchema, 1)) }, 'json') },
+  '/admin/drop': {
+    // `seed` makes the choice of sockets part of a reproducible run.
+    POST: (core, url, res) => {
+      const seed = url.searchParams.has('seed') ? param(url, 'seed', seedSchema) : undefined;
+      send(res, 200, { dropped: core.dropConnections(param(url, 'fraction', fractionSchema, 1), seed) }, 'json');
+    },
+  },
   '/admin/pause': { POST: (core, _u, res) => (core.outbox.pause(), send(res, 200, core.outbox.state, 'json')) },
   '/admin/resume': { POST: (core, _u, res) => (core.outbox.resume(), send(res, 200, core.outbox.state, 'json')) },
   '/admin/delay': { POST: (core, url, res) => (core.outbox.setDelay(param(url, 'ms', msSchema)), send(res, 200, core.outbox.state, 'json')) },

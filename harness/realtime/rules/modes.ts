@@ -10,8 +10,9 @@
  * ordered: the ideal for comparison. One invocation at a time per channel, in publish order,
  * each retried with exponential backoff until it succeeds.
  */
-import { Delivery, seededRandom, type Batch, type DeliveryContext, type Job } from './delivery.ts';
+import { Delivery, type Batch, type DeliveryContext, type Job } from './delivery.ts';
 import type { Invoker } from './invoker.ts';
+import { randomSource } from '../../lib/rng.ts';
 import type { IntegrationRule } from './schema.ts';
 
 export class AblyLambdaDelivery extends Delivery {
@@ -21,7 +22,7 @@ export class AblyLambdaDelivery extends Delivery {
 
   constructor(rule: IntegrationRule, invoker: Invoker, ctx: DeliveryContext) {
     super(rule, invoker, ctx);
-    this.random = seededRandom(rule.seed);
+    this.random = randomSource(rule.seed);
   }
 
   protected submit(batch: Batch): void {
