@@ -9,7 +9,7 @@ export async function startRealtime(maxMessageSize = 65536): Promise<StartedReal
   return new RealtimeService({ keys: [CONNECTOR_KEY, SUBSCRIBER_KEY], maxMessageSize }).start();
 }
 
-/** The environment a connector reads its realtime target from (DESIGN.md section 5). */
+/** The environment a connector reads its realtime target from (docs/architecture.md, Contracts). */
 export function realtimeEnv(rt: StartedRealtime): Record<string, string> {
   return { ABLY_API_KEY: `${CONNECTOR_KEY.keyName}:${CONNECTOR_KEY.secret}`, ABLY_HOST: rt.host, ABLY_PORT: String(rt.port), ABLY_TLS: 'false' };
 }

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's realtime target contract as ably client options: ABLY_API_KEY, and for an
+ * The realtime target contract of docs/architecture.md as ably client options: ABLY_API_KEY, and for an
  * endpoint other than Ably's own ABLY_HOST, ABLY_PORT, ABLY_TLS. No host means real Ably.
  */
 import { z } from 'zod';

@@ -8,7 +8,7 @@ import { buildReport, exitCodeFor, faultWindows, generatorHealth } from './build
 const opts = { delivery: { detachGraceMs: 2 } };
 
 describe('buildReport', () => {
-  it("carries DESIGN.md's report.json fields with the run's figures", () => {
+  it("carries the report.json fields of docs/architecture.md with the run's figures", () => {
     const run = cleanRun();
     const checks = runCheckers(run.history, run.final, opts);
     const r = buildReport({ scenario: 'edit-storm', history: run.history, final: run.final, checks, thresholds: [{ metric: 'lost', expr: 'count==0', value: 0, passed: true }], environment: { node: '20' }, options: { rate: 5 } });

@@ -1,4 +1,4 @@
-/** report.json: the fields DESIGN.md section 5 fixes, plus what a reader of a run needs next. */
+/** report.json: the fields docs/architecture.md (Contracts) fixes, plus what a reader of a run needs next. */
 import type { CheckResult } from '../history/types.ts';
 import type { ThresholdResult } from '../checks/thresholds.ts';
 import type { IntegrationSummary } from '../checks/integration.ts';

@@ -27,7 +27,7 @@ export async function writeReport(dir: string, report: Report): Promise<WrittenR
 }
 
 const stage = z.looseObject({ count: z.number(), p50: z.number(), p90: z.number(), p99: z.number(), p999: z.number(), max: z.number() });
-// The fields DESIGN.md fixes; anything else a report carries passes through unchecked.
+// The fields docs/architecture.md (Contracts) fixes; anything else a report carries passes through unchecked.
 const reportShape = z.looseObject({
   scenario: z.string(),
   passed: z.boolean(),

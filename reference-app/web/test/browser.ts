@@ -1,7 +1,7 @@
 /**
  * Real Chromium for the browser tests: Debian's package driven by playwright-core (Playwright's
  * own browser download does not work here). Helpers sign users in and find messages by the
- * DESIGN.md test ids; every wait is one of Playwright's auto-waiting locator waits.
+ * The test ids of docs/architecture.md; every wait is one of Playwright's auto-waiting locator waits.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
