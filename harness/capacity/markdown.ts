@@ -1,5 +1,5 @@
 /** capacity.md and the terminal summary table. */
-import { markdownTable, textTable, type Align } from '../report/table.ts';
+import { markdownTable, textTable, type Align } from '../lib/table.ts';
 import { headline, PROJECTION_HEADER, projectionRow, saturationLine, settingsLine, STEP_HEADER, stepRow } from './describe.ts';
 import type { CapacityResult } from './run.ts';
 

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { GATE_DEFAULTS, GateUsageError, runGate, verdictOf, writeGateOutputs, type GateResult } from '../gate/index.ts';
-import { textTable } from '../report/table.ts';
+import { textTable } from '../lib/table.ts';
 import { parseDuration } from '../lib/duration.ts';
 import { PG_PROVIDERS, parseProvider } from '../stack/postgres/index.ts';
 import { UsageError, numberFlag as num, runMain } from './common.ts';

@@ -1,5 +1,5 @@
 /** The gate's report.md (a pull-request comment) and its one-line verdicts. */
-import { markdownTable } from '../report/table.ts';
+import { markdownTable } from '../lib/table.ts';
 import type { MetricComparison } from './compare.ts';
 import { GATE_METRICS, type GateMetric } from './metrics.ts';
 import type { GateResult, GateRun, ScenarioGate } from './run.ts';

@@ -4,7 +4,7 @@
  * the charts carry the same in full.
  */
 import { validityWord } from './describe.ts';
-import { num } from './table.ts';
+import { num } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
 type Escape = (s: string) => string;

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { detailsLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { CHARTS_SCRIPT } from './html-charts.ts';
 import { checksAndThresholdsLine, environmentLine } from './html-header.ts';
-import { ms, num } from './table.ts';
+import { ms, num } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
 export const REPORT_HTML = 'report.html';

@@ -1,6 +1,6 @@
 /** report.md: the verdict and the tables, readable as a pull-request comment. */
 import { detailsLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
-import { markdownTable, ms, num } from './table.ts';
+import { markdownTable, ms, num } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
 export function toMarkdown(r: Report): string {

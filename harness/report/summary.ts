@@ -1,6 +1,6 @@
 /** The summary table printed at the end of a run: plain text, aligned columns. */
 import { detailsLine, healthLine, validityWord, verdictLine } from './describe.ts';
-import { ms, num, textTable } from './table.ts';
+import { ms, num, textTable } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
 export function formatSummary(r: Report, opts: { runDir?: string } = {}): string {

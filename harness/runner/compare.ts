@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { markdownTable } from '../report/table.ts';
+import { markdownTable } from '../lib/table.ts';
 import type { Report } from '../report/types.ts';
 
 export interface ComparedRun {
