@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseConnectorConfig } from './config.ts';
 import { backoffMs, jitterSource } from './pg.ts';
 
 describe('reconnect backoff', () => {
@@ -13,5 +14,12 @@ describe('reconnect backoff', () => {
       expect(w).toBeGreaterThanOrEqual(100);
       expect(w).toBeLessThanOrEqual(Math.min(5000, 100 * 2 ** attempt));
     });
+  });
+
+  it('takes its seed from extensions.seed, and refuses one that is not an integer, naming the key', () => {
+    const base = { connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }], dbConfig: { host: 'h' }, ably: { apiKey: 'a.b:c' } };
+    expect(parseConnectorConfig({ ...base, extensions: { seed: 42 } }, {}).seed).toBe(42);
+    expect(parseConnectorConfig(base, {}).seed).toBeUndefined();
+    expect(() => parseConnectorConfig({ ...base, extensions: { seed: 1.5 } }, {})).toThrow(/config\.extensions\.seed/);
   });
 });
