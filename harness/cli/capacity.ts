@@ -110,7 +110,7 @@ runMain(async () => {
   let slo;
   let pg;
   try {
-    stepDurationMs = parseDuration(f.stepDuration ?? CAPACITY_DEFAULTS.stepDuration);
+    stepDurationMs = parseDuration(f.stepDuration ?? CAPACITY_DEFAULTS.stepDuration, '--step-duration');
     slo = mergeThresholds(DEFAULT_SLO, f.slo);
     parseThresholds(slo);
     pg = parseProvider(f.pg);
