@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LambdaService, type StartedLambda } from '../../harness/lambda/index.ts';
 import { RealtimeService, type StartedRealtime } from '../../harness/realtime/index.ts';
+import { randomSource } from '../../harness/lib/rng.ts';
 import { summarizeDeliveries } from '../../harness/runner/delivery-summary.ts';
 import { attachRules, parseRule, type AttachedRules, type RuleInvocationRecord } from '../../harness/realtime/rules/index.ts';
 import { freshDatabase } from '../../harness/testing/pg.ts';
@@ -70,16 +71,6 @@ afterAll(async () => {
   await dbAsync?.end();
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function snapshot(db: pg.Pool) {
   const rows = await db.query('SELECT id, room, author, text, version, edited, deleted FROM chat_messages ORDER BY id');
   const rejections = await db.query('SELECT message_id, reason FROM chat_write_rejections ORDER BY message_id, reason');
@@ -96,7 +87,7 @@ it('ably-lambda delivery (20% duplicates, 10% function errors) ends with the dat
       const client = new Ably.Realtime({ ...rt.clientOptions(), key: rt.apiKey, clientId: name });
       clients.push(client);
       await client.connection.once('connected');
-      const random = rng(100 + u);
+      const random = randomSource(100 + u);
       const mine: Array<{ id: string; room: string; deleted: boolean }> = [];
       for (let i = 0; i < OPS_PER_USER; i++) {
         const p = random();
