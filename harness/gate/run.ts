@@ -128,7 +128,8 @@ export async function runGate(input: GateInput): Promise<GateResult> {
     }
     const seeds = Array.from({ length: settings.repeat }, (_, i) => (entry ? entry.seeds[i % entry.seeds.length]! : (input.seed ?? GATE_DEFAULTS.seed) + i));
     print(`gate: ${name} x${settings.repeat}  rate ${options.rate}/s  ${(options.durationMs / 1000).toFixed(1)} s each${plant ? `  (planted lambda delay ${plant} ms)` : ''}`);
-    const stack = await startStack({ ...input.stackOpts });
+    // One stack serves every repeat: its rule delivery and connector backoff follow the first seed.
+    const stack = await startStack({ ...input.stackOpts, seed: seeds[0]! });
     const runs: GateRun[] = [];
     try {
       if (plant > 0) stack.lambda?.setFault('chat-writer', { delayMs: plant });
