@@ -1,4 +1,4 @@
-/** Seeded randomness for workloads: the same seed gives the same sequence of choices. */
+/** Seeded randomness for every random choice of a run: the same seed gives the same sequence. */
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
