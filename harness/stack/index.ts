@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type * as Ably from 'ably';
 import pino from 'pino';
 import { parseConnectorConfig } from '../../connector/index.ts';
+import { channelWildcard, INCOMING_CHANNEL_TEMPLATE } from '../../reference-app/contract/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
 import { createChatWriter } from '../../reference-app/functions/chat-writer.ts';
 import { startFunctionsServer, type StartedFunctionsServer } from '../../reference-app/functions/server.ts';
@@ -112,7 +113,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
 
     const secret = () => randomBytes(18).toString('base64url');
     const rootKey = { keyName: 'chat.root', secret: secret() };
-    const connectorKey = { keyName: 'chat.connector', secret: secret(), capability: { 'chat:*:incoming': ['publish'] } };
+    const connectorKey = { keyName: 'chat.connector', secret: secret(), capability: { [channelWildcard('incoming')]: ['publish'] } };
     const logger = quietLogger();
     const realtime = await new RealtimeService({ keys: [rootKey, connectorKey], logger }).start();
     stops.push({ name: 'realtime', stop: realtime.stop });
@@ -156,7 +157,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const connectorConfig = {
       connector: (['INSERT', 'UPDATE', 'DELETE'] as const).map((operation) => ({
         tablename: 'chat_messages',
-        ablychannelname: 'chat:{room}:incoming',
+        ablychannelname: INCOMING_CHANNEL_TEMPLATE,
         operation,
       })),
       ably: { apiKey: `${connectorKey.keyName}:${connectorKey.secret}` },

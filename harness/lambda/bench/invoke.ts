@@ -7,6 +7,7 @@
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as hdr from 'hdr-histogram-js';
+import { MESSAGE_NAMES, outgoingChannel } from '../../../reference-app/contract/index.ts';
 import { migrate } from '../../../reference-app/db/migrate.ts';
 import { createChatWriter } from '../../../reference-app/functions/chat-writer.ts';
 import { installSignalHandlers } from '../../stack/cleanup.ts';
@@ -20,7 +21,7 @@ function envelope(room: string, n: number, start: number) {
   return {
     source: 'channel.message',
     appId: 'bench',
-    channel: `chat:${room}:outgoing`,
+    channel: outgoingChannel(room),
     site: 'local-1',
     ruleId: 'bench',
     messages: Array.from({ length: n }, (_, i) => ({
@@ -28,7 +29,7 @@ function envelope(room: string, n: number, start: number) {
       clientId: 'bench-user',
       connectionId: 'c',
       timestamp: Date.now(),
-      name: 'chat.post',
+      name: MESSAGE_NAMES.post,
       data: JSON.stringify({ text: `message ${start + i}` }),
       encoding: 'json',
     })),
