@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type * as Ably from 'ably';
 import pino from 'pino';
-import { parseConnectorConfig } from '../../connector/index.ts';
+import { parseConnectorConfig } from '../../connector/src/index.ts';
 import { channelWildcard, INCOMING_CHANNEL_TEMPLATE } from '../../reference-app/contract/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
 import { createChatWriter } from '../../reference-app/functions/chat-writer.ts';
@@ -167,7 +167,6 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         mode: opts.connectorMode ?? 'durable',
         messageName: 'operation',
         channelTemplates: true,
-        ...(defects.connectorNoWait ? { plantedDefect: 'publish-without-waiting' } : {}),
       },
     };
     // Validate here, where a mistake is ours, rather than in the child's stderr. The stack sets
@@ -175,7 +174,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     parseConnectorConfig(connectorConfig, {});
     const connectors: ConnectorProcess[] = [];
     for (let i = 0; i < Math.max(1, opts.connectors ?? 1); i++) {
-      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, connectorConfig);
+      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, connectorConfig, defects.connectorNoWait ? { plantedDefect: 'publish-without-waiting' } : {});
       connectors.push(c);
       stops.push({ name: `connector ${c.name}`, stop: () => c.shutdown() });
       await c.start();

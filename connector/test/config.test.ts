@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ORIGINAL_MESSAGE_NAME, loadConnectorConfig, parseConnectorConfig } from './config.ts';
-import { renderChannel } from './channel-template.ts';
+import { ConfigError, ORIGINAL_MESSAGE_NAME, loadConnectorConfig, parseConnectorConfig } from '../src/config.ts';
+import { renderChannel } from '../src/channel-template.ts';
 
-const examples = join(import.meta.dirname, 'examples');
+const examples = join(import.meta.dirname, '..', 'examples');
 const KEY = { ABLY_API_KEY: 'app.key:secret' };
 const base = { connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }], dbConfig: { host: 'h' }, ably: { apiKey: 'a.b:c' } };
 

@@ -69,12 +69,6 @@ const extensionsSchema = z.strictObject({
       drainLimit: z.number().int().min(1).max(100_000).default(1000),
     })
     .prefault({}),
-  /**
-   * A planted defect for a test harness's self-check, never for deployments:
-   * 'publish-without-waiting' publishes each change after its own random REST-like round-trip
-   * delay, without waiting for the previous one, as the original connector did with Ably.Rest.
-   */
-  plantedDefect: z.enum(['publish-without-waiting']).optional(),
   timing: z
     .strictObject({
       /** Drain even without a NOTIFY this often: catches lost wake-ups and probes a silent LISTEN connection. */
@@ -138,7 +132,6 @@ export interface ConnectorConfig {
   channelTemplates: boolean;
   batch: Extensions['batch'];
   timing: Extensions['timing'];
-  plantedDefect?: Extensions['plantedDefect'];
 }
 
 function describeIssues(err: z.ZodError, where: string): string {
@@ -229,7 +222,6 @@ export function parseConnectorConfig(raw: unknown, env: NodeJS.ProcessEnv = proc
     channelTemplates: ext.channelTemplates,
     batch: ext.batch,
     timing: ext.timing,
-    ...(ext.plantedDefect ? { plantedDefect: ext.plantedDefect } : {}),
   };
 }
 
