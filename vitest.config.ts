@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'reports/**', '**/.output/**', '**/.nuxt/**'],
+    // connector/ may hold its own node_modules and dist/ after a package build.
+    exclude: ['**/node_modules/**', 'reports/**', '**/.output/**', '**/.nuxt/**', 'connector/dist/**'],
     globalSetup: ['harness/testing/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
