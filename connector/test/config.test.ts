@@ -53,6 +53,12 @@ describe('config', () => {
     expect(() => loadConnectorConfig(env, KEY)).toThrow(/unknown key DB_PASS/);
   });
 
+  it('has no key for planted defects: a deployment cannot plant one (only the test entry can)', () => {
+    expect(() => parseConnectorConfig({ ...base, extensions: { plantedDefect: 'publish-without-waiting' } }, {})).toThrow(
+      /unknown key config\.extensions\.plantedDefect/,
+    );
+  });
+
   it('names the field and the expected value', () => {
     expect(() => parseConnectorConfig({ ...base, connector: [{ tablename: 't', ablychannelname: 'c', operation: 'UPSERT' }] }, {})).toThrow(
       /config\.connector\[0\]\.operation: .*"INSERT"\|"UPDATE"\|"DELETE"/,
