@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'reports/**', '**/.output/**', '**/.nuxt/**'],
+    // connector/ may hold its own node_modules and dist/ after a package build.
+    exclude: ['**/node_modules/**', 'reports/**', '**/.output/**', '**/.nuxt/**', 'connector/dist/**'],
     globalSetup: ['harness/testing/global-setup.ts'],
     // The AWS SDK's Node 20 support warning, said once in the README, would otherwise print per worker.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -15,9 +15,9 @@ import { Command } from 'commander';
 import pg from 'pg';
 import { installSignalHandlers } from '../../harness/lib/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
-import { OutboxQueries } from '../outbox.ts';
+import { OutboxQueries } from '../src/outbox.ts';
 import { parentPid, postgresCpuMs } from './proc.ts';
-import { captureFunctionDdl, commitFunctionDdl, commitTriggerDdl, objectNames, rowTriggerDdl, tablesDdl } from '../sql.ts';
+import { captureFunctionDdl, commitFunctionDdl, commitTriggerDdl, objectNames, rowTriggerDdl, tablesDdl } from '../src/sql.ts';
 
 const VARIANTS = ['plain', 'notify', 'durable', 'durable-quiet'] as const;
 type Variant = (typeof VARIANTS)[number];

@@ -206,7 +206,7 @@ async function main(): Promise<void> {
       extensions: { database: { url }, channelTemplates: true, ...(o.pullAbove === undefined ? {} : { timing: { pullAbovePerSecond: o.pullAbove } }) },
     }));
     const env = { ABLY_API_KEY: CONNECTOR_KEY, ABLY_HOST: ep.host, ABLY_PORT: String(ep.port), ABLY_TLS: 'false' };
-    const conn = await child(['connector/cli.ts', '--config', cfgPath, '--log-level', 'warn'], env, /connector ready: (\S+)/, profile);
+    const conn = await child(['connector/src/cli.ts', '--config', cfgPath, '--log-level', 'warn'], env, /connector ready: (\S+)/, profile);
     if (o.profile) process.stderr.write(`profiles in ${o.profile}: connector pid ${conn.proc.pid}, realtime pid ${rt.proc.pid}\n`);
     procs.push(conn.proc);
 

@@ -12,7 +12,7 @@ export interface ConnectorChild {
 }
 
 export async function spawnConnector(configPath: string, env: Record<string, string>, timeoutMs = 20_000): Promise<ConnectorChild> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'connector', 'cli.ts'), '--config', configPath, '--log-level', process.env.CONNECTOR_CHILD_LOG ?? 'warn'], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'connector', 'src', 'cli.ts'), '--config', configPath, '--log-level', process.env.CONNECTOR_CHILD_LOG ?? 'warn'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 /** Test helpers for the connector: configs and clients against a fresh database. */
 import pg from 'pg';
-import { parseConnectorConfig, type ConnectorConfig } from '../config.ts';
+import { parseConnectorConfig, type ConnectorConfig } from '../src/config.ts';
 
 export const TEST_KEY = 'app.conn:secret';
 

@@ -1,7 +1,7 @@
 /** The hooks the connector's end-to-end test files share; call once at the top of a file. */
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { StartedRealtime } from '../../harness/realtime/index.ts';
-import { Connector, parseConnectorConfig, type StartedConnector } from '../index.ts';
+import { Connector, parseConnectorConfig, type StartedConnector } from '../src/index.ts';
 import { Subscriber, realtimeEnv, startRealtime } from './realtime.ts';
 
 export interface RealtimeSuite {

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killSync, registerCleanup, removeDirSync } from '../lib/cleanup.ts';
 
-const CLI = fileURLToPath(new URL('../../connector/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../connector/src/cli.ts', import.meta.url));
+/** The same CLI with a planted defect: a test-only entry, since no shipped option can plant one. */
+const CLI_WITH_DEFECTS = fileURLToPath(new URL('../../connector/testing/cli-with-defects.ts', import.meta.url));
 const READY = /^connector ready: (\S+)/m;
 
 export interface ConnectorHealth {
@@ -41,7 +43,7 @@ export class ConnectorProcess {
   constructor(
     readonly name: string,
     config: unknown,
-    private readonly opts: { logLevel?: string } = {},
+    private readonly opts: { logLevel?: string; plantedDefect?: 'publish-without-waiting' } = {},
   ) {
     // The config holds the connector's key: a private directory, removed on stop.
     this.dir = mkdtempSync(join(tmpdir(), 'chat-connector-'));
@@ -70,7 +72,7 @@ export class ConnectorProcess {
     if (this.running) throw new Error(`connector ${this.name} is already running`);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', CLI, '--config', this.configFile, '--http-port', '0', '--log-level', this.opts.logLevel ?? process.env.LOG_LEVEL ?? 'error', '--exit-on-stdin-close'],
+      ['--import', 'tsx', ...this.entry(), '--config', this.configFile, '--http-port', '0', '--log-level', this.opts.logLevel ?? process.env.LOG_LEVEL ?? 'error', '--exit-on-stdin-close'],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.child = child;
@@ -104,6 +106,10 @@ export class ConnectorProcess {
       await this.exited;
       throw err;
     }
+  }
+
+  private entry(): string[] {
+    return this.opts.plantedDefect ? [CLI_WITH_DEFECTS, '--planted-defect', this.opts.plantedDefect] : [CLI];
   }
 
   private tail(): string {

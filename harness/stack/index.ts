@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type * as Ably from 'ably';
 import pino from 'pino';
-import { parseConnectorConfig } from '../../connector/index.ts';
+import { parseConnectorConfig } from '../../connector/src/index.ts';
+import { channelWildcard, INCOMING_CHANNEL_TEMPLATE } from '../../reference-app/contract/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
 import { createChatWriter } from '../../reference-app/functions/chat-writer.ts';
 import { startFunctionsServer, type StartedFunctionsServer } from '../../reference-app/functions/server.ts';
@@ -114,7 +115,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
 
     const secret = () => randomBytes(18).toString('base64url');
     const rootKey = { keyName: 'chat.root', secret: secret() };
-    const connectorKey = { keyName: 'chat.connector', secret: secret(), capability: { 'chat:*:incoming': ['publish'] } };
+    const connectorKey = { keyName: 'chat.connector', secret: secret(), capability: { [channelWildcard('incoming')]: ['publish'] } };
     const logger = quietLogger();
     const realtime = await new RealtimeService({ keys: [rootKey, connectorKey], logger }).start();
     stops.push({ name: 'realtime', stop: realtime.stop });
@@ -159,7 +160,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const connectorConfig = {
       connector: (['INSERT', 'UPDATE', 'DELETE'] as const).map((operation) => ({
         tablename: 'chat_messages',
-        ablychannelname: 'chat:{room}:incoming',
+        ablychannelname: INCOMING_CHANNEL_TEMPLATE,
         operation,
       })),
       ably: { apiKey: `${connectorKey.keyName}:${connectorKey.secret}` },
@@ -169,7 +170,6 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         mode: opts.connectorMode ?? 'durable',
         messageName: 'operation',
         channelTemplates: true,
-        ...(defects.connectorNoWait ? { plantedDefect: 'publish-without-waiting' } : {}),
       },
     };
     // Validate here, where a mistake is ours, rather than in the child's stderr. The stack sets
@@ -179,7 +179,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     for (let i = 0; i < Math.max(1, opts.connectors ?? 1); i++) {
       // One seed per connector: the same jitter would make an active and a standby reconnect in lockstep.
       const seeded = opts.seed === undefined ? connectorConfig : { ...connectorConfig, extensions: { ...connectorConfig.extensions, seed: (opts.seed + i) | 0 } };
-      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, seeded);
+      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, seeded, defects.connectorNoWait ? { plantedDefect: 'publish-without-waiting' } : {});
       connectors.push(c);
       stops.push({ name: `connector ${c.name}`, stop: () => c.shutdown() });
       await c.start();

@@ -10,6 +10,7 @@
  * author-check and acknowledged-writes checkers judge them like any other write.
  */
 import { readFileSync } from 'node:fs';
+import { MESSAGE_NAMES } from '../../reference-app/contract/index.ts';
 import { fileURLToPath } from 'node:url';
 import * as Ably from 'ably';
 import { z } from 'zod';
@@ -79,7 +80,7 @@ export class HostileClient {
         return this.probe('publish a forged change on incoming', r.ok ? 'allowed' : 'refused', r.ok ? undefined : r.error);
       }
       case 'oversized': {
-        const r = await vu.attempt('outgoing', { id: this.opId('big'), name: 'chat.post', data: { text: 'x'.repeat(70_000) } });
+        const r = await vu.attempt('outgoing', { id: this.opId('big'), name: MESSAGE_NAMES.post, data: { text: 'x'.repeat(70_000) } });
         return this.probe('publish a 70 KB message (limit 64 KB)', r.ok ? 'allowed' : 'refused', r.ok ? undefined : r.error);
       }
       case 'malformed': {

@@ -4,9 +4,19 @@
  * what arrives on incoming. Everything it does and sees goes to the history.
  */
 import * as Ably from 'ably';
-import { ClientView, type ChangeRow } from './client-view.ts';
+import {
+  channelName,
+  isChangeName,
+  MESSAGE_NAMES,
+  oldestShown,
+  readBack,
+  type ChannelKind,
+  type ChatRow,
+  type HistoryPage,
+} from '../../reference-app/contract/index.ts';
+import { VuView } from './vu-view.ts';
 import type { Recorder } from './recorder.ts';
-import type { ChangeName, OpKind } from '../history/types.ts';
+import type { OpKind } from '../history/types.ts';
 
 export type VuAuth =
   | { kind: 'key'; key: string }
@@ -38,12 +48,14 @@ interface IncomingData {
   row?: Record<string, unknown>;
 }
 
-const CHANGE_NAMES = new Set(['INSERT', 'UPDATE', 'DELETE']);
+/** Pages a join reads at most: a virtual user reads the whole room back, as scrolling would. */
+const JOIN_MAX_PAGES = 1000;
+const JOIN_PAGE = 100;
 
 export class VirtualUser {
   readonly clientId: string;
   readonly room: string;
-  readonly view: ClientView;
+  readonly view: VuView;
   /** Posts of this user that the realtime service acknowledged (edit targets). */
   readonly ownPosts: string[] = [];
   readonly deleted = new Set<string>();
@@ -60,12 +72,12 @@ export class VirtualUser {
   constructor(private readonly opts: VirtualUserOptions) {
     this.clientId = opts.clientId;
     this.room = opts.room;
-    this.view = new ClientView({ ignoreVersions: opts.ignoreVersions ?? false });
+    this.view = new VuView({ ignoreVersions: opts.ignoreVersions ?? false });
   }
 
-  private channel(kind: 'outgoing' | 'incoming' | 'typing'): Ably.RealtimeChannel {
+  private channel(kind: ChannelKind): Ably.RealtimeChannel {
     if (!this.client) throw new Error(`${this.clientId} has not joined`);
-    return this.client.channels.get(`chat:${this.room}:${kind}`);
+    return this.client.channels.get(channelName(this.room, kind));
   }
 
   private async signIn(): Promise<Ably.ClientOptions> {
@@ -166,43 +178,42 @@ export class VirtualUser {
   }
 
   /**
-   * The web app's catch-up: read the room back and merge it; a row the view showed before the
-   * read began that the whole read-back lacks was deleted in the gap (history omits deleted rows).
+   * The web app's catch-up, through the contract: read the room back past the oldest message
+   * shown and reconcile (a message the view held that the covering read lacks was deleted in the gap).
    */
   private async catchUp(url: string): Promise<void> {
-    const knownBefore = this.view.liveIds();
+    const knownBefore = this.view.knownIds();
     try {
-      const seen = await this.loadHistory(url);
-      for (const id of knownBefore) if (!seen.has(id)) this.view.forget(id);
+      const read = await readBack(this.room, oldestShown(this.view.messagesView()), (room, page) => this.fetchPage(url, room, page));
+      this.view.reconcile(read, knownBefore);
     } catch (err) {
       // Kept so the runner can explain a view the convergence checker finds stale.
       this.catchUpErrors.push(errorText(err));
     }
   }
 
-  /** Reads the room's history (all pages) into the view; returns the ids it read. */
-  private async loadHistory(base = this.opts.historyUrl): Promise<Set<string>> {
-    const seen = new Set<string>();
-    let before: string | undefined;
-    // Newest first, paged; merge each row like an event so a newer live version is kept.
-    for (let page = 0; page < 1000; page++) {
-      const url = new URL(`${base}/${encodeURIComponent(this.room)}/messages`);
-      url.searchParams.set('limit', '100');
-      if (before) url.searchParams.set('before', before);
-      const res = await fetch(url, this.cookie ? { headers: { cookie: this.cookie } } : {});
-      if (!res.ok) throw new Error(`history of ${this.room} answered HTTP ${res.status}`);
-      const body = (await res.json()) as { messages?: Array<Record<string, unknown>>; next?: string | null };
-      const rows = body.messages ?? [];
-      for (const r of rows) {
-        const row = toChangeRow(r);
-        if (!row) continue;
-        seen.add(row.id);
-        this.view.apply(row, 'UPDATE');
-      }
-      if (!body.next || rows.length === 0) break;
-      before = body.next;
+  /** Reads the room's whole history into the view, newest page first, as rows from history. */
+  private async loadHistory(base = this.opts.historyUrl): Promise<void> {
+    if (!base) return;
+    let before: string | null = null;
+    for (let i = 0; i < JOIN_MAX_PAGES; i++) {
+      const page = await this.fetchPage(base, this.room, { before, limit: JOIN_PAGE });
+      for (const row of page.messages) this.view.merge(row, 'history');
+      if (!page.next || page.messages.length === 0) return;
+      before = page.next;
     }
-    return seen;
+  }
+
+  /** One page of the history endpoint at `base`, with this user's session. */
+  private async fetchPage(base: string, room: string, opts: { before: string | null; limit: number }): Promise<HistoryPage> {
+    const url = new URL(`${base}/${encodeURIComponent(room)}/messages`);
+    url.searchParams.set('limit', String(opts.limit));
+    if (opts.before) url.searchParams.set('before', opts.before);
+    const res = await fetch(url, this.cookie ? { headers: { cookie: this.cookie } } : {});
+    if (!res.ok) throw new Error(`history of ${room} answered HTTP ${res.status}`);
+    const body = (await res.json()) as { messages?: unknown[]; next?: unknown };
+    const messages = (body.messages ?? []).map(toChatRow).filter((r): r is ChatRow => r !== undefined);
+    return { messages, next: typeof body.next === 'string' ? body.next : null };
   }
 
   private onIncoming(msg: Ably.InboundMessage): void {
@@ -210,9 +221,9 @@ export class VirtualUser {
     const t = rec.now();
     const name = msg.name ?? '';
     const data = (typeof msg.data === 'string' ? safeJson(msg.data) : msg.data) as IncomingData | undefined;
-    const row = data?.row ? toChangeRow(data.row) : undefined;
-    if (!CHANGE_NAMES.has(name) || !row) return;
-    const applied = this.view.apply(row, name as ChangeName);
+    const row = toChatRow(data?.row);
+    if (!isChangeName(name) || !row) return;
+    const applied = this.view.merge(row, name);
     const updatedAt = data?.row?.updated_at;
     rec.record({
       t,
@@ -220,7 +231,7 @@ export class VirtualUser {
       client: this.clientId,
       room: this.room,
       eventId: msg.id ?? '',
-      name: name as ChangeName,
+      name,
       messageId: row.id,
       version: row.version,
       deleted: row.deleted,
@@ -269,20 +280,20 @@ export class VirtualUser {
   }
 
   async post(opId: string, text: string): Promise<void> {
-    if (await this.publish('post', opId, 'chat.post', { text }, { messageId: opId, text })) this.ownPosts.push(opId);
+    if (await this.publish('post', opId, MESSAGE_NAMES.post, { text }, { messageId: opId, text })) this.ownPosts.push(opId);
   }
 
   async edit(opId: string, target: string, text: string): Promise<void> {
-    await this.publish('edit', opId, 'chat.edit', { id: target, text }, { messageId: target, text });
+    await this.publish('edit', opId, MESSAGE_NAMES.edit, { id: target, text }, { messageId: target, text });
   }
 
   async delete(opId: string, target: string): Promise<void> {
     this.deleted.add(target);
-    await this.publish('delete', opId, 'chat.delete', { id: target }, { messageId: target });
+    await this.publish('delete', opId, MESSAGE_NAMES.delete, { id: target }, { messageId: target });
   }
 
   async typing(opId: string): Promise<void> {
-    await this.publish('typing', opId, 'typing', { typing: true }, {});
+    await this.publish('typing', opId, MESSAGE_NAMES.typing, { typing: true }, {});
   }
 
   /** Closes the client. `asOperation`: a leave in the middle of the run, recorded as an operation. */
@@ -312,14 +323,24 @@ export class VirtualUser {
   }
 }
 
-function toChangeRow(r: Record<string, unknown>): ChangeRow | undefined {
+/** A row as received, leniently: what the checkers judge is what arrived, not a parse error. */
+function toChatRow(value: unknown): ChatRow | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const r = value as Record<string, unknown>;
   if (typeof r.id !== 'string') return undefined;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const author = str(r.author);
   return {
     id: r.id,
-    text: typeof r.text === 'string' ? r.text : '',
+    room: str(r.room),
+    author,
+    username: typeof r.username === 'string' ? r.username : author,
+    text: str(r.text),
     version: Number(r.version ?? 0),
+    edited: r.edited === true,
     deleted: r.deleted === true,
-    author: typeof r.author === 'string' ? r.author : '',
+    created_at: str(r.created_at),
+    updated_at: str(r.updated_at),
   };
 }
 

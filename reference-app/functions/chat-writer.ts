@@ -8,6 +8,7 @@
  * AWS entry: `handler`, configured by DATABASE_URL (and optionally CHAT_HOLD_MS, PG_POOL_MAX).
  */
 import pg from 'pg';
+import { MESSAGE_NAMES } from '../contract/index.ts';
 import { parseEnvelope, parseMessage, type ChatOp, type RejectReason, type Rejection } from './envelope.ts';
 import { beginLocked, expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome } from './write-ops.ts';
 
@@ -134,7 +135,7 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
   async function refuse(r: Rejection): Promise<void> {
     const settled = await inTransaction(async (c) => {
       await insertRejection(c, r);
-      return r.name === 'chat.post' ? rejectHeldFor(c, r.id) : 0;
+      return r.name === MESSAGE_NAMES.post ? rejectHeldFor(c, r.id) : 0;
     });
     countRejection(r, r.detail);
     if (settled > 0) {

@@ -4,10 +4,10 @@
  * never spoils the rest of the envelope.
  */
 import { z } from 'zod';
+import { isOperationName, MESSAGE_NAMES, roomOfOutgoing } from '../contract/index.ts';
 
 export const MAX_TEXT_CHARS = 4000;
 const MAX_ID_CHARS = 256;
-const CHANNEL = /^chat:([A-Za-z0-9_-]{1,64}):outgoing$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export type RejectReason =
@@ -84,7 +84,7 @@ export function parseEnvelope(event: unknown): { ok: true; envelope: Envelope } 
 }
 
 export function roomOf(channel: string | undefined): string | null {
-  return channel ? (CHANNEL.exec(channel)?.[1] ?? null) : null;
+  return roomOfOutgoing(channel);
 }
 
 export function parseMessage(raw: unknown, channel: string | undefined, index: number): ParsedMessage {
@@ -105,14 +105,14 @@ export function parseMessage(raw: unknown, channel: string | undefined, index: n
   if (!room) return reject(base, 'invalid_room', `channel ${JSON.stringify(channel)} is not chat:<room>:outgoing with room [A-Za-z0-9_-]{1,64}`);
   if (!msg.clientId || msg.clientId === '*' || !storable(msg.clientId)) return reject(base, 'missing_client_id', 'message has no usable identified publisher');
   const author = msg.clientId;
-  if (msg.name !== 'chat.post' && msg.name !== 'chat.edit' && msg.name !== 'chat.delete') {
-    return reject(base, 'unknown_name', `name ${JSON.stringify(msg.name)} is not chat.post, chat.edit or chat.delete`);
+  if (!isOperationName(msg.name)) {
+    return reject(base, 'unknown_name', `name ${JSON.stringify(msg.name)} is not ${MESSAGE_NAMES.post}, ${MESSAGE_NAMES.edit} or ${MESSAGE_NAMES.delete}`);
   }
   const decoded = decodeData(msg.data, msg.encoding ?? undefined);
   if (!decoded.ok) return reject(base, decoded.reason, decoded.detail);
   const data = decoded.value;
   const common = { id: msg.id, room, author, ts: msg.timestamp, name: msg.name };
-  if (msg.name === 'chat.post') {
+  if (msg.name === MESSAGE_NAMES.post) {
     const t = checkText(data.text);
     if (!t.ok) return reject(base, t.reason, t.detail);
     return { ok: true, op: { ...common, kind: 'post', text: t.text } };
@@ -121,7 +121,7 @@ export function parseMessage(raw: unknown, channel: string | undefined, index: n
   if (typeof target !== 'string' || target.length === 0 || target.length > MAX_ID_CHARS || !storable(target)) {
     return reject(base, 'invalid_target', `data.id must be a message id string of 1..${MAX_ID_CHARS} characters`);
   }
-  if (msg.name === 'chat.delete') return { ok: true, op: { ...common, kind: 'delete', target } };
+  if (msg.name === MESSAGE_NAMES.delete) return { ok: true, op: { ...common, kind: 'delete', target } };
   const t = checkText(data.text);
   if (!t.ok) return reject(base, t.reason, t.detail);
   return { ok: true, op: { ...common, kind: 'edit', target, text: t.text } };

@@ -1,5 +1,6 @@
 /** Test helpers: Ably-shaped envelopes and a Lambda client, as the integration rule would use them. */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { MESSAGE_NAMES, outgoingChannel } from '../contract/index.ts';
 
 export interface TestMessage {
   id: string;
@@ -12,7 +13,7 @@ export interface TestMessage {
 let clock = Date.now();
 
 /** An envelope exactly as Ably's Lambda integration sends it: object data as a JSON string with encoding "json". */
-export function envelope(room: string, messages: TestMessage[], channel = `chat:${room}:outgoing`): Record<string, unknown> {
+export function envelope(room: string, messages: TestMessage[], channel = outgoingChannel(room)): Record<string, unknown> {
   return {
     source: 'channel.message',
     appId: 'app',
@@ -37,21 +38,21 @@ export function envelope(room: string, messages: TestMessage[], channel = `chat:
 export const post = (id: string, clientId: string, text: string, timestamp?: number): TestMessage => ({
   id,
   clientId,
-  name: 'chat.post',
+  name: MESSAGE_NAMES.post,
   data: { text },
   ...(timestamp !== undefined ? { timestamp } : {}),
 });
 export const edit = (id: string, clientId: string, target: string, text: string, timestamp?: number): TestMessage => ({
   id,
   clientId,
-  name: 'chat.edit',
+  name: MESSAGE_NAMES.edit,
   data: { id: target, text },
   ...(timestamp !== undefined ? { timestamp } : {}),
 });
 export const del = (id: string, clientId: string, target: string, timestamp?: number): TestMessage => ({
   id,
   clientId,
-  name: 'chat.delete',
+  name: MESSAGE_NAMES.delete,
   data: { id: target },
   ...(timestamp !== undefined ? { timestamp } : {}),
 });

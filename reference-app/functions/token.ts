@@ -6,14 +6,15 @@
  * AWS entry: `handler` (GET /api/token), configured by ABLY_API_KEY and SESSION_SECRET.
  */
 import * as Ably from 'ably';
+import { channelWildcard } from '../contract/index.ts';
 import { fail, json, type HttpHandler } from './http.ts';
 import { sessionFromEnv, type SessionService } from './session.ts';
 
 /** Operations listed in sorted order, as Ably canonicalises them in a TokenRequest. */
 export const CHAT_CAPABILITY: Readonly<Record<string, string[]>> = Object.freeze({
-  'chat:*:outgoing': ['publish'],
-  'chat:*:incoming': ['presence', 'subscribe'],
-  'chat:*:typing': ['presence', 'publish', 'subscribe'],
+  [channelWildcard('outgoing')]: ['publish'],
+  [channelWildcard('incoming')]: ['presence', 'subscribe'],
+  [channelWildcard('typing')]: ['presence', 'publish', 'subscribe'],
 });
 
 export interface TokenOptions {

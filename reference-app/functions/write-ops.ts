@@ -8,6 +8,7 @@
  * timestamp, then id), whichever arrives last.
  */
 import type pg from 'pg';
+import { MESSAGE_NAMES } from '../contract/index.ts';
 import type { ChatOp, RejectReason, Rejection } from './envelope.ts';
 
 export type Outcome =
@@ -74,8 +75,8 @@ export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'p
   for (const h of held.rows) {
     const heldOp: EditOrDelete =
       h.kind === 'edit'
-        ? { kind: 'edit', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: 'chat.edit', target: op.id, text: h.text ?? '' }
-        : { kind: 'delete', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: 'chat.delete', target: op.id };
+        ? { kind: 'edit', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: MESSAGE_NAMES.edit, target: op.id, text: h.text ?? '' }
+        : { kind: 'delete', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: MESSAGE_NAMES.delete, target: op.id };
     const row = (await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1', [op.id])).rows[0]!;
     const r = await applyToRow(c, heldOp, row);
     settled.push(r.outcome === 'rejected' ? { opId: h.op_id, outcome: 'rejected', reason: r.reason } : { opId: h.op_id, outcome: 'applied' });

@@ -26,7 +26,8 @@ function newestMtime(path: string): number {
 
 /** Newest change among the files that end up in the site. */
 function sourcesMtime(): number {
-  const inputs = [join(WEB_DIR, 'app'), join(WEB_DIR, 'nuxt.config.ts'), join(REPO_DIR, 'package-lock.json')];
+  // The app bundles the chat contract from outside its folder.
+  const inputs = [join(WEB_DIR, 'app'), join(REPO_DIR, 'reference-app', 'contract'), join(WEB_DIR, 'nuxt.config.ts'), join(REPO_DIR, 'package-lock.json')];
   return Math.max(...inputs.filter((p) => existsSync(p)).map(newestMtime));
 }
 

@@ -22,7 +22,7 @@ function envelope(room: string, n: number, start: number) {
   return {
     source: 'channel.message',
     appId: 'bench',
-    channel: `chat:${room}:outgoing`,
+    channel: `bench:${room}`,
     site: 'local-1',
     ruleId: 'bench',
     messages: Array.from({ length: n }, (_, i) => ({
@@ -30,7 +30,7 @@ function envelope(room: string, n: number, start: number) {
       clientId: 'bench-user',
       connectionId: 'c',
       timestamp: Date.now(),
-      name: 'chat.post',
+      name: 'bench.write',
       data: JSON.stringify({ text: `message ${start + i}` }),
       encoding: 'json',
     })),

@@ -3,6 +3,7 @@
  * no k6 and no Node imports, so the k6 scripts use them and Node tests drive them against the
  * local realtime service over a real WebSocket. JSON, because k6's WebSocket carries text.
  */
+import { CHANGE_NAMES, MESSAGE_NAMES, type ChangeName } from './chat-names.ts';
 
 export const Action = {
   HEARTBEAT: 0,
@@ -278,11 +279,7 @@ export function decodeData(data: unknown, encoding: string | undefined): unknown
 
 // --- the chat's channels and payloads ----------------------------------------------------
 
-export const outgoingChannel = (room: string) => `chat:${room}:outgoing`;
-export const incomingChannel = (room: string) => `chat:${room}:incoming`;
-export const typingChannel = (room: string) => `chat:${room}:typing`;
-
-export type ChangeName = 'INSERT' | 'UPDATE' | 'DELETE';
+export { incomingChannel, outgoingChannel, typingChannel, type ChangeName } from './chat-names.ts';
 
 export interface ChatRow {
   id: string;
@@ -301,13 +298,14 @@ export interface ChangeEvent {
 
 /** A connector event on incoming (`{table, type, row}`), or undefined for anything else. */
 export function changeFromMessage(m: ReceivedMessage): ChangeEvent | undefined {
-  if (m.name !== 'INSERT' && m.name !== 'UPDATE' && m.name !== 'DELETE') return undefined;
+  const name = CHANGE_NAMES.find((n) => n === m.name);
+  if (!name) return undefined;
   const data = isObj(m.data) ? m.data : undefined;
   const r = data && isObj(data.row) ? data.row : undefined;
   if (!r || typeof r.id !== 'string') return undefined;
   return {
     eventId: m.id,
-    name: m.name,
+    name,
     row: {
       id: r.id,
       text: typeof r.text === 'string' ? r.text : '',
@@ -319,7 +317,7 @@ export function changeFromMessage(m: ReceivedMessage): ChangeEvent | undefined {
 }
 
 /** Operations on outgoing, as the chat-writer reads them (reference-app/functions/envelope.ts). */
-export const chatPost = (id: string, text: string): OutboundMessage => ({ id, name: 'chat.post', data: { text } });
-export const chatEdit = (id: string, target: string, text: string): OutboundMessage => ({ id, name: 'chat.edit', data: { id: target, text } });
-export const chatDelete = (id: string, target: string): OutboundMessage => ({ id, name: 'chat.delete', data: { id: target } });
-export const typingMessage = (id: string): OutboundMessage => ({ id, name: 'typing', data: { typing: true } });
+export const chatPost = (id: string, text: string): OutboundMessage => ({ id, name: MESSAGE_NAMES.post, data: { text } });
+export const chatEdit = (id: string, target: string, text: string): OutboundMessage => ({ id, name: MESSAGE_NAMES.edit, data: { id: target, text } });
+export const chatDelete = (id: string, target: string): OutboundMessage => ({ id, name: MESSAGE_NAMES.delete, data: { id: target } });
+export const typingMessage = (id: string): OutboundMessage => ({ id, name: MESSAGE_NAMES.typing, data: { typing: true } });

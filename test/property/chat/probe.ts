@@ -4,6 +4,7 @@
  * incoming channel, where only the connector may publish) and what it must allow (typing).
  */
 import * as Ably from 'ably';
+import { incomingChannel, typingChannel } from '../../../reference-app/contract/index.ts';
 import type { ProbeEvent } from '../../../harness/history/types.ts';
 import type { Recorder } from '../../../harness/workload/recorder.ts';
 
@@ -33,8 +34,8 @@ export async function probeCapability(t: ProbeTarget, user: string, room: string
     },
   });
   const tries: Array<{ channel: string; expected: ProbeEvent['expected'] }> = [
-    { channel: `chat:${room}:incoming`, expected: 'refused' },
-    { channel: `chat:${room}:typing`, expected: 'allowed' },
+    { channel: incomingChannel(room), expected: 'refused' },
+    { channel: typingChannel(room), expected: 'allowed' },
   ];
   const out: ProbeEvent[] = [];
   for (const { channel, expected } of tries) {

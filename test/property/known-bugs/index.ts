@@ -29,6 +29,7 @@ export function knownBugResult<T>(d: fc.RunDetails<[T]>, tell: (x: T) => string)
 
 /**
  * Empty today: client-view-hard-delete (a hard DELETE ignored by a view holding that version) was
- * fixed in harness/workload/client-view.ts and its property moved to pure/client-view.test.ts.
+ * fixed in the client view (now the chat contract's rules, reference-app/contract/view.ts) and its
+ * property moved to pure/client-view.test.ts.
  */
 export const KNOWN_BUGS: readonly KnownBug[] = [];

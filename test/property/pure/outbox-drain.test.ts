@@ -7,10 +7,10 @@
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Mapping } from '../../../connector/config.ts';
-import { OutboxQueries } from '../../../connector/outbox.ts';
-import { planDrain, routeKey } from '../../../connector/plan.ts';
-import { setupDatabase, type SetupResult } from '../../../connector/setup.ts';
+import type { Mapping } from '../../../connector/src/config.ts';
+import { OutboxQueries } from '../../../connector/src/outbox.ts';
+import { planDrain, routeKey } from '../../../connector/src/plan.ts';
+import { setupDatabase, type SetupResult } from '../../../connector/src/setup.ts';
 import { connect, testConfig } from '../../../connector/testing/db.ts';
 import { freshDatabase } from '../../../harness/testing/pg.ts';
 

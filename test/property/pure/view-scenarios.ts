@@ -5,7 +5,11 @@
  */
 import fc from 'fast-check';
 import type { ChangeName, ViewRow } from '../../../harness/history/types.ts';
-import { ClientView, type ChangeRow } from '../../../harness/workload/client-view.ts';
+import type { ChatRow } from '../../../reference-app/contract/index.ts';
+import { VuView } from '../../../harness/workload/vu-view.ts';
+
+/** The columns the view rules and the convergence rule look at. */
+type ChangeRow = Pick<ChatRow, 'id' | 'text' | 'version' | 'deleted' | 'author'>;
 
 interface Change {
   name: ChangeName;
@@ -108,12 +112,17 @@ export function scenario(opts: { hardDeletes: boolean; ordered: boolean }): fc.A
 }
 
 export function merge(s: Scenario, ignoreVersions: boolean): ViewRow[] {
-  const view = new ClientView({ ignoreVersions });
+  const view = new VuView({ ignoreVersions });
   for (const l of s.landings) {
-    if (l.kind === 'live') view.apply(l.change.row, l.change.name);
-    else view.apply(l.row, 'UPDATE');
+    if (l.kind === 'live') view.merge(fullRow(l.change.row), l.change.name);
+    else view.merge(fullRow(l.row), 'history');
   }
   return view.snapshot();
+}
+
+function fullRow(r: ChangeRow): ChatRow {
+  const at = '2024-05-01T10:00:00.000Z';
+  return { ...r, room: 'r', username: r.author, edited: false, created_at: at, updated_at: at };
 }
 
 /** Differences between a view and the database, by the rule the convergence checker states. */

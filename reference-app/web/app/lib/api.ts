@@ -4,9 +4,9 @@
  * store works with typed values only.
  */
 import { z } from 'zod';
-import type { ChatRow } from './message-view.ts';
+import { CHANGE_NAMES, isChangeName, type ChangeName, type ChatRow, type HistoryPage } from '../../../contract/index.ts';
 
-export const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+export { ROOM_NAME } from '../../../contract/index.ts';
 
 const chatRowSchema = z.object({
   id: z.string().min(1),
@@ -24,15 +24,15 @@ const chatRowSchema = z.object({
 /** The connector's payload on `chat:<room>:incoming`: `{table, type, row}`. */
 const changeSchema = z.object({
   table: z.string().optional(),
-  type: z.enum(['INSERT', 'UPDATE', 'DELETE']).optional(),
+  type: z.enum(CHANGE_NAMES).optional(),
   row: chatRowSchema,
 });
 
-export type ChangeKind = 'INSERT' | 'UPDATE' | 'DELETE';
+export type ChangeKind = ChangeName;
 
 /** Reads an incoming change event; null (and the reason) when it is not one. */
 export function parseChange(name: string | undefined, data: unknown): { kind: ChangeKind; row: ChatRow } | { error: string } {
-  const kind = name === 'INSERT' || name === 'UPDATE' || name === 'DELETE' ? name : undefined;
+  const kind = isChangeName(name) ? name : undefined;
   if (!kind) return { error: `message name: expected INSERT, UPDATE or DELETE, got ${JSON.stringify(name)}` };
   let payload = data;
   if (typeof payload === 'string') {
@@ -118,10 +118,7 @@ export async function fetchRealtimeOptions(): Promise<Record<string, unknown>> {
   return parse(z.object({ realtime: z.record(z.string(), z.unknown()) }), body, '/api/config').realtime;
 }
 
-export interface HistoryPage {
-  messages: ChatRow[];
-  next: string | null;
-}
+export type { HistoryPage };
 
 const historySchema = z.object({ messages: z.array(chatRowSchema), next: z.string().nullable() });
 

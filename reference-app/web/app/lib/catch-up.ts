@@ -1,35 +1,12 @@
 /**
- * Reads a room's history back far enough to cover what the view shows, for the catch-up after
- * a gap in the subscription. Bounded: at most CATCH_UP_MAX_PAGES pages.
- * (Exported constants let the tests size their data to the bounds.)
+ * The catch-up read-back of the contract, reading pages from this origin's history endpoint.
+ * (The bounds are re-exported so the tests can size their data to them.)
  */
-import { fetchHistory, type HistoryPage } from './api.ts';
-import type { ChatRow } from './message-view.ts';
+import { CATCH_UP_MAX_PAGES, CATCH_UP_PAGE, readBack as readBackWith, type FetchPage, type ReadBack } from '../../../contract/index.ts';
+import { fetchHistory } from './api.ts';
 
-export const CATCH_UP_PAGE = 100;
-export const CATCH_UP_MAX_PAGES = 10;
+export { CATCH_UP_MAX_PAGES, CATCH_UP_PAGE, type ReadBack };
 
-export interface ReadBack {
-  rows: ChatRow[];
-  /** Every live message created after this time is in `rows`; null: the whole room is. */
-  coveredFrom: string | null;
-}
-
-export async function readBack(
-  room: string,
-  oldestShown: string | null,
-  fetchPage: (room: string, opts: { before: string | null; limit: number }) => Promise<HistoryPage> = fetchHistory,
-): Promise<ReadBack> {
-  const rows: ChatRow[] = [];
-  let before: string | null = null;
-  for (let i = 0; i < CATCH_UP_MAX_PAGES; i++) {
-    const page = await fetchPage(room, { before, limit: CATCH_UP_PAGE });
-    rows.push(...page.messages);
-    if (!page.next) return { rows, coveredFrom: null };
-    before = page.next;
-    const last = page.messages[page.messages.length - 1];
-    // Nothing shown: the newest page is all the view needs. Else read until past the oldest shown.
-    if (!oldestShown || (last && Date.parse(last.created_at) < Date.parse(oldestShown))) break;
-  }
-  return { rows, coveredFrom: rows[rows.length - 1]?.created_at ?? null };
+export function readBack(room: string, oldestShown: string | null, fetchPage: FetchPage = fetchHistory): Promise<ReadBack> {
+  return readBackWith(room, oldestShown, fetchPage);
 }

@@ -8,8 +8,18 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { fetchHistory, parseChange } from '../lib/api.ts';
 import { readBack } from '../lib/catch-up.ts';
+import {
+  addPending,
+  applyRow,
+  channelName,
+  MESSAGE_NAMES,
+  oldestShown,
+  reconcile,
+  setDelivery,
+  visibleMessages,
+  type MessageMap,
+} from '../../../contract/index.ts';
 import { newMessageId } from '../lib/ids.ts';
-import { addPending, applyRow, reconcile, setDelivery, visibleMessages, type MessageMap } from '../lib/message-view.ts';
 import { createRealtime } from '../lib/realtime.ts';
 import { useSessionStore } from './session.ts';
 import { createTyping } from '../lib/typing.ts';
@@ -51,7 +61,7 @@ export const useChatStore = defineStore('chat', () => {
   let current: RoomChannels | null = null;
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   const typing = createTyping({
-    publish: (data) => current?.typing.publish('typing', data),
+    publish: (data) => current?.typing.publish(MESSAGE_NAMES.typing, data),
     self: () => session.clientId,
   });
 
@@ -108,9 +118,9 @@ export const useChatStore = defineStore('chat', () => {
     if (room.value !== name || current) return;
     const ch: RoomChannels = {
       name,
-      incoming: c.channels.get(`chat:${name}:incoming`),
-      outgoing: c.channels.get(`chat:${name}:outgoing`),
-      typing: c.channels.get(`chat:${name}:typing`),
+      incoming: c.channels.get(channelName(name, 'incoming')),
+      outgoing: c.channels.get(channelName(name, 'outgoing')),
+      typing: c.channels.get(channelName(name, 'typing')),
     };
     current = ch;
     let joined = false;
@@ -122,7 +132,7 @@ export const useChatStore = defineStore('chat', () => {
     ch.incoming.on('update', onContinuityLoss);
     try {
       await ch.incoming.subscribe(onIncoming);
-      await ch.typing.subscribe('typing', (m) => typing.received(m.clientId, m.data));
+      await ch.typing.subscribe(MESSAGE_NAMES.typing, (m) => typing.received(m.clientId, m.data));
       const page = await fetchHistory(name, { limit: HISTORY_PAGE });
       if (current !== ch) return;
       for (const row of page.messages) applyRow(messages.value, row, 'history');
@@ -152,7 +162,7 @@ export const useChatStore = defineStore('chat', () => {
 
   async function catchUp(ch: RoomChannels): Promise<void> {
     const knownBefore = new Set(Object.keys(messages.value));
-    const oldest = visible.value.find((m) => m.delivery === 'confirmed')?.createdAt ?? null;
+    const oldest = oldestShown(messages.value);
     try {
       const { rows, coveredFrom } = await readBack(ch.name, oldest);
       if (current === ch) reconcile(messages.value, rows, { knownBefore, coveredFrom });
@@ -211,7 +221,7 @@ export const useChatStore = defineStore('chat', () => {
     const ch = current;
     if (!ch) return;
     try {
-      await ch.outgoing.publish({ id, name: 'chat.post', data: { text } });
+      await ch.outgoing.publish({ id, name: MESSAGE_NAMES.post, data: { text } });
       // Accepted by the realtime service; the database's INSERT is the confirmation.
       startTimer(id, () => setDelivery(messages.value, id, 'failed'));
     } catch (err) {
@@ -230,11 +240,11 @@ export const useChatStore = defineStore('chat', () => {
     const body = text.trim();
     const m = messages.value[id];
     if (!body || !m || body === m.text) return;
-    void publishChange(id, { kind: 'edit', state: 'sending' }, 'chat.edit', { id, text: body });
+    void publishChange(id, { kind: 'edit', state: 'sending' }, MESSAGE_NAMES.edit, { id, text: body });
   }
 
   function remove(id: string): void {
-    void publishChange(id, { kind: 'delete', state: 'sending' }, 'chat.delete', { id });
+    void publishChange(id, { kind: 'delete', state: 'sending' }, MESSAGE_NAMES.delete, { id });
   }
 
   async function publishChange(id: string, op: PendingOp, name: string, data: Record<string, string>): Promise<void> {

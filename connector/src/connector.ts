@@ -23,7 +23,16 @@ export interface ConnectorOptions {
   httpPort?: number;
   /** Default 127.0.0.1; a container needs 0.0.0.0. */
   httpHost?: string;
+  /**
+   * A planted defect for a test harness's self-check, never for deployments, so no config file
+   * or shipped CLI option can set it (connector/testing/cli-with-defects.ts does).
+   * 'publish-without-waiting' publishes each change after its own random REST-like round-trip
+   * delay, without waiting for the previous one, as the original connector did with Ably.Rest.
+   */
+  plantedDefect?: PlantedDefect;
 }
+
+export type PlantedDefect = 'publish-without-waiting';
 
 export interface StartedConnector {
   healthUrl: string;
@@ -70,10 +79,10 @@ export class Connector {
         { min: cfg.timing.reconnectMinMs, max: cfg.timing.reconnectMaxMs },
         { onReconnect: () => this.metrics.reconnect('realtime'), onStateChange: () => {} },
         this.log,
-        cfg.plantedDefect === 'publish-without-waiting',
+        this.opts.plantedDefect === 'publish-without-waiting',
         random,
       );
-      if (cfg.plantedDefect) this.log.warn({ plantedDefect: cfg.plantedDefect }, 'PLANTED DEFECT active: this connector is broken on purpose');
+      if (this.opts.plantedDefect) this.log.warn({ plantedDefect: this.opts.plantedDefect }, 'PLANTED DEFECT active: this connector is broken on purpose');
       // Until connected, the service's message size limit is unknown: do not publish before.
       await publisher.connected(Math.max(10_000, cfg.timing.queryTimeoutMs));
       http = await serveHttp(this.opts.httpHost ?? '127.0.0.1', this.opts.httpPort ?? 0, () => this.health(publisher!), this.metrics.registry);

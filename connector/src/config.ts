@@ -70,12 +70,6 @@ const extensionsSchema = z.strictObject({
     })
     .prefault({}),
   /**
-   * A planted defect for a test harness's self-check, never for deployments:
-   * 'publish-without-waiting' publishes each change after its own random REST-like round-trip
-   * delay, without waiting for the previous one, as the original connector did with Ably.Rest.
-   */
-  plantedDefect: z.enum(['publish-without-waiting']).optional(),
-  /**
    * Seeds the reconnect backoff's jitter (and a planted defect's delays), so a test harness can
    * replay a run; without it they are random, which is what deployments want.
    */
@@ -143,7 +137,6 @@ export interface ConnectorConfig {
   channelTemplates: boolean;
   batch: Extensions['batch'];
   timing: Extensions['timing'];
-  plantedDefect?: Extensions['plantedDefect'];
   seed?: number;
 }
 
@@ -235,7 +228,6 @@ export function parseConnectorConfig(raw: unknown, env: NodeJS.ProcessEnv = proc
     channelTemplates: ext.channelTemplates,
     batch: ext.batch,
     timing: ext.timing,
-    ...(ext.plantedDefect ? { plantedDefect: ext.plantedDefect } : {}),
     ...(ext.seed !== undefined ? { seed: ext.seed } : {}),
   };
 }

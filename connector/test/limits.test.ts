@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import type { StartedRealtime } from '../harness/realtime/index.ts';
-import { freshDatabase } from '../harness/testing/pg.ts';
-import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
-import { connect } from './testing/db.ts';
-import { capturingLogger } from './testing/log.ts';
-import { Subscriber, realtimeEnv, startRealtime, waitFor } from './testing/realtime.ts';
+import type { StartedRealtime } from '../../harness/realtime/index.ts';
+import { freshDatabase } from '../../harness/testing/pg.ts';
+import { Connector, parseConnectorConfig, type StartedConnector } from '../src/index.ts';
+import { connect } from '../testing/db.ts';
+import { capturingLogger } from '../testing/log.ts';
+import { Subscriber, realtimeEnv, startRealtime, waitFor } from '../testing/realtime.ts';
 
 const MAX = 256 * 1024;
 let rt: StartedRealtime;

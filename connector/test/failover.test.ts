@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedRealtime } from '../harness/realtime/index.ts';
-import { freshDatabase } from '../harness/testing/pg.ts';
-import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
-import { spawnConnector, type ConnectorChild } from './testing/child.ts';
-import { connect } from './testing/db.ts';
-import { Subscriber, realtimeEnv, startRealtime, waitFor } from './testing/realtime.ts';
+import type { StartedRealtime } from '../../harness/realtime/index.ts';
+import { freshDatabase } from '../../harness/testing/pg.ts';
+import { Connector, parseConnectorConfig, type StartedConnector } from '../src/index.ts';
+import { spawnConnector, type ConnectorChild } from '../testing/child.ts';
+import { connect } from '../testing/db.ts';
+import { Subscriber, realtimeEnv, startRealtime, waitFor } from '../testing/realtime.ts';
 
 let rt: StartedRealtime;
 let sub: Subscriber;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseConnectorConfig, type Mapping } from './config.ts';
-import { planDrain, routeKey, type PlanOptions } from './plan.ts';
-import type { OutboxRow } from './outbox.ts';
+import { parseConnectorConfig, type Mapping } from '../src/config.ts';
+import { planDrain, routeKey, type PlanOptions } from '../src/plan.ts';
+import type { OutboxRow } from '../src/outbox.ts';
 
 function routes(connector: Array<{ tablename: string; ablychannelname: string; operation: string }>): Map<string, Mapping[]> {
   const cfg = parseConnectorConfig({ connector, dbConfig: { host: 'h' }, ably: { apiKey: 'a.b:c' }, extensions: { channelTemplates: true } }, {});

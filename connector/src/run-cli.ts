@@ -1,13 +1,13 @@
 /**
- * `npm run connector -- --config FILE [--http-port P] [--http-host H]` (or `--from-env`, the
- * original's container form: the .env keys as environment variables): one connector, until
- * SIGTERM/SIGINT, which stop it gracefully (in-flight publishes finish, the lock is released).
- * Runs without the harness: it ships alone, in a container.
+ * The connector's command line: `--config FILE [--http-port P] [--http-host H]` (or
+ * `--from-env`, the original's container form: the .env keys as environment variables): one
+ * connector, until SIGTERM/SIGINT, which stop it gracefully (in-flight publishes finish, the
+ * lock is released). `cli.ts` is the shipped entry; a test entry may add connector options.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { parseEnvForm } from './config.ts';
-import { Connector, loadConnectorConfig } from './index.ts';
+import { Connector, loadConnectorConfig, type ConnectorOptions } from './index.ts';
 
 const EXIT_USAGE = 2;
 
@@ -22,8 +22,11 @@ function fail(msg: string, code: number): never {
   process.exit(code);
 }
 
-async function main(): Promise<void> {
-  const program = new Command('connector')
+/** Options only a program can pass, never the command line. */
+export type ProgramOptions = Pick<ConnectorOptions, 'plantedDefect'>;
+
+async function main(argv: readonly string[], extra: ProgramOptions): Promise<void> {
+  const program = new Command('ably-pg-connector')
     .description('Publishes Postgres row changes to Ably channels (drop-in for ably-postgres-connector configs).')
     .option('--config <file>', 'config file: JSON (dbConfig, connector, ably, extensions) or .env')
     .option('--from-env', 'read the .env form from the environment instead of a file (DB_HOST, ..., ABLY_CONNECTOR)')
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n')[0] + '\n') });
   try {
-    program.parse();
+    program.parse(argv);
   } catch (err) {
     if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')) process.exit(0);
     process.exit(EXIT_USAGE);
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
     fail((err as Error).message, EXIT_USAGE);
   }
   const logger = pino({ name: 'connector', level: o.logLevel }, pino.destination(2));
-  const connector = await new Connector(config, { logger, httpPort: o.httpPort, httpHost: o.httpHost }).start();
+  const connector = await new Connector(config, { ...extra, logger, httpPort: o.httpPort, httpHost: o.httpHost }).start();
   let stopping = false;
   const stop = (signal: string, code: number) => {
     if (stopping) return;
@@ -69,4 +72,7 @@ async function main(): Promise<void> {
   process.stdout.write(`connector ready: ${connector.healthUrl} (metrics ${connector.metricsUrl})\n`);
 }
 
-main().catch((err: Error) => fail(err.message, 1));
+/** Runs the CLI on `argv` (node's form: the runtime and script first); exits the process when done. */
+export function runCli(argv: readonly string[] = process.argv, extra: ProgramOptions = {}): void {
+  main(argv, extra).catch((err: Error) => fail(err.message, 1));
+}

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { freshDatabase } from '../harness/testing/pg.ts';
-import { setupDatabase } from './setup.ts';
-import { OutboxQueries } from './outbox.ts';
-import { USERS_MAPPINGS, connect, testConfig } from './testing/db.ts';
+import { freshDatabase } from '../../harness/testing/pg.ts';
+import { setupDatabase } from '../src/setup.ts';
+import { OutboxQueries } from '../src/outbox.ts';
+import { USERS_MAPPINGS, connect, testConfig } from '../testing/db.ts';
 
 let url: string;
 let drain: pg.Client;

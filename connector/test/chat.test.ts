@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedRealtime } from '../harness/realtime/index.ts';
-import { freshDatabase } from '../harness/testing/pg.ts';
-import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
-import { connect } from './testing/db.ts';
-import { Subscriber, realtimeEnv, startRealtime, waitFor } from './testing/realtime.ts';
+import type { StartedRealtime } from '../../harness/realtime/index.ts';
+import { freshDatabase } from '../../harness/testing/pg.ts';
+import { Connector, parseConnectorConfig, type StartedConnector } from '../src/index.ts';
+import { connect } from '../testing/db.ts';
+import { Subscriber, realtimeEnv, startRealtime, waitFor } from '../testing/realtime.ts';
 
 const ROOMS = ['lobby', 'den', 'attic'];
 const WRITERS = 8;

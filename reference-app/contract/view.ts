@@ -1,26 +1,13 @@
 /**
- * The room's message view: every message the client knows, keyed by id, newest version wins.
+ * The room's message view: every message a client knows, keyed by id, newest version wins.
  *
  * Three sources feed it in any order: the client's own pending posts, the history endpoint and
- * the connector's INSERT/UPDATE/DELETE events on `incoming`. Because a join subscribes first and
+ * the connector's INSERT/UPDATE/DELETE events on incoming. Because a join subscribes first and
  * loads history second, the same row can arrive twice and an UPDATE can arrive before the row it
  * changes; merging by (id, version) makes the order irrelevant. Pure functions over a plain
- * record, so the Pinia store can pass its reactive state and the tests a plain object.
+ * record, so a reactive store can pass its state and tests a plain object.
  */
-
-/** A `chat_messages` row as the history endpoint and the connector send it. */
-export interface ChatRow {
-  id: string;
-  room: string;
-  author: string;
-  username: string;
-  text: string;
-  version: number;
-  edited: boolean;
-  deleted: boolean;
-  created_at: string;
-  updated_at: string;
-}
+import type { ChatRow, RowSource } from './rows.ts';
 
 /** pending: published, its INSERT not seen yet; failed: the publish (or its confirmation) failed. */
 export type Delivery = 'pending' | 'failed' | 'confirmed';
@@ -30,38 +17,48 @@ export interface ViewMessage {
   author: string;
   username: string;
   text: string;
-  /** 0 while only the local pending copy exists, so any row from the database is newer. */
+  /** The row's version; 0 while only the local pending copy exists, so any row is newer. */
   version: number;
   edited: boolean;
   deleted: boolean;
+  /** Known to be gone from the database (a hard DELETE, or a catch-up found it missing). */
+  gone: boolean;
   createdAt: string;
   delivery: Delivery;
 }
 
 export type MessageMap = Record<string, ViewMessage>;
 
-/** Where a row came from: a change event on `incoming`, or a page of the history endpoint. */
-export type RowSource = 'INSERT' | 'UPDATE' | 'DELETE' | 'history';
+/** What a gone message ranks as: above every real version, so nothing brings it back. */
+export const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
+
+function rankOf(m: ViewMessage): number {
+  return m.gone ? TOMBSTONE_VERSION : m.version;
+}
 
 /**
- * A hard DELETE carries the row as it was; nothing that arrives after it may bring the message
- * back, so its tombstone outranks every real version.
+ * Whether a row from `source` replaces what the view holds. A hard DELETE carries the row as it
+ * was (a version the view may already hold), so it ranks as a tombstone.
  */
-const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
+export function supersedes(current: ViewMessage | undefined, row: ChatRow, source: RowSource): boolean {
+  if (!current || current.delivery !== 'confirmed') return true;
+  const incoming = source === 'DELETE' ? TOMBSTONE_VERSION : row.version;
+  return incoming > rankOf(current);
+}
 
 /** Merges one row; returns true when the view changed, false for a stale or repeated version. */
 export function applyRow(view: MessageMap, row: ChatRow, source: RowSource): boolean {
-  const current = view[row.id];
-  const version = source === 'DELETE' ? TOMBSTONE_VERSION : row.version;
-  if (current && current.delivery === 'confirmed' && current.version >= version) return false;
+  if (!supersedes(view[row.id], row, source)) return false;
+  const gone = source === 'DELETE';
   view[row.id] = {
     id: row.id,
     author: row.author,
     username: row.username,
     text: row.text,
-    version,
+    version: row.version,
     edited: row.edited,
-    deleted: source === 'DELETE' ? true : row.deleted,
+    deleted: gone || row.deleted,
+    gone,
     createdAt: row.created_at,
     delivery: 'confirmed',
   };
@@ -79,7 +76,7 @@ export interface PendingPost {
 /** Shows a post the user just sent; a row with the same id that is already here wins. */
 export function addPending(view: MessageMap, post: PendingPost): void {
   if (view[post.id]) return;
-  view[post.id] = { ...post, version: 0, edited: false, deleted: false, delivery: 'pending' };
+  view[post.id] = { ...post, version: 0, edited: false, deleted: false, gone: false, delivery: 'pending' };
 }
 
 /** Moves a local post between pending and failed; a confirmed message is never downgraded. */
@@ -94,19 +91,21 @@ export function setDelivery(view: MessageMap, id: string, delivery: 'pending' | 
  * Catch-up after a gap the subscription could not bridge (a connection that did not resume):
  * `rows` is a fresh history read that covers every live message created after `coveredFrom`
  * (null: the whole room). History leaves deleted rows out, so a message the view held before
- * the read started, inside the covered span and missing from it, was deleted during the gap.
- * Messages that first arrived while the read was in flight are not judged: the read may predate them.
+ * the read started, inside the covered span and missing from it, was deleted during the gap:
+ * it becomes a tombstone. Messages that first arrived while the read was in flight are not
+ * judged: the read may predate them.
  */
 export function reconcile(
   view: MessageMap,
   rows: readonly ChatRow[],
   opts: { knownBefore: ReadonlySet<string>; coveredFrom: string | null },
+  apply: (view: MessageMap, row: ChatRow, source: RowSource) => boolean = applyRow,
 ): number {
   let changed = 0;
   const seen = new Set<string>();
   for (const row of rows) {
     seen.add(row.id);
-    if (applyRow(view, row, 'history')) changed++;
+    if (apply(view, row, 'history')) changed++;
   }
   const from = opts.coveredFrom === null ? -Infinity : timeOf(opts.coveredFrom);
   for (const id of opts.knownBefore) {
@@ -114,6 +113,7 @@ export function reconcile(
     if (!m || m.delivery !== 'confirmed' || m.deleted || seen.has(id)) continue;
     if (timeOf(m.createdAt) <= from) continue;
     m.deleted = true;
+    m.gone = true;
     changed++;
   }
   return changed;
@@ -129,4 +129,9 @@ export function visibleMessages(view: MessageMap): ViewMessage[] {
   return Object.values(view)
     .filter((m) => !m.deleted)
     .sort((a, b) => timeOf(a.createdAt) - timeOf(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** When the oldest confirmed message shown was created: how far a catch-up must read back. */
+export function oldestShown(view: MessageMap): string | null {
+  return visibleMessages(view).find((m) => m.delivery === 'confirmed')?.createdAt ?? null;
 }

@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freshDatabase } from '../harness/testing/pg.ts';
-import type { StartedConnector } from './index.ts';
-import { spawnConnector, type ConnectorChild } from './testing/child.ts';
-import { connect } from './testing/db.ts';
-import { Subscriber, realtimeEnv, waitFor } from './testing/realtime.ts';
-import { realtimeSuite } from './testing/suite.ts';
+import { freshDatabase } from '../../harness/testing/pg.ts';
+import type { StartedConnector } from '../src/index.ts';
+import { spawnConnector, type ConnectorChild } from '../testing/child.ts';
+import { connect } from '../testing/db.ts';
+import { Subscriber, realtimeEnv, waitFor } from '../testing/realtime.ts';
+import { realtimeSuite } from '../testing/suite.ts';
 
 const ROOMS = ['r0', 'r1', 'r2', 'r3'];
 const CHANGES = 10_000;

@@ -75,7 +75,7 @@ export class RealtimePublisher {
     retryMs: { min: number; max: number },
     private readonly hooks: PublisherHooks,
     private readonly log: Logger,
-    /** The planted defect 'publish-without-waiting' (see config.ts); never set in deployments. */
+    /** The planted defect 'publish-without-waiting' (see ConnectorOptions); never set in deployments. */
     private readonly withoutWaiting = false,
     private readonly random: () => number = Math.random,
   ) {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { freshDatabase } from '../harness/testing/pg.ts';
-import { Connector, parseConnectorConfig, type StartedConnector } from './index.ts';
-import { connect } from './testing/db.ts';
-import { startProxy } from './testing/proxy.ts';
-import { Subscriber, realtimeEnv, waitFor } from './testing/realtime.ts';
-import { realtimeSuite } from './testing/suite.ts';
+import { freshDatabase } from '../../harness/testing/pg.ts';
+import { Connector, parseConnectorConfig, type StartedConnector } from '../src/index.ts';
+import { connect } from '../testing/db.ts';
+import { startProxy } from '../testing/proxy.ts';
+import { Subscriber, realtimeEnv, waitFor } from '../testing/realtime.ts';
+import { realtimeSuite } from '../testing/suite.ts';
 
 const suite = realtimeSuite();
 

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'connector', 'cli.ts'), ...args], {
+function run(args: string[], env: Record<string, string> = {}, entry = join(ROOT, 'connector', 'src', 'cli.ts')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
@@ -40,5 +40,21 @@ describe('connector CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^error: invalid connector config: config\.connector\[0\]\.operation/);
+  });
+});
+
+const WITH_DEFECTS = join(ROOT, 'connector', 'testing', 'cli-with-defects.ts');
+
+describe('connector CLI with planted defects (testing/, never shipped)', () => {
+  it('refuses to start without a known --planted-defect first', () => {
+    const r = run(['--planted-defect', 'nope', '--help'], {}, WITH_DEFECTS);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--planted-defect publish-without-waiting/);
+  });
+
+  it('passes the rest to the CLI', () => {
+    const r = run(['--planted-defect', 'publish-without-waiting', '--help'], {}, WITH_DEFECTS);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--config <file>/);
   });
 });

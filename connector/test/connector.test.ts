@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import type { StartedRealtime } from '../harness/realtime/index.ts';
-import { freshDatabase } from '../harness/testing/pg.ts';
-import { Connector, loadConnectorConfig, type StartedConnector } from './index.ts';
-import { connect } from './testing/db.ts';
-import { Subscriber, realtimeEnv, startRealtime, waitFor } from './testing/realtime.ts';
+import type { StartedRealtime } from '../../harness/realtime/index.ts';
+import { freshDatabase } from '../../harness/testing/pg.ts';
+import { Connector, loadConnectorConfig, type StartedConnector } from '../src/index.ts';
+import { connect } from '../testing/db.ts';
+import { Subscriber, realtimeEnv, startRealtime, waitFor } from '../testing/realtime.ts';
 
 let rt: StartedRealtime;
 const running: Array<{ stop(): Promise<void> } | Subscriber> = [];
@@ -34,7 +34,7 @@ describe('connector against the local realtime service', () => {
     const db = await connect(url.toString());
     await db.query('CREATE TABLE users (id integer, name text)');
     // The user's own database details go where the example has placeholders; nothing else changes.
-    const original = JSON.parse(readFileSync(join(import.meta.dirname, 'examples/original.json'), 'utf8'));
+    const original = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'examples/original.json'), 'utf8'));
     original.dbConfig = { host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: url.pathname.slice(1) };
     const cfg = loadConnectorConfig(configFile('default.json', JSON.stringify(original)), realtimeEnv(rt));
 

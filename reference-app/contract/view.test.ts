@@ -9,7 +9,7 @@ import {
   type ChatRow,
   type MessageMap,
   type RowSource,
-} from './message-view.ts';
+} from './index.ts';
 
 const row = (over: Partial<ChatRow> & { id: string }): ChatRow => ({
   room: 'lobby',
@@ -128,5 +128,24 @@ describe('message view merge', () => {
         }
       }),
     );
+  });
+});
+
+describe('tombstones', () => {
+  it('a hard DELETE keeps the row version it carried and outranks every later version', () => {
+    const view: MessageMap = {};
+    applyRow(view, row({ id: 'x', version: 3 }), 'UPDATE');
+    expect(applyRow(view, row({ id: 'x', version: 3 }), 'DELETE')).toBe(true);
+    expect(view.x).toMatchObject({ version: 3, deleted: true, gone: true });
+    expect(applyRow(view, row({ id: 'x', version: 9 }), 'history')).toBe(false);
+    expect(applyRow(view, row({ id: 'x', version: 3 }), 'DELETE')).toBe(false);
+  });
+
+  it('a message a catch-up found missing stays gone when a stale copy arrives later', () => {
+    const view: MessageMap = {};
+    applyRow(view, row({ id: 'x', version: 1 }), 'INSERT');
+    reconcile(view, [], { knownBefore: new Set(['x']), coveredFrom: null });
+    expect(view.x).toMatchObject({ deleted: true, gone: true });
+    expect(applyRow(view, row({ id: 'x', version: 2 }), 'UPDATE')).toBe(false);
   });
 });

@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ORIGINAL_MESSAGE_NAME, loadConnectorConfig, parseConnectorConfig } from './config.ts';
-import { renderChannel } from './channel-template.ts';
+import { ConfigError, ORIGINAL_MESSAGE_NAME, loadConnectorConfig, parseConnectorConfig } from '../src/config.ts';
+import { renderChannel } from '../src/channel-template.ts';
 
-const examples = join(import.meta.dirname, 'examples');
+const examples = join(import.meta.dirname, '..', 'examples');
 const KEY = { ABLY_API_KEY: 'app.key:secret' };
 const base = { connector: [{ tablename: 't', ablychannelname: 'c', operation: 'INSERT' }], dbConfig: { host: 'h' }, ably: { apiKey: 'a.b:c' } };
 
@@ -51,6 +51,12 @@ describe('config', () => {
     );
     const env = tmpFile('bad.env', 'DB_HOST=h\nABLY_CONNECTOR=[]\nDB_PASS=x\n');
     expect(() => loadConnectorConfig(env, KEY)).toThrow(/unknown key DB_PASS/);
+  });
+
+  it('has no key for planted defects: a deployment cannot plant one (only the test entry can)', () => {
+    expect(() => parseConnectorConfig({ ...base, extensions: { plantedDefect: 'publish-without-waiting' } }, {})).toThrow(
+      /unknown key config\.extensions\.plantedDefect/,
+    );
   });
 
   it('names the field and the expected value', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConnectorConfig } from './config.ts';
-import { backoffMs, jitterSource } from './pg.ts';
+import { parseConnectorConfig } from '../src/config.ts';
+import { backoffMs, jitterSource } from '../src/pg.ts';
 
 describe('reconnect backoff', () => {
   it('replays the same jittered waits for the same seed, within min and the exponential cap', () => {
