@@ -7,6 +7,7 @@
  * window in which it must have committed (between its neighbours' commits, or the whole run).
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
+import { unsettledNote, unsettledParts } from './settle.ts';
 import { memoized, DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, describeChange, examples, indexRun } from './model.ts';
 
 export interface DeliveryOptions {
@@ -109,6 +110,13 @@ export function deliveryChecker(opts: DeliveryOptions = {}) {
     if (a.duplicates.length) details.duplicateExamples = examples(a.duplicates);
     if (a.phantoms.length) details.phantomExamples = examples(a.phantoms);
     if (a.mismatched.length) details.mismatchExamples = examples(a.mismatched);
+    const waiting = unsettledParts(history);
+    // Only a shortfall can be explained by a stack still busy; a duplicate or phantom cannot.
+    if (waiting && a.lost.length && !a.duplicates.length && !a.phantoms.length && !a.mismatched.length) {
+      details.waiting = waiting;
+      details.unknownBecause = unsettledNote(waiting);
+      return { valid: 'unknown' as const, details };
+    }
     return firsts.length
       ? { valid: false as const, details, failedAt: Math.min(...firsts) }
       : { valid: true as const, details };
