@@ -22,8 +22,14 @@ export async function setup(project: TestProject): Promise<void> {
     const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'nuxt'), ['prepare'], { cwd: WEB_DIR, encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`nuxt prepare failed in ${WEB_DIR}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
   }
+  // A given server is used as is: tests create their own databases and run schemas on it, and a
+  // schema set in this URL would not exist in the databases freshDatabase() creates.
   const url = process.env.TEST_DATABASE_URL;
-  pg = await new PostgresService(url ? { databaseUrl: url } : { provider: 'embedded' }).start();
+  if (url) {
+    project.provide('pgAdminUrl', url);
+    return;
+  }
+  pg = await new PostgresService({ provider: 'embedded' }).start();
   project.provide('pgAdminUrl', pg.connectionUri);
 }
 
