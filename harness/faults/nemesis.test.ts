@@ -1,10 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findScenario } from '../../scenarios/index.ts';
 import { executeScenario } from '../runner/execute.ts';
 import { startStack } from '../stack/index.ts';
+import { freshDatabase } from '../testing/pg.ts';
 import { stackNeeds } from './nemesis.ts';
 import { parseFaultSpec } from './spec.ts';
 
@@ -37,7 +38,7 @@ describe('--fault specs', () => {
 
 describe('connector process', () => {
   it('is killed with SIGKILL, restarts with a new pid, and leaves no process behind', async () => {
-    const stack = await startStack({ pg: 'external', databaseUrl: inject('pgAdminUrl') });
+    const stack = await startStack({ pg: 'external', databaseUrl: await freshDatabase({ migrate: false }) });
     const first = stack.connector!.pid()!;
     try {
       expect(alive(first)).toBe(true);
@@ -55,7 +56,9 @@ describe('connector process', () => {
 });
 
 describe('connector-crash', () => {
-  const run = (mutants: ['connector-notify-only'] | []) =>
+  // A database of its own: NOTIFY-only mode listens on the original connector's channel, which
+  // is one per database (not per schema), so it must not share a database with another run.
+  const run = async (mutants: ['connector-notify-only'] | []) =>
     executeScenario({
       scenario: findScenario('connector-crash')!,
       overrides: { durationMs: 5000, rate: 30, rooms: 2, users: 2, readers: 1 },
@@ -63,7 +66,7 @@ describe('connector-crash', () => {
       thresholdFlags: [],
       mutants,
       outDir: mkdtempSync(join(tmpdir(), 'connector-crash-')),
-      stackOpts: { pg: 'external', databaseUrl: inject('pgAdminUrl') },
+      stackOpts: { pg: 'external', databaseUrl: await freshDatabase({ migrate: false }) },
       quiet: true,
     });
 
@@ -97,7 +100,7 @@ describe('realtime-restart', () => {
       thresholdFlags: [],
       mutants: [],
       outDir: mkdtempSync(join(tmpdir(), 'realtime-restart-')),
-      stackOpts: { pg: 'external', databaseUrl: inject('pgAdminUrl') },
+      stackOpts: { pg: 'external', databaseUrl: await freshDatabase({ migrate: false }) },
       quiet: true,
     });
     expect(report.checks.filter((c) => c.valid !== true)).toEqual([]);

@@ -15,7 +15,7 @@ const scenarioOf = (m: MutantName): string => (MUTANTS[m] as { scenario?: string
 
 export async function runSelfCheck(opts: {
   seed: number;
-  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl'>;
+  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'schema' | 'keep'>;
   print: (s: string) => void;
   /** Only these mutants (default: all). */
   only?: readonly MutantName[];
