@@ -5,6 +5,7 @@ import { acknowledgedWritesChecker } from './acknowledged-writes.ts';
 import { convergenceChecker } from './convergence.ts';
 import { deliveryChecker } from './delivery.ts';
 import { runCheckers } from './index.ts';
+import { computeMetrics } from './metrics.ts';
 import { cleanRun, insertEvent, receivesOf, removeEvents, viewOf } from './testing.ts';
 
 const delivery = deliveryChecker({ detachGraceMs: 2 });
@@ -30,7 +31,10 @@ describe('a run that did not settle', () => {
     const run = settled(m5NotDeliveredToB(), false, ['connector backlog']);
     const d = delivery(run.history, run.final);
     expect(d.valid).toBe('unknown');
-    expect(d.details).toMatchObject({ lost: 1, waiting: ['connector backlog'] });
+    // Not called lost: undelivered, with what was still busy.
+    expect(d.details).toMatchObject({ lost: 0, undelivered: 1, waiting: ['connector backlog'] });
+    expect(d.details.undeliveredExamples).toEqual([expect.objectContaining({ client: 'b', change: expect.stringContaining('m5') })]);
+    expect(computeMetrics(run.history, run.final).lost).toMatchObject({ count: 0 });
     expect(String(d.details.unknownBecause)).toMatch(/connector backlog/);
     const c = convergence(run.history, run.final);
     expect(c.valid).toBe('unknown');
@@ -67,6 +71,7 @@ describe('a run that settled', () => {
     const d = delivery(run.history, run.final);
     expect(d).toMatchObject({ valid: false, details: { lost: 1 } });
     expect(d.details.waiting).toBeUndefined();
+    expect(computeMetrics(run.history, run.final).lost).toMatchObject({ count: 1 });
     expect(convergence(run.history, run.final).valid).toBe(false);
   });
 
