@@ -66,7 +66,14 @@ export async function claimSchema(opts: ClaimOptions): Promise<ClaimedSchema> {
       release: async ({ keep }) => {
         try {
           // A pinned schema is the user's: never dropped (it may even be one they use themselves).
-          if (!opts.pinned && !keep) await session.query(`DROP SCHEMA IF EXISTS ${q} CASCADE`);
+          if (!opts.pinned && !keep) {
+            // A client left in an open transaction on our tables would block the drop forever;
+            // give up instead, and the next run sweeps the schema once our lock is gone.
+            await session.query(`SET lock_timeout = '10s'`);
+            await session.query(`DROP SCHEMA IF EXISTS ${q} CASCADE`).catch((err: Error) => {
+              throw new Error(`schema ${schema} not dropped (${err.message}); the next run on this database drops it`);
+            });
+          }
           if (!opts.pinned && keep) await session.query(`COMMENT ON SCHEMA ${q} IS ${session.escapeLiteral(`${KEPT_MARKER} ${new Date().toISOString()}`)}`);
         } finally {
           await session.end().catch(() => {});
