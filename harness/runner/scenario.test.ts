@@ -52,7 +52,8 @@ describe('npm run scenario', () => {
 
   it('runs two scenarios at once against one database URL, each in its own schema, with nothing lost', async () => {
     const databaseUrl = await freshDatabase({ migrate: false });
-    const run = (seed: number) =>
+    const printed: string[] = [];
+    const run = (seed: number, keep: boolean) =>
       executeScenario({
         scenario: findScenario('steady')!,
         overrides: { durationMs: 3000, rate: 10, rooms: 1, users: 2, readers: 1 },
@@ -60,22 +61,27 @@ describe('npm run scenario', () => {
         thresholdFlags: [],
         mutants: [],
         outDir: mkdtempSync(join(tmpdir(), 'concurrent-')),
-        stackOpts: { pg: 'external', databaseUrl },
+        stackOpts: { pg: 'external', databaseUrl, ...(keep ? { keep } : {}) },
+        print: (line) => printed.push(line),
         quiet: true,
       });
-    const reports = (await Promise.all([run(1), run(2)])).map((r) => r.report);
+    const reports = (await Promise.all([run(1, false), run(2, true)])).map((r) => r.report);
     for (const report of reports) {
       expect(behaviourFailures(report)).toEqual({ checks: [], thresholds: [] });
       expect(report.counts.lost).toBe(0);
       expect(report.counts.sent).toBeGreaterThan(10);
       expect(report.counts.delivered).toBeGreaterThan(report.counts.sent);
     }
-    // Each run dropped its schema: nothing is left in the shared database.
+    // The first run dropped its schema; the second kept its own and said which.
+    const kept = printed.join('').match(/kept schema (run_\w+)/)?.[1];
+    expect(kept).toBeDefined();
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
-    const left = await c.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'run\\_%'");
+    const left = await c.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'run\\_%'");
+    const rows = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${kept}.chat_messages`);
     await c.end();
-    expect(left.rows).toEqual([]);
+    expect(left.rows.map((r) => r.nspname)).toEqual([kept]);
+    expect(rows.rows[0]!.n).toBeGreaterThan(0);
   }, 120_000);
 
   it('runs against a deployment it did not start, from a target file (the same workload and checkers)', async () => {
