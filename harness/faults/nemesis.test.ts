@@ -44,9 +44,12 @@ describe('connector process', () => {
       expect(alive(first)).toBe(true);
       await stack.connectorControl!.kill();
       expect(alive(first)).toBe(false);
+      // With no connector the stack cannot settle, and says what it is waiting for.
+      expect(await stack.quiesce(300)).toEqual({ settled: false, waiting: ['connector backlog'] });
       await stack.connectorControl!.start();
       expect(stack.connector!.pid()).not.toBe(first);
       expect((await stack.connector!.health())?.active).toBeDefined();
+      expect(await stack.quiesce(30_000)).toEqual({ settled: true, waiting: [] });
     } finally {
       const second = stack.connector!.pid();
       await stack.stop();
