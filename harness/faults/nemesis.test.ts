@@ -110,6 +110,7 @@ describe('realtime-restart', () => {
     expect(report.counts.lost).toBe(0);
     expect(report.faults.map((f) => f.name)).toEqual(['rt-restart', 'rt-restart']);
     // 6 users + the connector lost their connections, and all came back.
-    for (const f of report.faults) expect(f.detail).toMatch(/7 connections lost -> listening again; all 7 connections back \d+ ms later/);
+    // On a busy machine a restart may start late (the detail then says so); what must hold is that all 7 came back.
+    for (const f of report.faults) expect(f.detail).toMatch(/7 connections lost(: started [\d.]+ s late: [^>]*)? -> listening again; all 7 connections back \d+ ms later/);
   }, 120_000);
 });

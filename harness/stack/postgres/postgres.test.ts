@@ -84,7 +84,7 @@ describe('external postgres', () => {
     await kept.stop();
     const pinned = await new PostgresService({ databaseUrl: url, schema: 'harness_x' }).start();
     const err = await new PostgresService({ databaseUrl: url, schema: 'harness_x' }).start().then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/^schema 'harness_x' is in use by another live run: backend pid \d+, application 'chat-harness run harness_x \(pid \d+ on /);
+    expect(err?.message).toMatch(/^schema 'harness_x' is in use by another live run: backend pid \d+, application 'chat-harness pid \d+@[^ ]+ harness_x', client /);
     expect(err?.message.split('\n')).toHaveLength(1);
     await pinned.stop();
     // Released: the next run may pin it again, and a pinned schema is the user's, so it survived.
@@ -162,7 +162,7 @@ describe('npm run stack', () => {
     expect(pidAlive(Number(checkpointer.rows[0]!.pid))).toBe(false);
     expect(pidAlive(backendPid)).toBe(false);
     expect(existsSync(rows[0]!.dir)).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe('a harness killed with SIGKILL', () => {

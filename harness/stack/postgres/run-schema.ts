@@ -44,7 +44,8 @@ export async function claimSchema(opts: ClaimOptions): Promise<ClaimedSchema> {
   const session = new pg.Client({
     connectionString: opts.url,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 8000,
-    application_name: `chat-harness run ${schema} (pid ${process.pid} on ${hostname()})`.slice(0, 63),
+    // Postgres keeps 63 bytes of it: who holds the run (pid, host) first, the schema after.
+    application_name: `chat-harness pid ${process.pid}@${hostname()} ${schema}`.slice(0, 63),
   });
   // A dropped session only loses the claim; it must not crash the run.
   session.on('error', (err) => process.stderr.write(`run schema ${schema}: lock session lost: ${err.message}\n`));
