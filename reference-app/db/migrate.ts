@@ -10,7 +10,7 @@ import pg from 'pg';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 const LOCK_CLASS = 7_301_001; // arbitrary, fixed: "chat migrations"; second key: hashtext(current schema)
-const SCHEMA_KEY = "hashtext(coalesce(current_schema(), ''))"
+const SCHEMA_KEY = "hashtext(coalesce(current_schema(), ''))";
 
 export interface Migration {
   version: string;
