@@ -47,6 +47,10 @@ export async function startExternalPostgres(opts: ExternalPostgresOptions): Prom
     const msg = (err as Error).message || String(err);
     // Our own refusals already say what to do; a connection failure needs the target named.
     if (/^(schema|--schema) '/.test(msg)) throw err;
+    const sqlstate = (err as { code?: unknown }).code;
+    if (typeof sqlstate === 'string' && sqlstate.startsWith('42')) {
+      throw new Error(`cannot create the run's schema on the database at ${describeTarget(opts.url)}: ${msg} (the user needs CREATE on the database, or pin an existing schema with --schema)`);
+    }
     throw new Error(`cannot reach the database at ${describeTarget(opts.url)}: ${msg}`);
   }
   if (claim.swept.length) opts.onProgress?.(`dropped ${claim.swept.length} schema(s) of runs that ended without cleaning up: ${claim.swept.join(', ')}`);
