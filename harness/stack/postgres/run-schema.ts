@@ -55,7 +55,9 @@ export async function claimSchema(opts: ClaimOptions): Promise<ClaimedSchema> {
     if (!got) throw new Error(`schema '${schema}' is in use by another live run: ${await describeHolder(session, schema)}; stop that run or choose another --schema`);
     const q = session.escapeIdentifier(schema);
     if (opts.pinned) {
-      await session.query(`CREATE SCHEMA IF NOT EXISTS ${q}`);
+      // Looked up first: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
+      const exists = (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount;
+      if (!exists) await session.query(`CREATE SCHEMA IF NOT EXISTS ${q}`);
     } else {
       await session.query(`CREATE SCHEMA ${q}`);
       await session.query(`COMMENT ON SCHEMA ${q} IS ${session.escapeLiteral(RUN_MARKER)}`);
