@@ -31,6 +31,9 @@ describe('npm run scenario', () => {
     const json = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as Record<string, unknown>;
     for (const k of ['scenario', 'passed', 'checks', 'thresholds', 'counts', 'latency', 'throughput', 'environment']) expect(json).toHaveProperty(k);
     expect(behaviourFailures(report)).toEqual({ checks: [], thresholds: [] });
+    // The history says the stack settled before the final state was read (what makes "lost" sayable).
+    const events = readFileSync(join(outDir, 'history.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
+    expect(events.filter((e) => e.type === 'settle')).toEqual([expect.objectContaining({ settled: true, waiting: [] })]);
     expect(report.counts.sent).toBeGreaterThan(50);
     expect(report.counts.delivered).toBeGreaterThan(report.counts.sent);
     expect(report.counts.lost).toBe(0);
