@@ -7,6 +7,7 @@
  * window in which it must have committed (between its neighbours' commits, or the whole run).
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
+import { unsettledNote, unsettledParts } from './settle.ts';
 import { memoized, DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, describeChange, examples, indexRun } from './model.ts';
 
 export interface DeliveryOptions {
@@ -91,6 +92,15 @@ export function analyzeDelivery(history: readonly HistoryEvent[], final: FinalSt
   return memoized(history, final, `delivery:${opts.attachGraceMs ?? DEFAULT_ATTACH_GRACE_MS}:${opts.detachGraceMs ?? DEFAULT_DETACH_GRACE_MS}`, () => computeDelivery(history, final, opts));
 }
 
+/**
+ * The stack was still busy at the deadline (see settle.ts) and every shortfall is a missing
+ * receipt, which a late delivery would fix: those are "undelivered", not lost.
+ */
+export function shortfallUnsettled(history: readonly HistoryEvent[], a: DeliveryAnalysis): string[] | undefined {
+  const waiting = unsettledParts(history);
+  return waiting && a.lost.length && !a.duplicates.length && !a.phantoms.length && !a.mismatched.length ? waiting : undefined;
+}
+
 export function deliveryChecker(opts: DeliveryOptions = {}) {
   return (history: readonly HistoryEvent[], final: FinalState) => {
     const a = analyzeDelivery(history, final, opts);
@@ -109,6 +119,13 @@ export function deliveryChecker(opts: DeliveryOptions = {}) {
     if (a.duplicates.length) details.duplicateExamples = examples(a.duplicates);
     if (a.phantoms.length) details.phantomExamples = examples(a.phantoms);
     if (a.mismatched.length) details.mismatchExamples = examples(a.mismatched);
+    // Only a shortfall can be explained by a stack still busy; a duplicate or phantom cannot.
+    const waiting = shortfallUnsettled(history, a);
+    if (waiting) {
+      const { lost, lostExamples, ...rest } = details;
+      const unsettled: Record<string, unknown> = { ...rest, lost: 0, undelivered: lost, undeliveredExamples: lostExamples, waiting, unknownBecause: unsettledNote(waiting) };
+      return { valid: 'unknown' as const, details: unsettled };
+    }
     return firsts.length
       ? { valid: false as const, details, failedAt: Math.min(...firsts) }
       : { valid: true as const, details };

@@ -6,7 +6,7 @@
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
 import { analyzeAcknowledgedWrites } from './acknowledged-writes.ts';
-import { analyzeDelivery, type DeliveryOptions } from './delivery.ts';
+import { analyzeDelivery, shortfallUnsettled, type DeliveryOptions } from './delivery.ts';
 import type { LatencyHistogram } from './histogram.ts';
 import { analyzeLatency, type Stage } from './latency-samples.ts';
 import { indexRun, isWrite } from './model.ts';
@@ -85,7 +85,8 @@ export function computeMetrics(history: readonly HistoryEvent[], final: FinalSta
   const deliveries = new Set(idx.receives.map((r) => `${r.client}\u0000${r.eventId}`)).size;
   return {
     ...(trends as Record<keyof typeof TREND_STAGE, Metric>),
-    lost: counter(delivery.lost.length),
+    // Undelivered by an unsettled stack is not lost (the delivery check says unknown instead).
+    lost: counter(shortfallUnsettled(history, delivery) ? 0 : delivery.lost.length),
     duplicated: counter(delivery.duplicates.length),
     phantom: counter(delivery.phantoms.length + delivery.mismatched.length),
     out_of_order: counter(order.outOfOrder),

@@ -17,6 +17,7 @@ import { DEFAULT_RULES, ORDERED_RULES } from '../stack/index.ts';
 import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
 import { defaultOutDir } from '../runner/execute.ts';
 import { loadTarget, targetFromEnv, type Target } from '../stack/target.ts';
+import { SCHEMA_RE } from '../stack/postgres/run-schema.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -42,7 +43,9 @@ const program = new Command('npm run scenario --')
   .option('--compare-modes', 'run the scenario twice with the same seed, ably-lambda then ordered, and compare them side by side')
   .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
-  .option('--database-url <url>', 'use an existing database (also DATABASE_URL)')
+  .option('--database-url <url>', 'use an existing database (also DATABASE_URL); the run works in a schema of its own, run_<time>_<random>, dropped at the end')
+  .option('--keep', 'with an existing database: keep the run\'s schema at the end (its name is printed)')
+  .option('--schema <name>', 'with an existing database: work in this schema (created if missing, never dropped); refused while another run uses it')
   .addHelpText(
     'after',
     '\nExit codes: 0 all checks valid and thresholds hold; 99 only thresholds failed; 1 a check failed or was unknown; 2 bad usage.',
@@ -60,7 +63,7 @@ runMain(async () => {
   program.parse();
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
-    seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string;
+    seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string; keep?: boolean; schema?: string;
     fault: string[]; listFaults?: boolean; rules?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
   }>();
   if (o.compare) {
@@ -137,9 +140,13 @@ runMain(async () => {
   if (target && (o.fault.length || mutants.length || o.compareModes || o.rules)) {
     throw new UsageError('--target runs against a deployment the harness does not own: --fault, --mutant, --rules and --compare-modes need the embedded stack');
   }
+  if ((o.keep || o.schema) && !databaseUrl) throw new UsageError(`${o.keep ? '--keep' : '--schema'} needs an existing database (--database-url or DATABASE_URL); the embedded one is removed with its run`);
+  if (o.schema !== undefined && !SCHEMA_RE.test(o.schema)) throw new UsageError(`--schema '${o.schema}' is not a plain lower-case identifier (a-z, 0-9, _; at most 63)`);
   const stackOpts = {
     ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg: pgProvider }),
     ...(rulesFile ? { rulesFile } : {}),
+    ...(o.schema ? { schema: o.schema } : {}),
+    ...(o.keep ? { keep: true } : {}),
   };
   if (name === 'self-check') {
     return runSelfCheck({ seed, stackOpts, findScenario, print: (s) => process.stdout.write(s), only: mutants, ...(durationMs !== undefined ? { durationMs } : {}) });

@@ -1,10 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findScenario } from '../../scenarios/index.ts';
 import { executeScenario } from '../runner/execute.ts';
 import { startStack } from '../stack/index.ts';
+import { freshDatabase } from '../testing/pg.ts';
 import { stackNeeds } from './nemesis.ts';
 import { parseFaultSpec } from './spec.ts';
 
@@ -37,15 +38,18 @@ describe('--fault specs', () => {
 
 describe('connector process', () => {
   it('is killed with SIGKILL, restarts with a new pid, and leaves no process behind', async () => {
-    const stack = await startStack({ pg: 'external', databaseUrl: inject('pgAdminUrl') });
+    const stack = await startStack({ pg: 'external', databaseUrl: await freshDatabase({ migrate: false }) });
     const first = stack.connector!.pid()!;
     try {
       expect(alive(first)).toBe(true);
       await stack.connectorControl!.kill();
       expect(alive(first)).toBe(false);
+      // With no connector the stack cannot settle, and says what it is waiting for.
+      expect(await stack.quiesce(300)).toEqual({ settled: false, waiting: ['connector backlog'] });
       await stack.connectorControl!.start();
       expect(stack.connector!.pid()).not.toBe(first);
       expect((await stack.connector!.health())?.active).toBeDefined();
+      expect(await stack.quiesce(30_000)).toEqual({ settled: true, waiting: [] });
     } finally {
       const second = stack.connector!.pid();
       await stack.stop();
@@ -55,7 +59,9 @@ describe('connector process', () => {
 });
 
 describe('connector-crash', () => {
-  const run = (mutants: ['connector-notify-only'] | []) =>
+  // A database of its own: NOTIFY-only mode listens on the original connector's channel, which
+  // is one per database (not per schema), so it must not share a database with another run.
+  const run = async (mutants: ['connector-notify-only'] | []) =>
     executeScenario({
       scenario: findScenario('connector-crash')!,
       overrides: { durationMs: 5000, rate: 30, rooms: 2, users: 2, readers: 1 },
@@ -63,7 +69,7 @@ describe('connector-crash', () => {
       thresholdFlags: [],
       mutants,
       outDir: mkdtempSync(join(tmpdir(), 'connector-crash-')),
-      stackOpts: { pg: 'external', databaseUrl: inject('pgAdminUrl') },
+      stackOpts: { pg: 'external', databaseUrl: await freshDatabase({ migrate: false }) },
       quiet: true,
     });
 
@@ -97,13 +103,14 @@ describe('realtime-restart', () => {
       thresholdFlags: [],
       mutants: [],
       outDir: mkdtempSync(join(tmpdir(), 'realtime-restart-')),
-      stackOpts: { pg: 'external', databaseUrl: inject('pgAdminUrl') },
+      stackOpts: { pg: 'external', databaseUrl: await freshDatabase({ migrate: false }) },
       quiet: true,
     });
     expect(report.checks.filter((c) => c.valid !== true)).toEqual([]);
     expect(report.counts.lost).toBe(0);
     expect(report.faults.map((f) => f.name)).toEqual(['rt-restart', 'rt-restart']);
     // 6 users + the connector lost their connections, and all came back.
-    for (const f of report.faults) expect(f.detail).toMatch(/7 connections lost -> listening again; all 7 connections back \d+ ms later/);
+    // On a busy machine a restart may start late (the detail then says so); what must hold is that all 7 came back.
+    for (const f of report.faults) expect(f.detail).toMatch(/7 connections lost(: started [\d.]+ s late: [^>]*)? -> listening again; all 7 connections back \d+ ms later/);
   }, 120_000);
 });

@@ -102,6 +102,7 @@ const invocation = z.object({
   error: z.string().optional(),
   held: z.number().int().optional(),
 });
+const settle = z.object({ type: z.literal('settle'), t, settled: z.boolean(), waiting: z.array(z.string()) });
 const runEnd = z.object({ type: z.literal('run-end'), t });
 
 export const historyEventSchema = z.discriminatedUnion('type', [
@@ -117,6 +118,7 @@ export const historyEventSchema = z.discriminatedUnion('type', [
   health,
   probe,
   invocation,
+  settle,
   runEnd,
 ]);
 

@@ -85,6 +85,17 @@ export interface ReceiveEvent extends Base {
   applied: boolean;
 }
 
+/**
+ * Whether the stack went quiet after the load, before the final state was read. When it did not,
+ * a change not yet delivered may still have been on its way: checkers then say "unknown", not "lost".
+ */
+export interface SettleEvent extends Base {
+  type: 'settle';
+  settled: boolean;
+  /** Parts still busy at the deadline (e.g. "connector backlog", "client deliveries"). */
+  waiting: string[];
+}
+
 /** A fault (nemesis) window. */
 export interface FaultEvent extends Base {
   type: 'fault';
@@ -171,6 +182,7 @@ export type HistoryEvent =
   | HealthEvent
   | ProbeEvent
   | InvocationEvent
+  | SettleEvent
   | RunEndEvent;
 
 /** A row of chat_messages as captured at the end of a run. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedRealtime } from './index.ts';
 import { Clients, collector, startTestService } from './testing.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const bundle = join(createRequire(import.meta.url).resolve('ably'), '../ably.js');
 
 let svc: StartedRealtime;

@@ -26,7 +26,7 @@ export interface ExecuteInput {
   outDir?: string;
   /** Run against a deployment the harness does not start (see harness/stack/target.ts). */
   target?: Target;
-  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile'>;
+  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'schema' | 'keep'>;
   print?: (s: string) => void;
   quiet?: boolean;
 }
@@ -75,6 +75,8 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     });
   } finally {
     await stack.stop();
+    // Printed even when quiet: a kept schema is the user's to drop, and only this line names it.
+    if (stack.postgres.kept) print(`kept schema ${stack.postgres.schema} (drop it with: DROP SCHEMA ${stack.postgres.schema} CASCADE)\n`);
   }
   const { history, final } = await readRun(outDir);
   const report = evaluateRun({

@@ -170,8 +170,12 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   for (const e of nemesis.errors) say(`fault error: ${e}`);
 
   say('load done; waiting for the stack to go quiet');
-  await stack.quiesce(input.quietTimeoutMs ?? 20_000);
-  await quietReceives(stats, input.quietTimeoutMs ?? 20_000);
+  const quiet = await stack.quiesce(input.quietTimeoutMs ?? 20_000);
+  const receivesQuiet = await quietReceives(stats, input.quietTimeoutMs ?? 20_000);
+  const waiting = [...quiet.waiting, ...(receivesQuiet ? [] : ['client deliveries'])];
+  // The checkers read this: without it, anything still in flight at the deadline would count as lost.
+  stats.record({ type: 'settle', t: stats.now(), settled: waiting.length === 0, waiting });
+  if (waiting.length) say(`the stack did not settle in time (still busy: ${waiting.join(', ')}); missing deliveries will be judged unknown`);
   health.sample();
   health.stop();
 
@@ -197,8 +201,8 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   };
 }
 
-/** Waits until no event has arrived for a short gap (or the deadline passes). */
-async function quietReceives(stats: LiveStats, timeoutMs: number): Promise<void> {
+/** Waits until no event has arrived for a short gap: true, or false when the deadline passed first. */
+async function quietReceives(stats: LiveStats, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   let last = stats.delivered;
   let lastChange = performance.now();
@@ -207,8 +211,9 @@ async function quietReceives(stats: LiveStats, timeoutMs: number): Promise<void>
     if (stats.delivered !== last) {
       last = stats.delivered;
       lastChange = performance.now();
-    } else if (performance.now() - lastChange >= QUIET_GAP_MS) return;
+    } else if (performance.now() - lastChange >= QUIET_GAP_MS) return true;
   }
+  return false;
 }
 
 export async function captureFinalState(databaseUrl: string, rooms: string[], epochMs: number): Promise<FinalState> {

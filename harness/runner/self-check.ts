@@ -14,7 +14,7 @@ const scenarioOf = (m: MutantName): string => (MUTANTS[m] as { scenario?: string
 
 export async function runSelfCheck(opts: {
   seed: number;
-  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl'>;
+  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'schema' | 'keep'>;
   print: (s: string) => void;
   /** The scenario registry, passed in because scenarios are built on the runner, not under it. */
   findScenario: (name: string) => ScenarioDefinition | undefined;

@@ -28,6 +28,10 @@ export const ORDERED_RULES = fileURLToPath(new URL('../realtime/rules/chat-rules
 export interface StackOptions {
   pg?: PgProviderName;
   databaseUrl?: string;
+  /** External database: pin this schema instead of a fresh `run_*` one (refused while another run holds it). */
+  schema?: string;
+  /** External database: keep the run's schema on stop (its name: `postgres.schema`). */
+  keep?: boolean;
   /** Integration rules file (default: Ably + Lambda's real, unordered delivery). */
   rulesFile?: string;
   connectorMode?: 'durable' | 'notify';
@@ -59,6 +63,12 @@ export interface StackEndpoints {
   chatUrl?: string;
 }
 
+/** Whether the stack went quiet before the deadline; `waiting` names the parts that had not. */
+export interface QuiesceResult {
+  settled: boolean;
+  waiting: string[];
+}
+
 export interface StartedStack {
   postgres: StartedPostgres;
   realtime?: StartedRealtime;
@@ -76,8 +86,8 @@ export interface StartedStack {
   endpoints: Required<Omit<StackEndpoints, 'chatUrl'>> & { chatUrl?: string };
   /** ably client options (minus auth) for the realtime service. */
   realtimeClientOptions: Ably.ClientOptions;
-  /** Resolves when no write is queued in the rules or the connector's outbox (or at the deadline). */
-  quiesce(timeoutMs: number): Promise<void>;
+  /** Resolves when no write is queued in the rules or the connector's outbox, or at the deadline with what was still busy. */
+  quiesce(timeoutMs: number): Promise<QuiesceResult>;
   /** Proxies of the links the run asked for. */
   links: StartedLinks;
   /** The OS processes of the stack, for per-part CPU and memory. */
@@ -102,6 +112,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const postgres = await new PostgresService({
       ...(opts.pg ? { provider: opts.pg } : {}),
       ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+      ...(opts.schema ? { schema: opts.schema } : {}),
+      ...(opts.keep ? { keep: true } : {}),
+      onProgress: progress,
     }).start();
     stops.push({ name: 'postgres', stop: postgres.stop });
     progress(`postgres (${postgres.provider}) ready in ${postgres.startupMs.toFixed(0)} ms`);
@@ -110,7 +123,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const databaseUrl = postgres.connectionUri;
     if (opts.postgresOnly) {
       const processes = () => [...postgresProcess(postgres), { part: 'harness', pid: process.pid }];
-      return { postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => {}, processes, stop: stopAll };
+      return { postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => ({ settled: true, waiting: [] }), processes, stop: stopAll };
     }
 
     const secret = () => randomBytes(18).toString('base64url');
@@ -218,16 +231,28 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       },
       quiesce: async (timeoutMs) => {
         const deadline = performance.now() + timeoutMs;
-        const withDeadline = (p: Promise<unknown>) =>
-          Promise.race([p, new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now())))]);
-        await withDeadline(rules.drain());
-        await withDeadline(lambda.drain());
+        const waiting: string[] = [];
+        const withDeadline = async (p: Promise<unknown>, part: string) => {
+          let timer: NodeJS.Timeout | undefined;
+          const done = await Promise.race([
+            p.then(() => true),
+            new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - performance.now())))),
+          ]);
+          clearTimeout(timer);
+          if (!done) waiting.push(part);
+        };
+        await withDeadline(rules.drain(), 'integration rules');
+        await withDeadline(lambda.drain(), 'lambda');
         // Quiet means an active connector with nothing left to publish (a restarted one may still be catching up).
-        while (performance.now() < deadline) {
+        let connectorQuiet = false;
+        for (;;) {
           const health = await Promise.all(connectors.map((c) => c.health()));
-          if (health.some((h) => h?.active && h.backlog === 0)) break;
+          connectorQuiet = health.some((h) => h?.active && h.backlog === 0);
+          if (connectorQuiet || performance.now() >= deadline) break;
           await new Promise((r) => setTimeout(r, 50));
         }
+        if (!connectorQuiet) waiting.push('connector backlog');
+        return { settled: waiting.length === 0, waiting };
       },
       processes: () => [
         ...postgresProcess(postgres),

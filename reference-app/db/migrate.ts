@@ -1,6 +1,7 @@
 /**
  * Applies the versioned SQL files in ./migrations, in name order, each once, each in its own
- * transaction. An advisory lock makes concurrent runners (two stacks, a test and a CLI) safe.
+ * transaction. An advisory lock per schema makes concurrent runners on one schema (two stacks, a
+ * test and a CLI) safe, while runs in different schemas of one database migrate side by side.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
-const LOCK_KEY = 7_301_001; // arbitrary, fixed: "chat migrations"
+const LOCK_CLASS = 7_301_001; // arbitrary, fixed: "chat migrations"; second key: hashtext(current schema)
+const SCHEMA_KEY = "hashtext(coalesce(current_schema(), ''))";
 
 export interface Migration {
   version: string;
@@ -28,7 +30,7 @@ export async function migrate(connectionString: string, migrations = loadMigrati
   await client.connect();
   const applied: string[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query(`SELECT pg_advisory_lock($1, ${SCHEMA_KEY})`, [LOCK_CLASS]);
     await client.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
@@ -47,7 +49,7 @@ export async function migrate(connectionString: string, migrations = loadMigrati
       }
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
+    await client.query(`SELECT pg_advisory_unlock($1, ${SCHEMA_KEY})`, [LOCK_CLASS]).catch(() => {});
     await client.end();
   }
   return applied;

@@ -10,7 +10,11 @@ export interface PostgresOptions {
   /** Default: `external` when a database URL is given, otherwise `embedded`. */
   provider?: PgProviderName;
   databaseUrl?: string;
+  /** External databases: pin this schema instead of a fresh `run_*` one. */
   schema?: string;
+  /** External databases: keep the run's schema on stop. */
+  keep?: boolean;
+  onProgress?: (msg: string) => void;
   embedded?: EmbeddedPostgresOptions;
 }
 
@@ -30,7 +34,12 @@ export class PostgresService {
     switch (provider) {
       case 'external':
         if (!url) throw new Error('--pg external needs DATABASE_URL or --database-url');
-        return startExternalPostgres({ url, ...(this.opts.schema ? { schema: this.opts.schema } : {}) });
+        return startExternalPostgres({
+          url,
+          ...(this.opts.schema ? { schema: this.opts.schema } : {}),
+          ...(this.opts.keep ? { keep: true } : {}),
+          ...(this.opts.onProgress ? { onProgress: this.opts.onProgress } : {}),
+        });
       case 'testcontainers':
         return startContainerPostgres();
       case 'embedded':

@@ -13,6 +13,8 @@ export interface StartedPostgres {
   database: string;
   /** Schema the harness works in (external databases); undefined means `public`. */
   schema?: string;
+  /** The schema survives stop (`--keep`); its name is `schema`. */
+  kept?: boolean;
   /** Milliseconds from start() to accepting connections. */
   startupMs: number;
   /** Restart the server process, keeping data and port (faults). Not every provider can. */
