@@ -114,7 +114,10 @@ export interface ViewEvent extends Base {
 export interface HealthEvent extends Base {
   type: 'health';
   eventLoopDelayP99Ms: number;
+  /** How busy the sampled thread's event loop was (its share of one core, in percent). */
   cpuPercent: number;
+  /** The generator thread sampled: `main` or `worker-N` (absent in histories before worker threads). */
+  thread?: string;
 }
 
 /**
@@ -154,6 +157,23 @@ export interface InvocationEvent extends Base {
   held?: number;
 }
 
+/**
+ * What the load generator itself cost, recorded once after the load: CPU of the whole harness
+ * process and the busy time of each generator thread over the same window.
+ */
+export interface GeneratorCostEvent extends Base {
+  type: 'generator';
+  /** Worker threads that ran virtual users (0: all in the main thread). */
+  workers: number;
+  readerClient: 'sdk' | 'light';
+  /** Length of the measured window (load start to quiet), ms. */
+  windowMs: number;
+  /** user + system CPU of the harness process over the window (every thread, and any stack part it hosts), µs. */
+  processCpuUs: number;
+  /** Per thread: event-loop busy time over the window, µs, and the users it ran. */
+  threads: Array<{ thread: string; busyUs: number; users: number }>;
+}
+
 export interface RunEndEvent extends Base {
   type: 'run-end';
 }
@@ -171,6 +191,7 @@ export type HistoryEvent =
   | HealthEvent
   | ProbeEvent
   | InvocationEvent
+  | GeneratorCostEvent
   | RunEndEvent;
 
 /** A row of chat_messages as captured at the end of a run. */

@@ -4,6 +4,12 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { RecordedEvent, Recorder } from '../workload/recorder.ts';
+import type { EventBatch } from '../workload/thread-recorder.ts';
+
+/** Where batches of history lines serialised in worker threads go. */
+export interface LineSink {
+  appendLines(lines: string, count: number): void;
+}
 
 export class LiveStats implements Recorder {
   readonly epochMs: number;
@@ -17,7 +23,7 @@ export class LiveStats implements Recorder {
   private readonly invokedAt = new Map<string, number>();
   private lastSample = { t: 0, invoked: 0, delivered: 0 };
 
-  constructor(private readonly inner: Recorder) {
+  constructor(private readonly inner: Recorder & Partial<LineSink>) {
     this.epochMs = inner.epochMs;
   }
 
@@ -50,6 +56,23 @@ export class LiveStats implements Recorder {
         if (t0 !== undefined) this.e2e.recordValue(Math.max(1, Math.round((e.t - t0) * 1000)));
         break;
       }
+    }
+  }
+
+  /** A worker thread's batch: its lines go to the history as they are; only the figures are read. */
+  ingest(b: EventBatch): void {
+    if (!this.inner.appendLines) throw new Error('this recorder cannot take history lines from worker threads');
+    this.inner.appendLines(b.lines, b.count);
+    const s = b.stats;
+    this.invoked += s.invokeT.length;
+    for (let i = 0; i < s.invokeT.length; i++) if (s.invokeKey[i]) this.invokedAt.set(s.invokeKey[i]!, s.invokeT[i]!);
+    this.acked += s.acked;
+    this.failed += s.failed;
+    this.dropped += s.dropped;
+    this.delivered += s.receiveT.length;
+    for (let i = 0; i < s.receiveT.length; i++) {
+      const t0 = s.receiveKey[i] ? this.invokedAt.get(s.receiveKey[i]!) : undefined;
+      if (t0 !== undefined) this.e2e.recordValue(Math.max(1, Math.round((s.receiveT[i]! - t0) * 1000)));
     }
   }
 

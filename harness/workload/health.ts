@@ -1,8 +1,12 @@
 /**
- * The generator watches itself: when its event loop lags or its CPU is pegged, the latencies it
- * measures include its own queueing, and the report must say so.
+ * The generator watches itself: when a thread's event loop lags or is busy all the time, the
+ * latencies it measures include its own queueing, and the report must say so. Each generator
+ * thread (main and every worker) runs one of these on its own loop.
+ *
+ * Busy share comes from the thread's event-loop utilisation, not process CPU: with worker
+ * threads the process can use more than one core, and what saturates is one thread's loop.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Recorder } from './recorder.ts';
 
 export interface HealthSample {
@@ -13,29 +17,33 @@ export interface HealthSample {
 export class GeneratorHealth {
   private readonly h = monitorEventLoopDelay({ resolution: 10 });
   private timer?: NodeJS.Timeout;
-  private lastCpu = process.cpuUsage();
-  private lastAt = performance.now();
+  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private startElu: EventLoopUtilization | undefined;
+  private stopElu: EventLoopUtilization | undefined;
   latest: HealthSample = { eventLoopDelayP99Ms: 0, cpuPercent: 0 };
   worst: HealthSample = { eventLoopDelayP99Ms: 0, cpuPercent: 0 };
 
-  constructor(private readonly recorder: Recorder, private readonly intervalMs = 1000) {}
+  constructor(
+    private readonly recorder: Recorder,
+    private readonly intervalMs = 1000,
+    private readonly thread = 'main',
+  ) {}
 
   start(): void {
     this.h.enable();
+    this.lastElu = performance.eventLoopUtilization();
+    this.startElu = this.lastElu;
     this.timer = setInterval(() => this.sample(), this.intervalMs);
     this.timer.unref();
   }
 
   sample(): HealthSample {
-    const now = performance.now();
-    const cpu = process.cpuUsage(this.lastCpu);
-    const wallUs = (now - this.lastAt) * 1000;
-    this.lastCpu = process.cpuUsage();
-    this.lastAt = now;
+    const elu = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(elu, this.lastElu);
+    this.lastElu = elu;
     const s: HealthSample = {
       eventLoopDelayP99Ms: this.h.percentile(99) / 1e6,
-      // One Node process runs JavaScript on one core: 100% means that core is saturated.
-      cpuPercent: wallUs > 0 ? ((cpu.user + cpu.system) / wallUs) * 100 : 0,
+      cpuPercent: delta.utilization * 100,
     };
     this.h.reset();
     this.latest = s;
@@ -43,12 +51,20 @@ export class GeneratorHealth {
       eventLoopDelayP99Ms: Math.max(this.worst.eventLoopDelayP99Ms, s.eventLoopDelayP99Ms),
       cpuPercent: Math.max(this.worst.cpuPercent, s.cpuPercent),
     };
-    this.recorder.record({ t: this.recorder.now(), type: 'health', ...s });
+    this.recorder.record({ t: this.recorder.now(), type: 'health', ...s, thread: this.thread });
     return s;
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.stopElu ??= performance.eventLoopUtilization();
     this.h.disable();
+  }
+
+  /** Time this thread's event loop was busy between start() and stop() (or now), µs. */
+  busyUs(): number {
+    if (!this.startElu) return 0;
+    const end = this.stopElu ?? performance.eventLoopUtilization();
+    return performance.eventLoopUtilization(end, this.startElu).active * 1000;
   }
 }

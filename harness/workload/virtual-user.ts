@@ -7,6 +7,7 @@ import * as Ably from 'ably';
 import { ClientView, type ChangeRow } from './client-view.ts';
 import type { Recorder } from './recorder.ts';
 import type { ChangeName, OpKind } from '../history/types.ts';
+import type { ChatUser } from './user.ts';
 
 export type VuAuth =
   | { kind: 'key'; key: string }
@@ -40,7 +41,7 @@ interface IncomingData {
 
 const CHANGE_NAMES = new Set(['INSERT', 'UPDATE', 'DELETE']);
 
-export class VirtualUser {
+export class VirtualUser implements ChatUser {
   readonly clientId: string;
   readonly room: string;
   readonly view: ClientView;
@@ -268,8 +269,10 @@ export class VirtualUser {
     return (await r.json()) as Ably.TokenRequest;
   }
 
-  async post(opId: string, text: string): Promise<void> {
-    if (await this.publish('post', opId, 'chat.post', { text }, { messageId: opId, text })) this.ownPosts.push(opId);
+  async post(opId: string, text: string): Promise<boolean> {
+    const acked = await this.publish('post', opId, 'chat.post', { text }, { messageId: opId, text });
+    if (acked) this.ownPosts.push(opId);
+    return acked;
   }
 
   async edit(opId: string, target: string, text: string): Promise<void> {
@@ -312,7 +315,7 @@ export class VirtualUser {
   }
 }
 
-function toChangeRow(r: Record<string, unknown>): ChangeRow | undefined {
+export function toChangeRow(r: Record<string, unknown>): ChangeRow | undefined {
   if (typeof r.id !== 'string') return undefined;
   return {
     id: r.id,
@@ -331,7 +334,7 @@ function safeJson(s: string): unknown {
   }
 }
 
-function errorText(err: unknown): string {
+export function errorText(err: unknown): string {
   if (err && typeof err === 'object' && 'code' in err) {
     const e = err as { code?: unknown; message?: unknown };
     return `${String(e.code)}: ${String(e.message)}`;
