@@ -12,6 +12,7 @@ import { parseFaultSpec, type FaultSpec } from '../faults/spec.ts';
 import { stackNeeds } from '../faults/nemesis.ts';
 import { stackDefectsFor, type MutantName } from './mutants.ts';
 import { runWorkload } from './run.ts';
+import { defaultWorkers } from '../workload/worker-pool.ts';
 import type { ScenarioDefinition, ScenarioOptions, Thresholds } from './scenario.ts';
 
 export interface ExecuteInput {
@@ -45,7 +46,8 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
   const faults: FaultSpec[] = [...(sc.faults?.(options) ?? []), ...(input.faults ?? [])].map(parseFaultSpec);
   const { defects, connectorMode } = stackDefectsFor(input.mutants);
   print(`scenario ${sc.name}  seed ${options.seed}  rate ${options.rate}/s  ${options.rooms} rooms x ${options.users} users + ${options.readers} readers  ${(options.durationMs / 1000).toFixed(0)} s` +
-    (input.mutants.length ? `  mutants: ${input.mutants.join(', ')}` : '') + '\n');
+    (input.mutants.length ? `  mutants: ${input.mutants.join(', ')}` : '') +
+    `  workers ${options.workers ?? defaultWorkers()}  readers: ${options.readerClient ?? 'sdk'}` + '\n');
   if (sc.guarantee && !input.quiet) print(`guarantee: ${sc.guarantee}\n`);
   if (faults.length && !input.quiet) print(`faults: ${faults.map((f) => f.raw).join('  ')}\n`);
   if (input.target && (faults.length || input.mutants.length)) {
