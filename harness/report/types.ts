@@ -33,12 +33,42 @@ export interface Counts {
   typing: number;
 }
 
+export interface ThreadHealth {
+  thread: string;
+  samples: number;
+  maxEventLoopDelayP99Ms: number;
+  /** Highest share of one core its event loop was busy, percent. */
+  maxCpuPercent: number;
+  saturated: boolean;
+}
+
+/** What one generator thread cost over the load (from its event loop's busy time). */
+export interface ThreadCost {
+  thread: string;
+  users: number;
+  busyUs: number;
+  /** Busy share of one core over the window, percent. */
+  busyPercent: number;
+  cpuUsPerDelivery: number | null;
+}
+
 export interface GeneratorHealth {
   samples: number;
   maxEventLoopDelayP99Ms: number;
   maxCpuPercent: number;
-  /** Event-loop delay p99 > 50 ms or CPU > 90% in some sample: latencies are then suspect. */
+  /** Event-loop delay p99 > 50 ms or busy > 90% in some sample of some thread: latencies are then suspect. */
   saturated: boolean;
+  /** Per generator thread (main, worker-N); empty in histories without thread labels. */
+  threads: ThreadHealth[];
+  /** Worker threads that ran virtual users (0: the main thread ran them); absent in older histories. */
+  workers?: number;
+  readerClient?: 'sdk' | 'light';
+  /** Busy time of every generator thread (main + workers) per delivery and per operation, µs. */
+  cpuUsPerDelivery?: number | null;
+  cpuUsPerOp?: number | null;
+  /** CPU of the whole harness process per delivery, µs: includes any stack part the process hosts. */
+  processCpuUsPerDelivery?: number | null;
+  perWorker?: ThreadCost[];
 }
 
 export interface FaultWindow {

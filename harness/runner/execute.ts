@@ -85,6 +85,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     thresholds,
     environment: collectEnvironment({
       stack: input.target ? { target: { realtime: input.target.realtime.host ?? 'Ably', functions: new URL(input.target.loginUrl).origin } } : { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
+      generator: { workers: run.generator.workers, readerClient: run.generator.readerClient },
     }),
     options: { ...options, mutants: input.mutants, faults: faults.map((f) => f.raw), executor: { ...run.executor } },
   });
