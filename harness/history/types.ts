@@ -114,7 +114,7 @@ export interface ViewEvent extends Base {
 export interface HealthEvent extends Base {
   type: 'health';
   eventLoopDelayP99Ms: number;
-  /** How busy the sampled thread's event loop was (its share of one core, in percent). */
+  /** CPU of the sampled thread (its share of one core, percent); the whole process's in histories without `thread`. */
   cpuPercent: number;
   /** The generator thread sampled: `main` or `worker-N` (absent in histories before worker threads). */
   thread?: string;
@@ -159,7 +159,7 @@ export interface InvocationEvent extends Base {
 
 /**
  * What the load generator itself cost, recorded once after the load: CPU of the whole harness
- * process and the busy time of each generator thread over the same window.
+ * process and of each generator thread over the same window.
  */
 export interface GeneratorCostEvent extends Base {
   type: 'generator';
@@ -170,7 +170,7 @@ export interface GeneratorCostEvent extends Base {
   windowMs: number;
   /** user + system CPU of the harness process over the window (every thread, and any stack part it hosts), µs. */
   processCpuUs: number;
-  /** Per thread: event-loop busy time over the window, µs, and the users it ran. */
+  /** Per thread: its own CPU time over the window, µs (event-loop busy time where /proc is missing), and the users it ran. */
   threads: Array<{ thread: string; busyUs: number; users: number }>;
 }
 

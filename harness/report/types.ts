@@ -37,17 +37,17 @@ export interface ThreadHealth {
   thread: string;
   samples: number;
   maxEventLoopDelayP99Ms: number;
-  /** Highest share of one core its event loop was busy, percent. */
+  /** Highest share of one core the thread used in a sample, percent. */
   maxCpuPercent: number;
   saturated: boolean;
 }
 
-/** What one generator thread cost over the load (from its event loop's busy time). */
+/** What one generator thread cost over the load (its own CPU time). */
 export interface ThreadCost {
   thread: string;
   users: number;
   busyUs: number;
-  /** Busy share of one core over the window, percent. */
+  /** Its CPU as a share of one core over the window, percent. */
   busyPercent: number;
   cpuUsPerDelivery: number | null;
 }
@@ -63,7 +63,7 @@ export interface GeneratorHealth {
   /** Worker threads that ran virtual users (0: the main thread ran them); absent in older histories. */
   workers?: number;
   readerClient?: 'sdk' | 'light';
-  /** Busy time of every generator thread (main + workers) per delivery and per operation, µs. */
+  /** CPU of the generator threads (main + workers) per delivery and per operation, µs. */
   cpuUsPerDelivery?: number | null;
   cpuUsPerOp?: number | null;
   /** CPU of the whole harness process per delivery, µs: includes any stack part the process hosts. */
