@@ -50,6 +50,11 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     `  workers ${options.workers ?? defaultWorkers()}  readers: ${options.readerClient ?? 'sdk'}` + '\n');
   if (sc.guarantee && !input.quiet) print(`guarantee: ${sc.guarantee}\n`);
   if (faults.length && !input.quiet) print(`faults: ${faults.map((f) => f.raw).join('  ')}\n`);
+  const clientFaults = faults.filter((f) => f.name.startsWith('rt-') || (f.name.startsWith('net-') && f.value?.startsWith('clients-realtime')));
+  if (options.readerClient === 'light' && clientFaults.length) {
+    // A light reader neither resumes nor reconnects: such a fault would end its subscription, not test it.
+    throw new Error(`light readers do not resume or reconnect; faults on client connections (${clientFaults.map((f) => f.raw).join(', ')}) need --reader-client sdk`);
+  }
   if (input.target && (faults.length || input.mutants.length)) {
     throw new Error('faults and mutants need a stack the harness starts itself; drop --target or them');
   }
