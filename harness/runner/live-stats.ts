@@ -22,6 +22,8 @@ export class LiveStats implements Recorder {
   /** invoke time by (messageId|text) so a receipt can be matched to its operation. */
   private readonly invokedAt = new Map<string, number>();
   private lastSample = { t: 0, invoked: 0, delivered: 0 };
+  /** The latest health sample of each generator thread. */
+  readonly threadHealth = new Map<string, { cpuPercent: number; eventLoopDelayP99Ms: number }>();
 
   constructor(private readonly inner: Recorder & Partial<LineSink>) {
     this.epochMs = inner.epochMs;
@@ -49,6 +51,9 @@ export class LiveStats implements Recorder {
       case 'dropped':
         this.dropped++;
         break;
+      case 'health':
+        this.threadHealth.set(e.thread ?? 'main', { cpuPercent: e.cpuPercent, eventLoopDelayP99Ms: e.eventLoopDelayP99Ms });
+        break;
       case 'receive': {
         this.delivered++;
         // A soft delete carries the last text again; it is not that edit's delivery.
@@ -70,10 +75,18 @@ export class LiveStats implements Recorder {
     this.failed += s.failed;
     this.dropped += s.dropped;
     this.delivered += s.receiveT.length;
+    for (const h of s.health) this.threadHealth.set(h.thread, { cpuPercent: h.cpuPercent, eventLoopDelayP99Ms: h.eventLoopDelayP99Ms });
     for (let i = 0; i < s.receiveT.length; i++) {
       const t0 = s.receiveKey[i] ? this.invokedAt.get(s.receiveKey[i]!) : undefined;
       if (t0 !== undefined) this.e2e.recordValue(Math.max(1, Math.round((s.receiveT[i]! - t0) * 1000)));
     }
+  }
+
+  /** The busiest generator thread by its latest sample: the one that would saturate first. */
+  busiestThread(): { thread: string; cpuPercent: number; eventLoopDelayP99Ms: number } | undefined {
+    let top: { thread: string; cpuPercent: number; eventLoopDelayP99Ms: number } | undefined;
+    for (const [thread, h] of this.threadHealth) if (!top || h.cpuPercent > top.cpuPercent) top = { thread, ...h };
+    return top;
   }
 
   /** Rates since the previous call. */

@@ -181,7 +181,7 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
       say(
         `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s  ops/s ${s.opsPerSec.toFixed(0).padStart(5)}  ` +
           `deliveries/s ${s.deliveriesPerSec.toFixed(0).padStart(6)}  e2e p99 ${s.p99Ms.toFixed(1).padStart(7)} ms  ` +
-          `errors ${stats.failed}  dropped ${r.dropped}  gen cpu ${health.latest.cpuPercent.toFixed(0)}%`,
+          `errors ${stats.failed}  dropped ${r.dropped}  ${busiest(stats)}`,
       );
     },
   });
@@ -232,6 +232,12 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
     generator: { worstEventLoopDelayP99Ms: health.worst.eventLoopDelayP99Ms, worstCpuPercent: health.worst.cpuPercent, workers: users.workers, readerClient },
     faultErrors: nemesis.errors,
   };
+}
+
+/** The progress line's generator figure: the busiest thread's CPU and event-loop delay. */
+function busiest(stats: LiveStats): string {
+  const b = stats.busiestThread();
+  return b ? `gen cpu ${b.cpuPercent.toFixed(0)}% (${b.thread}, loop p99 ${b.eventLoopDelayP99Ms.toFixed(0)} ms)` : 'gen cpu -';
 }
 
 /** Waits until no event has arrived for a short gap (or the deadline passes). */

@@ -17,6 +17,8 @@ export interface StatDelta {
   /** Run time and `messageId|text` of each receipt ('' for a soft delete: not an edit's delivery). */
   receiveT: number[];
   receiveKey: string[];
+  /** Health samples of this thread (about one a second). */
+  health: Array<{ thread: string; cpuPercent: number; eventLoopDelayP99Ms: number }>;
 }
 
 export interface EventBatch {
@@ -27,7 +29,7 @@ export interface EventBatch {
   stats: StatDelta;
 }
 
-const emptyDelta = (): StatDelta => ({ invokeT: [], invokeKey: [], acked: 0, failed: 0, dropped: 0, receiveT: [], receiveKey: [] });
+const emptyDelta = (): StatDelta => ({ invokeT: [], invokeKey: [], acked: 0, failed: 0, dropped: 0, receiveT: [], receiveKey: [], health: [] });
 
 export function monotonicNs(): bigint {
   return process.hrtime.bigint();
@@ -78,6 +80,9 @@ export class ThreadRecorder implements Recorder {
       case 'receive':
         d.receiveT.push(e.t);
         d.receiveKey.push(e.deleted ? '' : `${e.messageId}|${e.text}`);
+        break;
+      case 'health':
+        d.health.push({ thread: e.thread ?? 'worker', cpuPercent: e.cpuPercent, eventLoopDelayP99Ms: e.eventLoopDelayP99Ms });
         break;
     }
     if (this.lines.length >= this.opts.maxEvents) this.flush();
