@@ -186,11 +186,11 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
     },
   });
   if (lateTimer) clearTimeout(lateTimer);
-  // A worker that died took its users' clients with it: what follows would judge a gap, not the stack.
-  if (pool?.failure) throw new Error(`a virtual-user worker failed during the load: ${pool.failure.message}`);
   if (churnTimer) clearInterval(churnTimer);
   await Promise.all(churnWork);
   for (const t of attackTimers) clearTimeout(t);
+  // A worker that died took its users' clients with it: what follows would judge a gap, not the stack.
+  if (pool?.failure) throw new Error(`a virtual-user worker failed during the load: ${pool.failure.message}`);
   if ((input.faults ?? []).length) say('load done; waiting for faults to end');
   await nemesis.settle();
   await Promise.all(attacks);
