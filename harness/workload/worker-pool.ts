@@ -60,9 +60,9 @@ class WorkerHandle {
     this.pending.clear();
   }
 
+  /** Fire and forget; after a failure it does nothing, and the user's next call rejects with the failure. */
   send(m: ToWorker): void {
-    if (this.failure) throw this.failure;
-    this.worker.postMessage(m);
+    if (!this.failure) this.worker.postMessage(m);
   }
 
   request(m: Omit<CallUser, 'callId'> | { kind: 'health'; action: 'start' | 'stop' }): Promise<{ value: unknown; state?: UserState }> {
