@@ -53,6 +53,13 @@ const program = new Command('npm run scenario --')
   )
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
+const MAX_WORKERS = 64;
+function workerCount(v: string): number {
+  const n = positiveInt('--workers', v)!;
+  if (n > MAX_WORKERS) throw new UsageError(`--workers '${v}': at most ${MAX_WORKERS} (each is a thread with its own V8 heap)`);
+  return n;
+}
+
 function parseReaderClient(v: string): ReaderClient {
   if (!(READER_CLIENTS as readonly string[]).includes(v)) throw new UsageError(`--reader-client '${v}': expected one of ${READER_CLIENTS.join(', ')}`);
   return v as ReaderClient;
@@ -128,7 +135,7 @@ runMain(async () => {
     ...(o.users !== undefined ? { users: positiveInt('--users', o.users)! } : {}),
     ...(o.rooms !== undefined ? { rooms: positiveInt('--rooms', o.rooms)! } : {}),
     ...(o.readers !== undefined ? { readers: positiveInt('--readers', o.readers)! } : {}),
-    ...(o.workers !== undefined ? { workers: positiveInt('--workers', o.workers)! } : {}),
+    ...(o.workers !== undefined ? { workers: workerCount(o.workers) } : {}),
     ...(o.readerClient !== undefined ? { readerClient: parseReaderClient(o.readerClient) } : {}),
   };
   const seed = o.seed === undefined ? randomSeed() : positiveInt('--seed', o.seed)!;
