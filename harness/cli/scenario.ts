@@ -8,6 +8,8 @@ import { mergeThresholds } from '../checks/thresholds.ts';
 import { executeScenario, recheckRun } from '../runner/execute.ts';
 import { runSelfCheck } from '../runner/self-check.ts';
 import { randomSeed } from '../lib/rng.ts';
+import { READER_CLIENTS, type ReaderClient } from '../workload/user.ts';
+import { defaultWorkers } from '../workload/worker-pool.ts';
 import { FAULTS, FAULT_NAMES, type FaultDef } from '../faults/catalogue.ts';
 import { LINKS } from '../stack/links.ts';
 import { parseFaultSpec } from '../faults/spec.ts';
@@ -32,6 +34,8 @@ const program = new Command('npm run scenario --')
   .option('--rooms <n>', 'rooms')
   .option('--readers <n>', 'reader-only users per room')
   .option('--seed <n>', 'seed for the workload (printed on every run)')
+  .option('--workers <n>', `worker threads running the virtual users; 0 runs them in the main thread (default: cores - 1, at least 1; here ${defaultWorkers()})`)
+  .option('--reader-client <sdk|light>', 'client of reader-only users: sdk (the real ably SDK, default) or light (a minimal protocol subscriber for large fan-out; no resume)')
   .option('--threshold <metric=expr>', 'override a threshold, e.g. "e2e_latency=p(99)<50" (repeatable)', collect, [])
   .option('--fault <NAME[=VALUE]@TIME[:DURATION]>', 'inject a fault during the load (repeatable), e.g. connector-kill@5s:1s; see --list-faults', collect, [])
   .option('--list-faults', 'list the faults the nemesis can inject, and the links they can target')
@@ -52,6 +56,18 @@ const program = new Command('npm run scenario --')
   )
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
+const MAX_WORKERS = 64;
+function workerCount(v: string): number {
+  const n = positiveInt('--workers', v)!;
+  if (n > MAX_WORKERS) throw new UsageError(`--workers '${v}': at most ${MAX_WORKERS} (each is a thread with its own V8 heap)`);
+  return n;
+}
+
+function parseReaderClient(v: string): ReaderClient {
+  if (!(READER_CLIENTS as readonly string[]).includes(v)) throw new UsageError(`--reader-client '${v}': expected one of ${READER_CLIENTS.join(', ')}`);
+  return v as ReaderClient;
+}
+
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -64,7 +80,7 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string; keep?: boolean; schema?: string;
-    fault: string[]; listFaults?: boolean; rules?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
+    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
   }>();
   if (o.compare) {
     if (o.compare.length < 2) throw new UsageError('--compare needs at least two run directories');
@@ -122,6 +138,8 @@ runMain(async () => {
     ...(o.users !== undefined ? { users: positiveInt('--users', o.users)! } : {}),
     ...(o.rooms !== undefined ? { rooms: positiveInt('--rooms', o.rooms)! } : {}),
     ...(o.readers !== undefined ? { readers: positiveInt('--readers', o.readers)! } : {}),
+    ...(o.workers !== undefined ? { workers: workerCount(o.workers) } : {}),
+    ...(o.readerClient !== undefined ? { readerClient: parseReaderClient(o.readerClient) } : {}),
   };
   const seed = o.seed === undefined ? randomSeed() : positiveInt('--seed', o.seed)!;
   let rulesFile: string | undefined;

@@ -45,6 +45,18 @@ export async function readHistory(path: string): Promise<HistoryEvent[]> {
   if (!first || first.type !== 'run-start') {
     throw new HistoryFormatError(`${path}:1: expected a run-start event as the first line`);
   }
+  return inClockOrder(events);
+}
+
+/**
+ * Worker threads hand their events to the writer in batches, so lines of different threads
+ * interleave out of time order; the history's order is its one clock's. Stable, so events of
+ * equal time keep the order they were recorded in.
+ */
+export function inClockOrder(events: HistoryEvent[]): HistoryEvent[] {
+  for (let i = 1; i < events.length; i++) {
+    if (events[i]!.t < events[i - 1]!.t) return events.map((e, k) => [e, k] as const).sort((a, b) => a[0].t - b[0].t || a[1] - b[1]).map(([e]) => e);
+  }
   return events;
 }
 

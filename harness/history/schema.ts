@@ -78,6 +78,7 @@ const health = z.object({
   t,
   eventLoopDelayP99Ms: z.number().finite(),
   cpuPercent: z.number().finite(),
+  thread: z.string().optional(),
 });
 const probe = z.object({
   type: z.literal('probe'),
@@ -103,6 +104,15 @@ const invocation = z.object({
   held: z.number().int().optional(),
 });
 const settle = z.object({ type: z.literal('settle'), t, settled: z.boolean(), waiting: z.array(z.string()) });
+const generator = z.object({
+  type: z.literal('generator'),
+  t,
+  workers: z.number().int().nonnegative(),
+  readerClient: z.enum(['sdk', 'light']),
+  windowMs: z.number().finite().nonnegative(),
+  processCpuUs: z.number().finite().nonnegative(),
+  threads: z.array(z.object({ thread: z.string(), busyUs: z.number().finite().nonnegative(), users: z.number().int().nonnegative() })),
+});
 const runEnd = z.object({ type: z.literal('run-end'), t });
 
 export const historyEventSchema = z.discriminatedUnion('type', [
@@ -119,6 +129,7 @@ export const historyEventSchema = z.discriminatedUnion('type', [
   probe,
   invocation,
   settle,
+  generator,
   runEnd,
 ]);
 

@@ -125,7 +125,10 @@ export interface ViewEvent extends Base {
 export interface HealthEvent extends Base {
   type: 'health';
   eventLoopDelayP99Ms: number;
+  /** CPU of the sampled thread (its share of one core, percent); the whole process's in histories without `thread`. */
   cpuPercent: number;
+  /** The generator thread sampled: `main` or `worker-N` (absent in histories before worker threads). */
+  thread?: string;
 }
 
 /**
@@ -165,6 +168,23 @@ export interface InvocationEvent extends Base {
   held?: number;
 }
 
+/**
+ * What the load generator itself cost, recorded once after the load: CPU of the whole harness
+ * process and of each generator thread over the same window.
+ */
+export interface GeneratorCostEvent extends Base {
+  type: 'generator';
+  /** Worker threads that ran virtual users (0: all in the main thread). */
+  workers: number;
+  readerClient: 'sdk' | 'light';
+  /** Length of the measured window (load start to quiet), ms. */
+  windowMs: number;
+  /** user + system CPU of the harness process over the window (every thread, and any stack part it hosts), µs. */
+  processCpuUs: number;
+  /** Per thread: its own CPU time over the window, µs (event-loop busy time where /proc is missing), and the users it ran. */
+  threads: Array<{ thread: string; busyUs: number; users: number }>;
+}
+
 export interface RunEndEvent extends Base {
   type: 'run-end';
 }
@@ -183,6 +203,7 @@ export type HistoryEvent =
   | ProbeEvent
   | InvocationEvent
   | SettleEvent
+  | GeneratorCostEvent
   | RunEndEvent;
 
 /** A row of chat_messages as captured at the end of a run. */

@@ -89,6 +89,18 @@ export class HistoryWriter {
     this.push(event);
   }
 
+  /**
+   * Appends history lines serialised elsewhere (worker threads): `lines` is `count` complete
+   * NDJSON lines, each with its own `t` on this writer's clock.
+   */
+  appendLines(lines: string, count: number): void {
+    if (this.closed) throw new Error(`history ${this.path} is closed; cannot append ${count} events`);
+    this.buffer.push(lines);
+    this.bufferedBytes += lines.length;
+    this.count += count;
+    this.scheduleWrite();
+  }
+
   /** Waits until everything recorded so far is in the file. */
   async flush(): Promise<void> {
     this.startWrite();
@@ -112,6 +124,10 @@ export class HistoryWriter {
     this.buffer.push(line);
     this.bufferedBytes += line.length;
     this.count++;
+    this.scheduleWrite();
+  }
+
+  private scheduleWrite(): void {
     if (this.bufferedBytes >= this.flushBytes) this.startWrite();
     else if (!this.timer) {
       this.timer = setTimeout(() => this.startWrite(), this.flushIntervalMs);

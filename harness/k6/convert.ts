@@ -173,7 +173,7 @@ export function k6SummaryToReport(s: K6Summary, opts: ConvertOptions = {}): K6Re
       loadSeconds: r3((loadMs ?? durationMs) / 1000),
       deliverySeconds: r3((deliveryMs ?? durationMs) / 1000),
     },
-    generator: { samples: 0, maxEventLoopDelayP99Ms: 0, maxCpuPercent: 0, saturated: false },
+    generator: { samples: 0, maxEventLoopDelayP99Ms: 0, maxCpuPercent: 0, saturated: false, threads: [] },
     generatorSaturated: false,
     faults: [],
     run: {

@@ -3,7 +3,7 @@ import { CHECKER_NAMES, runCheckers } from '../checks/index.ts';
 import { cleanRun, removeEvents } from '../checks/testing.ts';
 import { cloneRun } from '../history/simulate.ts';
 import type { HistoryEvent } from '../history/types.ts';
-import { buildReport, exitCodeFor, faultWindows, generatorHealth } from './build.ts';
+import { buildReport, exitCodeFor, faultWindows, generatorCost, generatorHealth } from './build.ts';
 
 const opts = { delivery: { detachGraceMs: 2 } };
 
@@ -65,10 +65,28 @@ describe('exit codes and health', () => {
 
   it('calls the generator saturated above 50 ms event-loop delay p99 or 90% CPU', () => {
     const h = (loop: number, cpu: number): HistoryEvent => ({ type: 'health', t: 1, eventLoopDelayP99Ms: loop, cpuPercent: cpu });
-    expect(generatorHealth([h(10, 50), h(50, 90)])).toEqual({ samples: 2, maxEventLoopDelayP99Ms: 50, maxCpuPercent: 90, saturated: false });
+    expect(generatorHealth([h(10, 50), h(50, 90)])).toEqual({ samples: 2, maxEventLoopDelayP99Ms: 50, maxCpuPercent: 90, saturated: false, threads: [] });
     expect(generatorHealth([h(10, 50), h(50.5, 10)]).saturated).toBe(true);
     expect(generatorHealth([h(1, 91)]).saturated).toBe(true);
     expect(generatorHealth([]).samples).toBe(0);
+  });
+
+  it('names the saturated thread: one busy worker marks the run', () => {
+    const h = (thread: string, loop: number, cpu: number): HistoryEvent => ({ type: 'health', t: 1, eventLoopDelayP99Ms: loop, cpuPercent: cpu, thread });
+    const g = generatorHealth([h('main', 5, 20), h('worker-0', 8, 40), h('worker-1', 70, 95), h('worker-1', 3, 10)]);
+    expect(g.saturated).toBe(true);
+    expect(g.threads.map((t) => [t.thread, t.samples, t.saturated])).toEqual([['main', 1, false], ['worker-0', 1, false], ['worker-1', 2, true]]);
+  });
+
+  it("turns the generator event into CPU per delivery and per operation, per thread", () => {
+    const g = generatorCost(
+      [{ type: 'generator', t: 9, workers: 2, readerClient: 'light', windowMs: 1000, processCpuUs: 900_000, threads: [{ thread: 'main', busyUs: 100_000, users: 0 }, { thread: 'worker-0', busyUs: 300_000, users: 10 }, { thread: 'worker-1', busyUs: 200_000, users: 10 }] }],
+      2000,
+      100,
+    );
+    expect(g).toMatchObject({ workers: 2, readerClient: 'light', cpuUsPerDelivery: 300, cpuUsPerOp: 6000, processCpuUsPerDelivery: 450 });
+    expect(g.perWorker?.map((t) => [t.thread, t.busyPercent, t.cpuUsPerDelivery])).toEqual([['main', 10, 50], ['worker-0', 30, 150], ['worker-1', 20, 100]]);
+    expect(generatorCost([], 10, 10)).toEqual({});
   });
 
   it('pairs fault starts and ends, leaving a fault open at the end as end: null', () => {

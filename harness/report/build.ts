@@ -5,9 +5,9 @@ import { analyzeLatency, STAGES } from '../checks/latency-samples.ts';
 import { indexRun, isWrite, maxOf, minOf } from '../checks/model.ts';
 import type { ThresholdResult } from '../checks/thresholds.ts';
 import { analyzeVersionOrder } from '../checks/version-order.ts';
-import type { CheckResult, FinalState, HistoryEvent } from '../history/types.ts';
+import type { CheckResult, FinalState, GeneratorCostEvent, HistoryEvent } from '../history/types.ts';
 import { buildTimeline } from './timeline.ts';
-import type { FaultWindow, GeneratorHealth, Report } from './types.ts';
+import type { FaultWindow, GeneratorHealth, Report, ThreadHealth } from './types.ts';
 import { analyzeIntegration } from '../checks/integration.ts';
 
 export const SATURATION = { eventLoopDelayP99Ms: 50, cpuPercent: 90 } as const;
@@ -34,21 +34,48 @@ function num(details: Record<string, unknown> | undefined, key: string): number 
   return typeof v === 'number' ? v : undefined;
 }
 
+const saturatedBy = (loop: number, cpu: number) => loop > SATURATION.eventLoopDelayP99Ms || cpu > SATURATION.cpuPercent;
+
 export function generatorHealth(history: readonly HistoryEvent[]): GeneratorHealth {
   let samples = 0;
   let loop = 0;
   let cpu = 0;
+  const threads = new Map<string, ThreadHealth>();
   for (const e of history) {
     if (e.type !== 'health') continue;
     samples++;
     loop = Math.max(loop, e.eventLoopDelayP99Ms);
     cpu = Math.max(cpu, e.cpuPercent);
+    if (e.thread === undefined) continue;
+    const th = threads.get(e.thread) ?? { thread: e.thread, samples: 0, maxEventLoopDelayP99Ms: 0, maxCpuPercent: 0, saturated: false };
+    th.samples++;
+    th.maxEventLoopDelayP99Ms = Math.max(th.maxEventLoopDelayP99Ms, e.eventLoopDelayP99Ms);
+    th.maxCpuPercent = Math.max(th.maxCpuPercent, e.cpuPercent);
+    th.saturated = saturatedBy(th.maxEventLoopDelayP99Ms, th.maxCpuPercent);
+    threads.set(e.thread, th);
   }
+  return { samples, maxEventLoopDelayP99Ms: loop, maxCpuPercent: cpu, saturated: saturatedBy(loop, cpu), threads: [...threads.values()] };
+}
+
+/** The generator's own cost from its `generator` event, per delivery and per operation. */
+export function generatorCost(history: readonly HistoryEvent[], deliveries: number, ops: number): Partial<GeneratorHealth> {
+  const g = history.find((e): e is GeneratorCostEvent => e.type === 'generator');
+  if (!g) return {};
+  const per = (us: number, n: number) => (n > 0 ? Math.round((us / n) * 10) / 10 : null);
+  const busy = g.threads.reduce((a, t) => a + t.busyUs, 0);
   return {
-    samples,
-    maxEventLoopDelayP99Ms: loop,
-    maxCpuPercent: cpu,
-    saturated: loop > SATURATION.eventLoopDelayP99Ms || cpu > SATURATION.cpuPercent,
+    workers: g.workers,
+    readerClient: g.readerClient,
+    cpuUsPerDelivery: per(busy, deliveries),
+    cpuUsPerOp: per(busy, ops),
+    processCpuUsPerDelivery: per(g.processCpuUs, deliveries),
+    perWorker: g.threads.map((t) => ({
+      thread: t.thread,
+      users: t.users,
+      busyUs: Math.round(t.busyUs),
+      busyPercent: g.windowMs > 0 ? Math.round((t.busyUs / (g.windowMs * 1000)) * 1000) / 10 : 0,
+      cpuUsPerDelivery: per(t.busyUs, deliveries),
+    })),
   };
 }
 
@@ -120,7 +147,7 @@ export function buildReport(input: ReportInput): Report {
   const deliverySeconds = rs.length ? seconds(rs[0]!.t, rs.at(-1)!.t, durationMs) : durationMs / 1000;
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-  const generator = generatorHealth(history);
+  const generator = { ...generatorHealth(history), ...generatorCost(history, counts.delivered, counts.sent + counts.typing) };
   const integration = analyzeIntegration(history);
   const start = idx.start;
   return {

@@ -38,5 +38,20 @@ export function healthLine(r: Report): string {
   const g = r.generator;
   if (g.samples === 0) return 'generator health: not sampled';
   const state = g.saturated ? 'SATURATED (latencies not trustworthy)' : 'ok';
-  return `generator health: ${state}; max event-loop delay p99 ${g.maxEventLoopDelayP99Ms.toFixed(1)} ms, max CPU ${g.maxCpuPercent.toFixed(0)}% (${g.samples} samples)`;
+  const hot = g.threads.filter((t) => t.saturated).map((t) => t.thread);
+  const which = hot.length ? ` in ${hot.join(', ')}` : '';
+  return `generator health: ${state}${which}; max event-loop delay p99 ${g.maxEventLoopDelayP99Ms.toFixed(1)} ms, max CPU ${g.maxCpuPercent.toFixed(0)}% of a core (${g.samples} samples over ${Math.max(1, g.threads.length)} thread${g.threads.length > 1 ? 's' : ''})`;
+}
+
+/** The generator's own cost: where its users ran, which reader client, CPU per delivery and per operation. */
+export function generatorCostLine(r: Report): string | undefined {
+  const g = r.generator;
+  if (g.workers === undefined) return undefined;
+  const us = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${x.toFixed(1)} µs`);
+  const where = g.workers > 0 ? `${g.workers} worker thread${g.workers > 1 ? 's' : ''}` : 'main thread';
+  const threads = (g.perWorker ?? []).map((t) => `${t.thread} ${t.users} users ${t.busyPercent.toFixed(0)}% of a core`).join(', ');
+  return (
+    `generator: users in ${where}, ${g.readerClient ?? 'sdk'} readers; ${us(g.cpuUsPerDelivery)} CPU per delivery, ${us(g.cpuUsPerOp)} per operation ` +
+    `(generator threads: ${threads}); harness process ${us(g.processCpuUsPerDelivery)} per delivery, including any stack part it hosts`
+  );
 }

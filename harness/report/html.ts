@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { detailsLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
+import { detailsLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { CHARTS_SCRIPT } from './html-charts.ts';
 import { checksAndThresholdsLine, environmentLine } from './html-header.ts';
 import { ms, num } from '../lib/table.ts';
@@ -128,6 +128,7 @@ ${PAGE_STYLE}</style>
 <p>${esc(healthLine(r))}. Duration ${(r.run.durationMs / 1000).toFixed(1)} s${r.faults.length ? `; ${r.faults.length} fault window(s), shaded on the time charts` : ''}.</p>
 ${checksAndThresholdsLine(r, esc)}
 ${environmentLine(r, esc)}
+${generatorCostLine(r) ? `<p>${esc(generatorCostLine(r)!)}.</p>` : ''}
 ${r.generatorSaturated ? '<p class="warn">The load generator was saturated: the latency figures of this run are not trustworthy.</p>' : ''}
 </header>
 <h2>Checks</h2>

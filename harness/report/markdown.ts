@@ -1,5 +1,5 @@
 /** report.md: the verdict and the tables, readable as a pull-request comment. */
-import { detailsLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
+import { detailsLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { markdownTable, ms, num } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
@@ -10,6 +10,8 @@ export function toMarkdown(r: Report): string {
   out.push(verdictLine(r), '');
   const seed = r.run.seed === null ? '' : `seed ${r.run.seed}, `;
   out.push(`${seed}${(r.run.durationMs / 1000).toFixed(1)} s${r.run.startedAt ? `, started ${r.run.startedAt}` : ''}. ${healthLine(r)}.`, '');
+  const cost = generatorCostLine(r);
+  if (cost) out.push(`${cost}.`, '');
   if (r.generatorSaturated) out.push('> **Warning:** the load generator was saturated; latency figures of this run are not trustworthy.', '');
 
   out.push('## Checks', '');

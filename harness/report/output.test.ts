@@ -82,3 +82,23 @@ describe('writeReport / readReport', () => {
     expect((env.machine as { cpus: number }).cpus).toBeGreaterThan(0);
   });
 });
+
+describe("the generator's own cost", () => {
+  it('says where the users ran, which reader client, and CPU per delivery, in report.json, the summary and report.md', () => {
+    const run = cleanRun();
+    const end = run.history.at(-1)!;
+    const history = [
+      ...run.history.slice(0, -1),
+      { type: 'health' as const, t: 1, eventLoopDelayP99Ms: 80, cpuPercent: 40, thread: 'worker-1' },
+      { type: 'generator' as const, t: end.t, workers: 2, readerClient: 'light' as const, windowMs: 1000, processCpuUs: 50_000, threads: [{ thread: 'main', busyUs: 10_000, users: 0 }, { thread: 'worker-0', busyUs: 20_000, users: 3 }, { thread: 'worker-1', busyUs: 20_000, users: 3 }] },
+      end,
+    ];
+    const r = buildReport({ scenario: 'edit-storm', history, final: run.final, checks: runCheckers(history, run.final) });
+    expect(r.generator).toMatchObject({ workers: 2, readerClient: 'light', saturated: true });
+    expect(r.generator.perWorker).toHaveLength(3);
+    const summary = formatSummary(r);
+    expect(summary).toMatch(/SATURATED \(latencies not trustworthy\) in worker-1/);
+    expect(summary).toMatch(/users in 2 worker threads, light readers; [\d.]+ µs CPU per delivery/);
+    expect(toMarkdown(r)).toMatch(/light readers/);
+  });
+});

@@ -1,5 +1,5 @@
 /** The summary table printed at the end of a run: plain text, aligned columns. */
-import { detailsLine, healthLine, validityWord, verdictLine } from './describe.ts';
+import { detailsLine, generatorCostLine, healthLine, validityWord, verdictLine } from './describe.ts';
 import { ms, num, textTable } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
@@ -31,6 +31,8 @@ export function formatSummary(r: Report, opts: { runDir?: string } = {}): string
     `throughput ${num(r.throughput.opsPerSec)} ops/s, ${num(r.throughput.deliveriesPerSec)} deliveries/s`,
     healthLine(r),
   );
+  const cost = generatorCostLine(r);
+  if (cost) out.push(cost);
   if (opts.runDir) out.push(`run directory: ${opts.runDir}`);
   return out.join('\n');
 }

@@ -33,12 +33,42 @@ export interface Counts {
   typing: number;
 }
 
+export interface ThreadHealth {
+  thread: string;
+  samples: number;
+  maxEventLoopDelayP99Ms: number;
+  /** Highest share of one core the thread used in a sample, percent. */
+  maxCpuPercent: number;
+  saturated: boolean;
+}
+
+/** What one generator thread cost over the load (its own CPU time). */
+export interface ThreadCost {
+  thread: string;
+  users: number;
+  busyUs: number;
+  /** Its CPU as a share of one core over the window, percent. */
+  busyPercent: number;
+  cpuUsPerDelivery: number | null;
+}
+
 export interface GeneratorHealth {
   samples: number;
   maxEventLoopDelayP99Ms: number;
   maxCpuPercent: number;
-  /** Event-loop delay p99 > 50 ms or CPU > 90% in some sample: latencies are then suspect. */
+  /** Event-loop delay p99 > 50 ms or busy > 90% in some sample of some thread: latencies are then suspect. */
   saturated: boolean;
+  /** Per generator thread (main, worker-N); empty in histories without thread labels. */
+  threads: ThreadHealth[];
+  /** Worker threads that ran virtual users (0: the main thread ran them); absent in older histories. */
+  workers?: number;
+  readerClient?: 'sdk' | 'light';
+  /** CPU of the generator threads (main + workers) per delivery and per operation, µs. */
+  cpuUsPerDelivery?: number | null;
+  cpuUsPerOp?: number | null;
+  /** CPU of the whole harness process per delivery, µs: includes any stack part the process hosts. */
+  processCpuUsPerDelivery?: number | null;
+  perWorker?: ThreadCost[];
 }
 
 export interface FaultWindow {

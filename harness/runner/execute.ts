@@ -12,6 +12,7 @@ import { parseFaultSpec, type FaultSpec } from '../faults/spec.ts';
 import { stackNeeds } from '../faults/nemesis.ts';
 import { stackDefectsFor, type MutantName } from './mutants.ts';
 import { runWorkload } from './run.ts';
+import { defaultWorkers } from '../workload/worker-pool.ts';
 import type { ScenarioDefinition, ScenarioOptions, Thresholds } from './scenario.ts';
 
 export interface ExecuteInput {
@@ -45,9 +46,15 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
   const faults: FaultSpec[] = [...(sc.faults?.(options) ?? []), ...(input.faults ?? [])].map(parseFaultSpec);
   const { defects, connectorMode } = stackDefectsFor(input.mutants);
   print(`scenario ${sc.name}  seed ${options.seed}  rate ${options.rate}/s  ${options.rooms} rooms x ${options.users} users + ${options.readers} readers  ${(options.durationMs / 1000).toFixed(0)} s` +
-    (input.mutants.length ? `  mutants: ${input.mutants.join(', ')}` : '') + '\n');
+    (input.mutants.length ? `  mutants: ${input.mutants.join(', ')}` : '') +
+    `  workers ${options.workers ?? defaultWorkers()}  readers: ${options.readerClient ?? 'sdk'}` + '\n');
   if (sc.guarantee && !input.quiet) print(`guarantee: ${sc.guarantee}\n`);
   if (faults.length && !input.quiet) print(`faults: ${faults.map((f) => f.raw).join('  ')}\n`);
+  const clientFaults = faults.filter((f) => f.name.startsWith('rt-') || (f.name.startsWith('net-') && f.value?.startsWith('clients-realtime')));
+  if (options.readerClient === 'light' && clientFaults.length) {
+    // A light reader neither resumes nor reconnects: such a fault would end its subscription, not test it.
+    throw new Error(`light readers do not resume or reconnect; faults on client connections (${clientFaults.map((f) => f.raw).join(', ')}) need --reader-client sdk`);
+  }
   if (input.target && (faults.length || input.mutants.length)) {
     throw new Error('faults and mutants need a stack the harness starts itself; drop --target or them');
   }
@@ -86,6 +93,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     thresholds,
     environment: collectEnvironment({
       stack: input.target ? { target: { realtime: input.target.realtime.host ?? 'Ably', functions: new URL(input.target.loginUrl).origin } } : { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
+      generator: { workers: run.generator.workers, readerClient: run.generator.readerClient },
     }),
     options: { ...options, mutants: input.mutants, faults: faults.map((f) => f.raw), executor: { ...run.executor } },
   });

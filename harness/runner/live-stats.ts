@@ -4,6 +4,12 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { RecordedEvent, Recorder } from '../workload/recorder.ts';
+import type { EventBatch } from '../workload/thread-recorder.ts';
+
+/** Where batches of history lines serialised in worker threads go. */
+export interface LineSink {
+  appendLines(lines: string, count: number): void;
+}
 
 export class LiveStats implements Recorder {
   readonly epochMs: number;
@@ -16,8 +22,10 @@ export class LiveStats implements Recorder {
   /** invoke time by (messageId|text) so a receipt can be matched to its operation. */
   private readonly invokedAt = new Map<string, number>();
   private lastSample = { t: 0, invoked: 0, delivered: 0 };
+  /** The latest health sample of each generator thread. */
+  readonly threadHealth = new Map<string, { cpuPercent: number; eventLoopDelayP99Ms: number }>();
 
-  constructor(private readonly inner: Recorder) {
+  constructor(private readonly inner: Recorder & Partial<LineSink>) {
     this.epochMs = inner.epochMs;
   }
 
@@ -43,6 +51,9 @@ export class LiveStats implements Recorder {
       case 'dropped':
         this.dropped++;
         break;
+      case 'health':
+        this.threadHealth.set(e.thread ?? 'main', { cpuPercent: e.cpuPercent, eventLoopDelayP99Ms: e.eventLoopDelayP99Ms });
+        break;
       case 'receive': {
         this.delivered++;
         // A soft delete carries the last text again; it is not that edit's delivery.
@@ -51,6 +62,31 @@ export class LiveStats implements Recorder {
         break;
       }
     }
+  }
+
+  /** A worker thread's batch: its lines go to the history as they are; only the figures are read. */
+  ingest(b: EventBatch): void {
+    if (!this.inner.appendLines) throw new Error('this recorder cannot take history lines from worker threads');
+    this.inner.appendLines(b.lines, b.count);
+    const s = b.stats;
+    this.invoked += s.invokeT.length;
+    for (let i = 0; i < s.invokeT.length; i++) if (s.invokeKey[i]) this.invokedAt.set(s.invokeKey[i]!, s.invokeT[i]!);
+    this.acked += s.acked;
+    this.failed += s.failed;
+    this.dropped += s.dropped;
+    this.delivered += s.receiveT.length;
+    for (const h of s.health) this.threadHealth.set(h.thread, { cpuPercent: h.cpuPercent, eventLoopDelayP99Ms: h.eventLoopDelayP99Ms });
+    for (let i = 0; i < s.receiveT.length; i++) {
+      const t0 = s.receiveKey[i] ? this.invokedAt.get(s.receiveKey[i]!) : undefined;
+      if (t0 !== undefined) this.e2e.recordValue(Math.max(1, Math.round((s.receiveT[i]! - t0) * 1000)));
+    }
+  }
+
+  /** The busiest generator thread by its latest sample: the one that would saturate first. */
+  busiestThread(): { thread: string; cpuPercent: number; eventLoopDelayP99Ms: number } | undefined {
+    let top: { thread: string; cpuPercent: number; eventLoopDelayP99Ms: number } | undefined;
+    for (const [thread, h] of this.threadHealth) if (!top || h.cpuPercent > top.cpuPercent) top = { thread, ...h };
+    return top;
   }
 
   /** Rates since the previous call. */

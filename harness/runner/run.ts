@@ -14,7 +14,8 @@ import { runExecutor, type ExecutorResult } from '../workload/executors.ts';
 import { GeneratorHealth } from '../workload/health.ts';
 import { OperationPlanner } from '../workload/planner.ts';
 import { Rng } from '../lib/rng.ts';
-import { VirtualUser } from '../workload/virtual-user.ts';
+import type { ChatUser, ReaderClient } from '../workload/user.ts';
+import { UserFactory } from './users.ts';
 import { heldIn } from '../../reference-app/functions/chat-writer.ts';
 import { toInvocationEvent } from './delivery-summary.ts';
 import { Nemesis } from '../faults/nemesis.ts';
@@ -41,7 +42,8 @@ export interface RunOutput {
   historyPath: string;
   finalStatePath: string;
   executor: ExecutorResult;
-  generator: { worstEventLoopDelayP99Ms: number; worstCpuPercent: number };
+  /** The main thread's own health (each worker's is in the history). */
+  generator: { worstEventLoopDelayP99Ms: number; worstCpuPercent: number; workers: number; readerClient: ReaderClient };
   /** Faults that could not be injected or undone. */
   faultErrors: string[];
 }
@@ -62,44 +64,67 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   const stopInvocations = stack.rules?.onInvocation((r) => stats.record(toInvocationEvent(r, writer.epochMs, { countInResult: heldIn })));
   const rng = new Rng(o.seed);
   const runTag = (o.seed >>> 0).toString(36).slice(-4) + Date.now().toString(36).slice(-4);
-  const say = input.progress ?? (() => {});
-
   const rooms = Array.from({ length: o.rooms }, (_, i) => `${runTag}-room${i}`);
   const ignoreVersions = input.mutants.includes('view-no-version-check');
   const clientOptions: Ably.ClientOptions = {
     ...stack.realtimeClientOptions,
     ...(sc.client?.disconnectedRetryTimeoutMs ? { disconnectedRetryTimeout: sc.client.disconnectedRetryTimeoutMs } : {}),
   };
-  const mkUser = (clientId: string, room: string, late = false) =>
-    new VirtualUser({
-      clientId,
-      room,
-      realtime: clientOptions,
-      auth: { kind: 'session', loginUrl: stack.endpoints.loginUrl, tokenUrl: stack.endpoints.tokenUrl },
-      recorder: stats,
-      ignoreVersions,
-      ...(late ? { historyUrl: stack.endpoints.historyUrl } : {}),
-      ...(stack.endpoints.historyUrl ? { catchUpUrl: stack.endpoints.historyUrl } : {}),
-    });
+  const users = new UserFactory({
+    stack,
+    clientOptions,
+    stats,
+    ignoreVersions,
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.readerClient ? { readerClient: o.readerClient } : {}),
+  });
+  try {
+    return await drive(input, { writer, stats, users, rng, runTag, rooms, historyPath, stopInvocations });
+  } finally {
+    await users.stop();
+  }
+}
+
+interface RunContext {
+  writer: HistoryWriter;
+  stats: LiveStats;
+  users: UserFactory;
+  rng: Rng;
+  runTag: string;
+  rooms: string[];
+  historyPath: string;
+  stopInvocations: (() => void) | undefined;
+}
+
+async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
+  const { scenario: sc, options: o, stack } = input;
+  const { writer, stats, users, rng, runTag, rooms, historyPath, stopInvocations } = ctx;
+  const say = input.progress ?? (() => {});
+  const pool = users.pool;
+  const readerClient = users.readerClient;
+  const mkUser = (clientId: string, room: string, late = false) => users.user(clientId, room, { late });
   const writers = rooms.flatMap((room, r) => Array.from({ length: o.users }, (_, u) => mkUser(`${runTag}-w${r}-${u}`, room)));
-  const readers = rooms.flatMap((room, r) => Array.from({ length: o.readers }, (_, u) => mkUser(`${runTag}-r${r}-${u}`, room)));
+  const readers = rooms.flatMap((room, r) => Array.from({ length: o.readers }, (_, u) => users.user(`${runTag}-r${r}-${u}`, room, { reader: true })));
   const hostile = sc.hostile
     ? rooms.flatMap((room, r) =>
         Array.from({ length: sc.hostile!.perRoom }, (_, i) => {
-          const vu = mkUser(`${runTag}-h${r}-${i}`, room);
+          const vu = users.local(`${runTag}-h${r}-${i}`, room);
           const peers = writers.filter((w) => w.room === room);
           return new HostileClient(vu, { recorder: stats, rng: rng.fork(), realtime: stack.realtimeClientOptions, peers, runTag });
         }),
       )
     : [];
-  const everyone = [...writers, ...readers, ...hostile.map((h) => h.vu)];
-  say(`joining ${everyone.length} users in ${rooms.length} rooms`);
+  const everyone: ChatUser[] = [...writers, ...readers, ...hostile.map((h) => h.vu)];
+  say(`joining ${everyone.length} users in ${rooms.length} rooms (${users.describe()})`);
   await inBatches(everyone, 20, (u) => u.join());
 
-  const health = new GeneratorHealth(stats);
+  const health = new GeneratorHealth(stats, 1000, 'main');
+  const cpuAtStart = process.cpuUsage();
+  const windowStart = stats.now();
   health.start();
+  await pool?.startHealth();
   const planner = new OperationPlanner(writers, rng.fork(), { mix: sc.mix, hot: sc.hot, runTag });
-  const late: VirtualUser[] = [];
+  const late: ChatUser[] = [];
   const lateTimer =
     sc.lateJoin &&
     setTimeout(() => {
@@ -120,7 +145,7 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   );
   // Churn: a reader leaves (closing its client, like a closed tab) and comes back as a new session
   // that loads history and merges live events, like a reloaded page.
-  const gone = new Set<VirtualUser>();
+  const gone = new Set<ChatUser>();
   const churnWork: Array<Promise<void>> = [];
   let churnRound = 0;
   const churnTimer =
@@ -156,7 +181,7 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
       say(
         `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s  ops/s ${s.opsPerSec.toFixed(0).padStart(5)}  ` +
           `deliveries/s ${s.deliveriesPerSec.toFixed(0).padStart(6)}  e2e p99 ${s.p99Ms.toFixed(1).padStart(7)} ms  ` +
-          `errors ${stats.failed}  dropped ${r.dropped}  gen cpu ${health.latest.cpuPercent.toFixed(0)}%`,
+          `errors ${stats.failed}  dropped ${r.dropped}  ${busiest(stats)}`,
       );
     },
   });
@@ -164,6 +189,8 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   if (churnTimer) clearInterval(churnTimer);
   await Promise.all(churnWork);
   for (const t of attackTimers) clearTimeout(t);
+  // A worker that died took its users' clients with it: what follows would judge a gap, not the stack.
+  if (pool?.failure) throw new Error(`a virtual-user worker failed during the load: ${pool.failure.message}`);
   if ((input.faults ?? []).length) say('load done; waiting for faults to end');
   await nemesis.settle();
   await Promise.all(attacks);
@@ -178,27 +205,45 @@ export async function runWorkload(input: RunInput): Promise<RunOutput> {
   if (waiting.length) say(`the stack did not settle in time (still busy: ${waiting.join(', ')}); missing deliveries will be judged unknown`);
   health.sample();
   health.stop();
+  const workerThreads = (await pool?.stopHealth()) ?? [];
+  const cpu = process.cpuUsage(cpuAtStart);
+  stats.record({
+    t: stats.now(),
+    type: 'generator',
+    workers: pool?.size ?? 0,
+    readerClient,
+    windowMs: stats.now() - windowStart,
+    processCpuUs: cpu.user + cpu.system,
+    threads: [{ thread: 'main', busyUs: health.busyUs(), users: pool ? hostile.length : everyone.length }, ...workerThreads],
+  });
 
   // Who left owes no final view; everyone still here must match the database, once reconnected and caught up.
   await Promise.all([...everyone, ...late].filter((u) => !gone.has(u)).map((u) => u.settled()));
   const losses = [...everyone, ...late].reduce((n, u) => n + u.continuityLosses, 0);
   if (losses) say(`${losses} reattachments without continuity; those clients read their room back from the database`);
   for (const u of [...everyone, ...late]) for (const e of u.catchUpErrors) say(`catch-up of ${u.clientId} failed: ${e}`);
-  for (const u of [...everyone, ...late]) if (!gone.has(u)) u.recordView();
+  await Promise.all([...everyone, ...late].filter((u) => !gone.has(u)).map((u) => u.recordView()));
   const final = await captureFinalState(stack.endpoints.databaseUrl, rooms, writer.epochMs);
   const finalStatePath = join(input.outDir, FINAL_STATE_FILE);
   await writeFinalState(finalStatePath, final);
   for (const h of hostile) h.settle(final);
   stopInvocations?.();
   await inBatches([...everyone, ...late].filter((u) => !gone.has(u)), 50, (u) => u.leave());
+  await users.stop();
   await writer.close();
   return {
     historyPath,
     finalStatePath,
     executor,
-    generator: { worstEventLoopDelayP99Ms: health.worst.eventLoopDelayP99Ms, worstCpuPercent: health.worst.cpuPercent },
+    generator: { worstEventLoopDelayP99Ms: health.worst.eventLoopDelayP99Ms, worstCpuPercent: health.worst.cpuPercent, workers: users.workers, readerClient },
     faultErrors: nemesis.errors,
   };
+}
+
+/** The progress line's generator figure: the busiest thread's CPU and event-loop delay. */
+function busiest(stats: LiveStats): string {
+  const b = stats.busiestThread();
+  return b ? `gen cpu ${b.cpuPercent.toFixed(0)}% (${b.thread}, loop p99 ${b.eventLoopDelayP99Ms.toFixed(0)} ms)` : 'gen cpu -';
 }
 
 /** Waits until no event has arrived for a short gap: true, or false when the deadline passed first. */

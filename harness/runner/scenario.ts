@@ -3,6 +3,7 @@
  * it into virtual users, an executor and a schedule; the checkers judge the history.
  */
 import type { ExecutorConfig } from '../workload/executors.ts';
+import type { ReaderClient } from '../workload/user.ts';
 
 export type Thresholds = Record<string, string[]>;
 
@@ -16,6 +17,10 @@ export interface ScenarioOptions {
   /** Reader-only users per room (fan-out). */
   readers: number;
   seed: number;
+  /** Worker threads for the virtual users (0: all in the main thread); default from the machine's cores. */
+  workers?: number;
+  /** The client reader-only users run (default sdk). */
+  readerClient?: ReaderClient;
 }
 
 export interface OperationMix {

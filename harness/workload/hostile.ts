@@ -18,6 +18,7 @@ import type { FinalState, ProbeEvent } from '../history/types.ts';
 import type { Recorder } from './recorder.ts';
 import type { Rng } from '../lib/rng.ts';
 import type { VirtualUser } from './virtual-user.ts';
+import type { ChatUser } from './user.ts';
 
 export const ATTACKS = [
   'publish-incoming',
@@ -54,7 +55,7 @@ export class HostileClient {
       rng: Rng;
       realtime: Ably.ClientOptions;
       /** Honest writers of the same room: the victims of foreign edits and deletes. */
-      peers: readonly VirtualUser[];
+      peers: readonly Pick<ChatUser, 'clientId' | 'ownPosts'>[];
       runTag: string;
       /** Longest wait for a token to expire; the expired-token attack is skipped beyond it. */
       maxExpiryWaitMs?: number;

@@ -7,7 +7,7 @@
 import type { OpKind } from '../history/types.ts';
 import type { Arrival } from './executors.ts';
 import type { Rng } from '../lib/rng.ts';
-import type { VirtualUser } from './virtual-user.ts';
+import type { ChatUser } from './user.ts';
 
 export interface PlannerOptions {
   mix: Record<'post' | 'edit' | 'delete' | 'typing', number>;
@@ -22,14 +22,14 @@ export class OperationPlanner {
   private seq = 0;
 
   constructor(
-    private readonly writers: readonly VirtualUser[],
+    private readonly writers: readonly ChatUser[],
     private readonly rng: Rng,
     private readonly opts: PlannerOptions,
   ) {
     if (writers.length === 0) throw new Error('a workload needs at least one publishing user');
   }
 
-  private opId(vu: VirtualUser): string {
+  private opId(vu: ChatUser): string {
     return `${this.opts.runTag}-${vu.clientId}-${++this.seq}`;
   }
 
@@ -66,6 +66,6 @@ export class OperationPlanner {
     }
     const opId = this.opId(vu);
     const text = this.text(opId);
-    return { op: 'post', run: () => vu.post(opId, text) };
+    return { op: 'post', run: async () => void (await vu.post(opId, text)) };
   }
 }

@@ -17,6 +17,7 @@ import {
 import { VuView } from './vu-view.ts';
 import type { Recorder } from './recorder.ts';
 import type { OpKind } from '../history/types.ts';
+import type { ChatUser } from './user.ts';
 
 export type VuAuth =
   | { kind: 'key'; key: string }
@@ -52,7 +53,7 @@ interface IncomingData {
 const JOIN_MAX_PAGES = 1000;
 const JOIN_PAGE = 100;
 
-export class VirtualUser {
+export class VirtualUser implements ChatUser {
   readonly clientId: string;
   readonly room: string;
   readonly view: VuView;
@@ -279,8 +280,10 @@ export class VirtualUser {
     return (await r.json()) as Ably.TokenRequest;
   }
 
-  async post(opId: string, text: string): Promise<void> {
-    if (await this.publish('post', opId, MESSAGE_NAMES.post, { text }, { messageId: opId, text })) this.ownPosts.push(opId);
+  async post(opId: string, text: string): Promise<boolean> {
+    const acked = await this.publish('post', opId, MESSAGE_NAMES.post, { text }, { messageId: opId, text });
+    if (acked) this.ownPosts.push(opId);
+    return acked;
   }
 
   async edit(opId: string, target: string, text: string): Promise<void> {
@@ -324,7 +327,7 @@ export class VirtualUser {
 }
 
 /** A row as received, leniently: what the checkers judge is what arrived, not a parse error. */
-function toChatRow(value: unknown): ChatRow | undefined {
+export function toChatRow(value: unknown): ChatRow | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const r = value as Record<string, unknown>;
   if (typeof r.id !== 'string') return undefined;
@@ -352,7 +355,7 @@ function safeJson(s: string): unknown {
   }
 }
 
-function errorText(err: unknown): string {
+export function errorText(err: unknown): string {
   if (err && typeof err === 'object' && 'code' in err) {
     const e = err as { code?: unknown; message?: unknown };
     return `${String(e.code)}: ${String(e.message)}`;

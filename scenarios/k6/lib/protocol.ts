@@ -294,6 +294,10 @@ export interface ChangeEvent {
   eventId: string;
   name: ChangeName;
   row: ChatRow;
+  /** When the connector published it (the realtime message's timestamp, epoch ms). */
+  publishedAt?: number;
+  /** The row's `updated_at` (its commit time) as the connector sent it. */
+  updatedAt?: string;
 }
 
 /** A connector event on incoming (`{table, type, row}`), or undefined for anything else. */
@@ -303,7 +307,7 @@ export function changeFromMessage(m: ReceivedMessage): ChangeEvent | undefined {
   const data = isObj(m.data) ? m.data : undefined;
   const r = data && isObj(data.row) ? data.row : undefined;
   if (!r || typeof r.id !== 'string') return undefined;
-  return {
+  const change: ChangeEvent = {
     eventId: m.id,
     name,
     row: {
@@ -314,6 +318,9 @@ export function changeFromMessage(m: ReceivedMessage): ChangeEvent | undefined {
       deleted: r.deleted === true,
     },
   };
+  if (m.timestamp !== undefined) change.publishedAt = m.timestamp;
+  if (typeof r.updated_at === 'string') change.updatedAt = r.updated_at;
+  return change;
 }
 
 /** Operations on outgoing, as the chat-writer reads them (reference-app/functions/envelope.ts). */

@@ -15,7 +15,7 @@ const pick = <T>(xs: readonly T[], n: number): T => xs[n % xs.length]!;
 const MAX_USERS = 8;
 
 /** Runs a write now, or (paused) lets it run on; either way marks the model uncertain if it failed. */
-async function write(m: ChatModel, w: World, opIds: string[], ops: Array<Promise<void>>, touched: ModelMessage[]): Promise<void> {
+async function write(m: ChatModel, w: World, opIds: string[], ops: Array<Promise<unknown>>, touched: ModelMessage[]): Promise<void> {
   const done = Promise.all(ops).then(() => {
     const failed = opIds.filter((id) => w.rec.outcome(id) !== 'ack');
     if (!failed.length) return;

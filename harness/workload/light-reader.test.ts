@@ -1,0 +1,99 @@
+/**
+ * The light reader against a real stack whose tokens live 2 s: it receives every change once,
+ * its view converges with the database, and it keeps receiving after its first token expired
+ * (it answers the service's AUTH with a renewed token instead of being dropped).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCheckers } from '../checks/index.ts';
+import { inClockOrder } from '../history/reader.ts';
+import type { HistoryEvent } from '../history/types.ts';
+import { captureFinalState } from '../runner/run.ts';
+import { startStack, type StartedStack } from '../stack/index.ts';
+import { freshDatabase } from '../testing/pg.ts';
+import { LightReader } from './light-reader.ts';
+import { MemoryRecorder } from './recorder.ts';
+import { VirtualUser } from './virtual-user.ts';
+
+const TOKEN_TTL_MS = 2000;
+let stack: StartedStack;
+
+beforeAll(async () => {
+  stack = await startStack({ databaseUrl: await freshDatabase(), tokenTtlMs: TOKEN_TTL_MS });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Resolves when `pred` holds for the recorder's events, checked on every recorded event. */
+function when(rec: MemoryRecorder, pred: (events: readonly HistoryEvent[]) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const record = rec.record.bind(rec);
+    if (pred(rec.events)) return resolve();
+    rec.record = (e) => {
+      record(e);
+      if (pred(rec.events)) {
+        rec.record = record;
+        resolve();
+      }
+    };
+  });
+}
+
+describe('light reader', () => {
+  it('receives every change once, converges, and outlives its first token', async () => {
+    const rec = new MemoryRecorder();
+    const room = `light-${Date.now().toString(36)}`;
+    const c = stack.realtimeClientOptions;
+    const reader = new LightReader({
+      clientId: 'light-r0',
+      room,
+      realtime: { host: String(c.endpoint), port: Number(c.port), tls: false },
+      loginUrl: stack.endpoints.loginUrl,
+      tokenUrl: stack.endpoints.tokenUrl,
+      recorder: rec,
+    });
+    const writer = new VirtualUser({
+      clientId: 'light-w0',
+      room,
+      realtime: c,
+      auth: { kind: 'session', loginUrl: stack.endpoints.loginUrl, tokenUrl: stack.endpoints.tokenUrl },
+      recorder: rec,
+    });
+    const receipts = () => rec.events.filter((e) => e.type === 'receive' && e.client === reader.clientId).length;
+    try {
+      await Promise.all([reader.join(), writer.join()]);
+      const joinedAt = Date.now();
+      await writer.post('light-op-1', 'light-op-1 one');
+      await writer.post('light-op-2', 'light-op-2 two');
+      await writer.edit('light-op-3', 'light-op-1', 'light-op-3 edited');
+      await writer.delete('light-op-4', 'light-op-2');
+      await when(rec, () => receipts() >= 4);
+
+      // Past the first token's expiry: only a renewed token keeps this reader connected.
+      await new Promise((r) => setTimeout(r, Math.max(0, joinedAt + TOKEN_TTL_MS + 500 - Date.now())));
+      expect(reader.isJoined).toBe(true);
+      await writer.post('light-op-5', 'light-op-5 after renewal');
+      await when(rec, () => receipts() >= 5);
+      await stack.quiesce(10_000);
+
+      expect(reader.catchUpErrors).toEqual([]);
+      const mine = rec.events.filter((e): e is Extract<HistoryEvent, { type: 'receive' }> => e.type === 'receive' && e.client === reader.clientId);
+      expect(new Set(mine.map((e) => e.eventId)).size).toBe(mine.length);
+      expect(mine.map((e) => e.name)).toEqual(['INSERT', 'INSERT', 'UPDATE', 'UPDATE', 'INSERT']);
+      // Stage timestamps come through like the SDK reader's: commit and connector publish times.
+      for (const e of mine) expect(e.commitT).toBeTypeOf('number');
+      for (const e of mine) expect(e.publishT).toBeTypeOf('number');
+
+      await writer.settled();
+      reader.recordView();
+      writer.recordView();
+      const final = await captureFinalState(stack.endpoints.databaseUrl, [room], rec.epochMs);
+      const history: HistoryEvent[] = inClockOrder([{ type: 'run-start', t: 0, scenario: 'light-reader', seed: 0, epochMs: rec.epochMs, options: {} }, ...rec.events, { type: 'run-end', t: rec.now() }]);
+      for (const check of runCheckers(history, final)) expect({ name: check.name, valid: check.valid }).toEqual({ name: check.name, valid: true });
+    } finally {
+      await Promise.all([reader.leave(), writer.leave()]);
+    }
+    expect(reader.isJoined).toBe(false);
+  });
+});
