@@ -20,6 +20,8 @@ export function partOf(file: string): string | undefined {
   const [top, second] = file.split('/');
   if (top === 'reference-app' && second !== undefined && !second.includes('.')) return `reference-app/${second}`;
   if (top === 'harness' && second !== undefined && HARNESS_PARTS.includes(second)) return `harness/${second}`;
+  // The k6 scripts run in k6, not Node: a part of their own that other parts may borrow from.
+  if (top === 'scenarios' && second === 'k6') return 'scenarios/k6';
   if (top === 'connector' || top === 'scenarios' || top === 'test') return top;
   return undefined;
 }

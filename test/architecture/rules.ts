@@ -20,6 +20,7 @@ function edgeRule(edge: Edge, files: ReadonlySet<string>): string | undefined {
   const to = partOf(edge.to);
   if (from === undefined || to === undefined || from === to) return undefined;
   if (from === 'harness/lib') return 'harness/lib imports nothing of the repository';
+  if (from === 'scenarios/k6') return 'the k6 scripts import nothing outside scenarios/k6 (k6 cannot load the project\'s modules)';
   if (to.startsWith('harness/') && (from.startsWith('reference-app/') || isShippedConnector(edge.from, files))) {
     return 'the chat and the connector never import the harness';
   }
