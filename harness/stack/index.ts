@@ -1,25 +1,33 @@
 /**
- * The stack: every service of the architecture, started in dependency order (Postgres, realtime
- * service, Lambda endpoint + integration rules, functions server, connector, web origin) and
- * stopped in reverse, also on failure and Ctrl-C. Each part is a builder with start() -> handle.
+ * The stack: every service of the architecture, started in dependency order (Postgres, Lambda
+ * runtime, realtime service + integration rules, functions server, connector, web origin) and
+ * stopped in reverse, also on failure and Ctrl-C. Each part runs in its own OS process, as
+ * deployed for real, so the harness process holds only the generator and measures the stack,
+ * not itself; the harness holds handles on them (see parts/index.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type * as Ably from 'ably';
-import pino from 'pino';
 import { parseConnectorConfig } from '../../connector/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
-import { createChatWriter } from '../../reference-app/functions/chat-writer.ts';
-import { startFunctionsServer, type StartedFunctionsServer } from '../../reference-app/functions/server.ts';
-import { LambdaService, type StartedLambda } from '../lambda/index.ts';
-import { RealtimeService, type StartedRealtime } from '../realtime/index.ts';
-import { attachRules, loadRules, type AttachedRules } from '../realtime/rules/index.ts';
+import { DEFAULT_WORKERS } from '../lambda/index.ts';
+import { loadRules } from '../realtime/rules/index.ts';
 import { registerCleanup } from './cleanup.ts';
 import { ConnectorProcess } from './connector-process.ts';
 import { maybeProxy, viaProxy, type LinkName, type StartedLinks } from '../faults/links.ts';
 import { describeDefects, type PlantedDefects } from './defects.ts';
+import type { PartProcess } from './part-process.ts';
+import type { PartSpec } from './part-protocol.ts';
+import { startFunctionsPart, startLambdaPart, startRealtimePart, type FunctionsHandle, type LambdaHandle, type RealtimeHandle, type RulesHandle } from './parts/index.ts';
 import { PostgresService, type PgProviderName, type StartedPostgres } from './postgres/index.ts';
+import { quiesceStack, type QuiesceResult } from './quiesce.ts';
 import { startWebServer, type StartedWeb } from './web.ts';
+
+export type { FunctionsHandle, LambdaHandle, RealtimeAdmin, RealtimeHandle, RulesHandle } from './parts/index.ts';
+export type { QuiesceResult } from './quiesce.ts';
+
+const CHAT_WRITER = fileURLToPath(new URL('../../reference-app/functions/chat-writer.ts', import.meta.url));
+const CHAT_WRITER_DEFECTIVE = fileURLToPath(new URL('./parts/chat-writer-defective.ts', import.meta.url));
 
 export const DEFAULT_RULES = fileURLToPath(new URL('../realtime/rules/chat-rules.json', import.meta.url));
 export const ORDERED_RULES = fileURLToPath(new URL('../realtime/rules/chat-rules.ordered.json', import.meta.url));
@@ -42,6 +50,8 @@ export interface StackOptions {
   web?: { dir: string };
   /** Stop after Postgres (the foundation alone). */
   postgresOnly?: boolean;
+  /** Worker threads (Lambda instances) running the chat-writer (default 4). */
+  lambdaWorkers?: number;
   onProgress?: (msg: string) => void;
 }
 
@@ -58,11 +68,11 @@ export interface StackEndpoints {
 
 export interface StartedStack {
   postgres: StartedPostgres;
-  realtime?: StartedRealtime;
-  lambda?: StartedLambda;
+  realtime?: RealtimeHandle;
+  lambda?: LambdaHandle;
   /** The integration rules (realtime -> Lambda): stats, drain, and a record of every invocation. */
-  rules?: AttachedRules;
-  functions?: StartedFunctionsServer;
+  rules?: RulesHandle;
+  functions?: FunctionsHandle;
   /** The first connector process (a crash-and-restart target). */
   connector?: ConnectorProcess;
   /** The same process as `connector`, under the name the nemesis and property tests use: kill(), stop(), start(), restart(how). */
@@ -73,16 +83,14 @@ export interface StartedStack {
   endpoints: Required<Omit<StackEndpoints, 'chatUrl'>> & { chatUrl?: string };
   /** ably client options (minus auth) for the realtime service. */
   realtimeClientOptions: Ably.ClientOptions;
-  /** Resolves when no write is queued in the rules or the connector's outbox (or at the deadline). */
-  quiesce(timeoutMs: number): Promise<void>;
+  /** Resolves when no write is queued in the rules, the Lambda runtime or the connector's outbox, or at the deadline, naming what was not quiet. */
+  quiesce(timeoutMs: number): Promise<QuiesceResult>;
   /** Proxies of the links the run asked for. */
   links: StartedLinks;
   /** The OS processes of the stack, for per-part CPU and memory. */
   processes(): Array<{ part: string; pid: number }>;
   stop(): Promise<void>;
 }
-
-const quietLogger = () => pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
 
 export async function startStack(opts: StackOptions = {}): Promise<StartedStack> {
   const progress = opts.onProgress ?? (() => {});
@@ -106,17 +114,19 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     if (applied.length) progress(`migrations applied: ${applied.join(', ')}`);
     const databaseUrl = postgres.connectionUri;
     if (opts.postgresOnly) {
-      const processes = () => [...postgresProcess(postgres), { part: 'harness', pid: process.pid }];
-      return { postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => {}, processes, stop: stopAll };
+      const processes = () => [...postgresProcess(postgres), { part: 'harness (generator)', pid: process.pid }];
+      return { postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => ({ settled: true, waiting: [] }), processes, stop: stopAll };
     }
 
     const secret = () => randomBytes(18).toString('base64url');
     const rootKey = { keyName: 'chat.root', secret: secret() };
     const connectorKey = { keyName: 'chat.connector', secret: secret(), capability: { 'chat:*:incoming': ['publish'] } };
-    const logger = quietLogger();
-    const realtime = await new RealtimeService({ keys: [rootKey, connectorKey], logger }).start();
-    stops.push({ name: 'realtime', stop: realtime.stop });
-    progress(`realtime service on ${realtime.host}:${realtime.port}`);
+    const logLevel = process.env.LOG_LEVEL ?? 'error';
+    const parts: Array<{ part: string; process: PartProcess<PartSpec> }> = [];
+    const own = <S extends PartSpec>(name: string, p: PartProcess<S>) => {
+      parts.push({ part: name, process: p as unknown as PartProcess<PartSpec> });
+      stops.push({ name, stop: () => p.stop() });
+    };
 
     const defects = opts.defects ?? {};
     if (describeDefects(defects).length) progress(`PLANTED DEFECTS: ${describeDefects(defects).join(', ')}`);
@@ -126,30 +136,48 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const pgAt = { host: postgres.host, port: postgres.port };
     const writerDb = viaProxy(databaseUrl, await maybeProxy(wanted, 'writer-db', pgAt, links));
     const connectorDb = viaProxy(databaseUrl, await maybeProxy(wanted, 'connector-db', pgAt, links));
-    const connectorRt = await maybeProxy(wanted, 'connector-realtime', { host: realtime.host, port: realtime.port }, links);
-    const clientsRt = await maybeProxy(wanted, 'clients-realtime', { host: realtime.host, port: realtime.port }, links);
-    const chatWriter = createChatWriter({
-      databaseUrl: writerDb,
-      plantedDefects: { firstOnly: defects.writerFirstOnly === true, noAuthorCheck: defects.writerNoAuthorCheck === true },
+
+    const writerDefects = [...(defects.writerFirstOnly ? ['firstOnly'] : []), ...(defects.writerNoAuthorCheck ? ['noAuthorCheck'] : [])];
+    const started = await startLambdaPart({
+      functions: {
+        'chat-writer': {
+          module: writerDefects.length ? CHAT_WRITER_DEFECTIVE : CHAT_WRITER,
+          exportName: 'handler',
+          environment: { DATABASE_URL: writerDb, PG_POOL_MAX: '2', ...(writerDefects.length ? { CHAT_WRITER_DEFECTS: writerDefects.join(',') } : {}) },
+          workers: opts.lambdaWorkers ?? DEFAULT_WORKERS,
+        },
+      },
+      logLevel,
     });
-    const lambda = await new LambdaService({ functions: { 'chat-writer': chatWriter }, logger }).start();
-    stops.push({ name: 'lambda', stop: async () => (await lambda.stop(), await chatWriter.close()) });
+    own('lambda', started.part);
+    const lambda = started.lambda;
+    progress(`lambda runtime ${lambda.endpoint} running chat-writer on ${opts.lambdaWorkers ?? DEFAULT_WORKERS} workers (pid ${started.part.pid()})`);
+
     let ruleSet = loadRules(opts.rulesFile ?? DEFAULT_RULES);
     // A first-message-only writer is harmless until envelopes carry several messages.
     if (defects.writerFirstOnly) ruleSet = ruleSet.map((r) => ({ ...r, batching: { enabled: true, maxMessages: 10, maxDelayMs: 50 } }));
-    const rules = attachRules(realtime, ruleSet, lambda, { logger });
-    stops.push({ name: 'rules', stop: rules.stop });
-    progress(`lambda endpoint ${lambda.endpoint} with chat-writer; rules attached`);
+    const rt = await startRealtimePart({
+      keys: [rootKey, connectorKey],
+      rules: ruleSet,
+      lambda: { endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials },
+      logLevel,
+    });
+    own('realtime', rt.part);
+    const { realtime, rules } = rt;
+    progress(`realtime service on ${realtime.host}:${realtime.port} with the integration rules (pid ${rt.part.pid()})`);
+    const connectorRt = await maybeProxy(wanted, 'connector-realtime', { host: realtime.host, port: realtime.port }, links);
+    const clientsRt = await maybeProxy(wanted, 'clients-realtime', { host: realtime.host, port: realtime.port }, links);
 
-    const clientOptions = realtime.clientOptions();
-    const functions = await startFunctionsServer({
+    const clientOptions = realtime.clientOptions;
+    const fn = await startFunctionsPart({
       databaseUrl,
       ablyKey: `${rootKey.keyName}:${rootKey.secret}`,
       realtimeClientOptions: clientOptions,
       ...(defects.tokenFullCapability ? { tokenFullCapability: true } : {}),
       ...(opts.tokenTtlMs ? { tokenTtlMs: opts.tokenTtlMs } : {}),
     });
-    stops.push({ name: 'functions', stop: functions.stop });
+    own('functions', fn.part);
+    const functions = fn.functions;
     const fnUrl = new URL(functions.url);
     const fnAt = await maybeProxy(wanted, 'clients-functions', { host: fnUrl.hostname, port: Number(fnUrl.port) }, links);
 
@@ -211,23 +239,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         connectorHealthUrl: connector.healthUrl,
         ...(web ? { chatUrl: web.url } : {}),
       },
-      quiesce: async (timeoutMs) => {
-        const deadline = performance.now() + timeoutMs;
-        const withDeadline = (p: Promise<unknown>) =>
-          Promise.race([p, new Promise((r) => setTimeout(r, Math.max(0, deadline - performance.now())))]);
-        await withDeadline(rules.drain());
-        await withDeadline(lambda.drain());
-        // Quiet means an active connector with nothing left to publish (a restarted one may still be catching up).
-        while (performance.now() < deadline) {
-          const health = await Promise.all(connectors.map((c) => c.health()));
-          if (health.some((h) => h?.active && h.backlog === 0)) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      },
+      quiesce: (timeoutMs) => quiesceStack({ realtime: rt.part, lambda: started.part, connectors }, timeoutMs),
       processes: () => [
         ...postgresProcess(postgres),
+        ...parts.flatMap((p) => (p.process.pid() ? [{ part: p.part, pid: p.process.pid()! }] : [])),
         ...connectors.flatMap((c) => (c.pid() ? [{ part: `connector ${c.name}`, pid: c.pid()! }] : [])),
-        { part: 'harness (realtime, lambda, functions, generator)', pid: process.pid },
+        { part: 'harness (generator)', pid: process.pid },
       ],
       stop: stopAll,
     };

@@ -112,7 +112,7 @@ export function connectTarget(t: Target): StartedStack {
     },
     realtimeClientOptions: clientOptions(t),
     // Nothing to drain from here: the run's quiet period (no delivery for a while) stands in.
-    quiesce: async () => {},
+    quiesce: async () => ({ settled: true, waiting: [] }),
     processes: () => [{ part: 'harness (generator)', pid: process.pid }],
     stop: async () => {},
   };

@@ -1,0 +1,36 @@
+/** Process entry of the realtime part (see realtime-spec.ts); started by the stack with `node --import tsx`. */
+import pino from 'pino';
+import { RealtimeService } from '../../realtime/index.ts';
+import { attachRules, parseRules, type RuleInvocationRecord } from '../../realtime/rules/index.ts';
+import { batcher, runPart } from '../part-child.ts';
+import { within } from './deadline.ts';
+import { realtimePartSpec } from './realtime-spec.ts';
+
+runPart('realtime', realtimePartSpec, async (config, emit) => {
+  const logger = pino({ level: config.logLevel }, pino.destination(2));
+  const rules = parseRules(config.rules);
+  const realtime = await new RealtimeService({ keys: config.keys, logger }).start();
+  const attached = attachRules(realtime, rules, config.lambda, { logger });
+  attached.onInvocation(batcher<RuleInvocationRecord>((items) => emit('ruleInvocations', items)));
+  const admin = realtime.admin;
+  return {
+    info: { host: realtime.host, port: realtime.port, apiKey: realtime.apiKey, clientOptions: realtime.clientOptions() },
+    handlers: {
+      dropConnections: async ({ fraction }) => admin.dropConnections(fraction),
+      pauseDelivery: async () => (admin.pauseDelivery(), null),
+      resumeDelivery: async () => (admin.resumeDelivery(), null),
+      setDelay: async ({ ms }) => (admin.setDelay(ms), null),
+      restart: async ({ downMs }) => admin.restart(downMs),
+      goDown: async () => admin.goDown(),
+      comeUp: async () => (await admin.comeUp(), null),
+      liveConnections: async () => admin.liveConnections(),
+      metricsText: async () => realtime.metricsText(),
+      rulesStats: async () => attached.stats(),
+      rulesDrain: async ({ timeoutMs }) => ({ settled: await within(attached.drain(), timeoutMs), total: attached.stats().total }),
+    },
+    stop: async () => {
+      await attached.stop();
+      await realtime.stop();
+    },
+  };
+});
