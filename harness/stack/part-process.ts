@@ -57,6 +57,8 @@ export class PartProcess<S extends PartSpec> {
       if (process.env.LOG_LEVEL) process.stderr.write(s);
     };
     // Both pipes must be read, or a chatty child blocks on a full pipe.
+    // A failed spawn or a send to a child that just died: reported through exit and the tail, never thrown.
+    child.on('error', (err) => keep(`${err.message}\n`));
     child.stdout!.setEncoding('utf8').on('data', keep);
     child.stderr!.setEncoding('utf8').on('data', keep);
     child.once('exit', (code, signal) => this.failAll(new Error(`${this.name} exited (${signal ?? `code ${code}`})${this.tail()}`)));
