@@ -137,50 +137,42 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const writerDb = viaProxy(databaseUrl, await maybeProxy(wanted, 'writer-db', pgAt, links));
     const connectorDb = viaProxy(databaseUrl, await maybeProxy(wanted, 'connector-db', pgAt, links));
 
+    // Independent parts start side by side: the Lambda runtime (its workers' cold starts are the
+    // slowest step) with the realtime service, then the functions server with the connector.
     const writerDefects = [...(defects.writerFirstOnly ? ['firstOnly'] : []), ...(defects.writerNoAuthorCheck ? ['noAuthorCheck'] : [])];
-    const started = await startLambdaPart({
-      functions: {
-        'chat-writer': {
-          module: writerDefects.length ? CHAT_WRITER_DEFECTIVE : CHAT_WRITER,
-          exportName: 'handler',
-          environment: { DATABASE_URL: writerDb, PG_POOL_MAX: '2', ...(writerDefects.length ? { CHAT_WRITER_DEFECTS: writerDefects.join(',') } : {}) },
-          workers: opts.lambdaWorkers ?? DEFAULT_WORKERS,
+    const workers = opts.lambdaWorkers ?? DEFAULT_WORKERS;
+    const [lambdaStart, rtStart] = await Promise.allSettled([
+      startLambdaPart({
+        functions: {
+          'chat-writer': {
+            module: writerDefects.length ? CHAT_WRITER_DEFECTIVE : CHAT_WRITER,
+            exportName: 'handler',
+            environment: { DATABASE_URL: writerDb, PG_POOL_MAX: '2', ...(writerDefects.length ? { CHAT_WRITER_DEFECTS: writerDefects.join(',') } : {}) },
+            workers,
+          },
         },
-      },
-      logLevel,
-    });
-    own('lambda', started.part);
-    const lambda = started.lambda;
-    progress(`lambda runtime ${lambda.endpoint} running chat-writer on ${opts.lambdaWorkers ?? DEFAULT_WORKERS} workers (pid ${started.part.pid()})`);
+        logLevel,
+      }),
+      startRealtimePart({ keys: [rootKey, connectorKey], logLevel }),
+    ]);
+    if (lambdaStart.status === 'fulfilled') own('lambda', lambdaStart.value.part);
+    if (rtStart.status === 'fulfilled') own('realtime', rtStart.value.part);
+    if (lambdaStart.status === 'rejected') throw lambdaStart.reason;
+    if (rtStart.status === 'rejected') throw rtStart.reason;
+    const { lambda } = lambdaStart.value;
+    const rt = rtStart.value;
+    const { realtime, rules } = rt;
+    progress(`lambda runtime ${lambda.endpoint} running chat-writer on ${workers} workers (pid ${lambdaStart.value.part.pid()})`);
 
     let ruleSet = loadRules(opts.rulesFile ?? DEFAULT_RULES);
     // A first-message-only writer is harmless until envelopes carry several messages.
     if (defects.writerFirstOnly) ruleSet = ruleSet.map((r) => ({ ...r, batching: { enabled: true, maxMessages: 10, maxDelayMs: 50 } }));
-    const rt = await startRealtimePart({
-      keys: [rootKey, connectorKey],
-      rules: ruleSet,
-      lambda: { endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials },
-      logLevel,
-    });
-    own('realtime', rt.part);
-    const { realtime, rules } = rt;
+    await rt.part.request('attachRules', { rules: ruleSet, lambda: { endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials } });
     progress(`realtime service on ${realtime.host}:${realtime.port} with the integration rules (pid ${rt.part.pid()})`);
     const connectorRt = await maybeProxy(wanted, 'connector-realtime', { host: realtime.host, port: realtime.port }, links);
     const clientsRt = await maybeProxy(wanted, 'clients-realtime', { host: realtime.host, port: realtime.port }, links);
 
     const clientOptions = realtime.clientOptions;
-    const fn = await startFunctionsPart({
-      databaseUrl,
-      ablyKey: `${rootKey.keyName}:${rootKey.secret}`,
-      realtimeClientOptions: clientOptions,
-      ...(defects.tokenFullCapability ? { tokenFullCapability: true } : {}),
-      ...(opts.tokenTtlMs ? { tokenTtlMs: opts.tokenTtlMs } : {}),
-    });
-    own('functions', fn.part);
-    const functions = fn.functions;
-    const fnUrl = new URL(functions.url);
-    const fnAt = await maybeProxy(wanted, 'clients-functions', { host: fnUrl.hostname, port: Number(fnUrl.port) }, links);
-
     const connectorConfig = {
       connector: (['INSERT', 'UPDATE', 'DELETE'] as const).map((operation) => ({
         tablename: 'chat_messages',
@@ -205,8 +197,26 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, connectorConfig);
       connectors.push(c);
       stops.push({ name: `connector ${c.name}`, stop: () => c.shutdown() });
-      await c.start();
     }
+    const [fnStart, connectorsStart] = await Promise.allSettled([
+      startFunctionsPart({
+        databaseUrl,
+        ablyKey: `${rootKey.keyName}:${rootKey.secret}`,
+        realtimeClientOptions: clientOptions,
+        ...(defects.tokenFullCapability ? { tokenFullCapability: true } : {}),
+        ...(opts.tokenTtlMs ? { tokenTtlMs: opts.tokenTtlMs } : {}),
+      }),
+      // One after another: the first to start takes the leader lock and is the active one.
+      (async () => {
+        for (const c of connectors) await c.start();
+      })(),
+    ]);
+    if (fnStart.status === 'fulfilled') own('functions', fnStart.value.part);
+    if (fnStart.status === 'rejected') throw fnStart.reason;
+    if (connectorsStart.status === 'rejected') throw connectorsStart.reason;
+    const functions = fnStart.value.functions;
+    const fnUrl = new URL(functions.url);
+    const fnAt = await maybeProxy(wanted, 'clients-functions', { host: fnUrl.hostname, port: Number(fnUrl.port) }, links);
     const connector = connectors[0]!;
     progress(`connector${connectors.length > 1 ? `s (${connectors.length}, one active)` : ''} running (pid ${connectors.map((c) => c.pid()).join(', ')}), health at ${connector.healthUrl}`);
 
@@ -239,7 +249,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         connectorHealthUrl: connector.healthUrl,
         ...(web ? { chatUrl: web.url } : {}),
       },
-      quiesce: (timeoutMs) => quiesceStack({ realtime: rt.part, lambda: started.part, connectors }, timeoutMs),
+      quiesce: (timeoutMs) => quiesceStack({ realtime: rt.part, lambda: lambdaStart.value.part, connectors }, timeoutMs),
       processes: () => [
         ...postgresProcess(postgres),
         ...parts.flatMap((p) => (p.process.pid() ? [{ part: p.part, pid: p.process.pid()! }] : [])),

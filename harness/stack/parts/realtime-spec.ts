@@ -12,9 +12,6 @@ const none = z.strictObject({});
 export const realtimePartSpec = {
   init: z.strictObject({
     keys: z.array(realtimeKeySchema).min(1),
-    /** Integration rules, as a rules file holds them (validated again by the rules engine). */
-    rules: z.array(z.unknown()),
-    lambda: z.strictObject({ endpoint: z.string().min(1).optional(), region: z.string().min(1), credentials: credentialsSchema.optional() }),
     logLevel: z.string().default('error'),
   }),
   ready: z.strictObject({
@@ -24,6 +21,15 @@ export const realtimePartSpec = {
     clientOptions: z.object({ endpoint: z.string(), port: z.number().int(), tls: z.literal(false), connectivityCheckUrl: z.string(), wsConnectivityCheckUrl: z.string() }),
   }),
   methods: {
+    /** The integration rules and their Lambda target; given once, after start, so the service and the Lambda runtime can start side by side. */
+    attachRules: {
+      params: z.strictObject({
+        /** As a rules file holds them (validated again by the rules engine). */
+        rules: z.array(z.unknown()),
+        lambda: z.strictObject({ endpoint: z.string().min(1).optional(), region: z.string().min(1), credentials: credentialsSchema.optional() }),
+      }),
+      result: z.null(),
+    },
     dropConnections: { params: z.strictObject({ fraction: z.number().min(0).max(1).optional() }), result: z.number().int() },
     pauseDelivery: { params: none, result: z.null() },
     resumeDelivery: { params: none, result: z.null() },
