@@ -32,6 +32,8 @@ export class PartProcess<S extends PartSpec> {
     private readonly entry: string,
     private readonly spec: S,
     private readonly config: z.input<S['init']>,
+    /** Node flags for the part, e.g. heap sizing. */
+    private readonly nodeFlags: readonly string[] = [],
   ) {
     // A config mistake is the harness's own: say so here rather than in a child's stderr.
     parseOrThrow(spec.init, config, `${name} config`);
@@ -47,7 +49,7 @@ export class PartProcess<S extends PartSpec> {
 
   async start(timeoutMs = 30_000): Promise<z.output<S['ready']>> {
     if (this.running) throw new Error(`${this.name} is already running`);
-    const child = spawn(process.execPath, ['--import', 'tsx', this.entry], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, [...this.nodeFlags, '--import', 'tsx', this.entry], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     this.unregister = registerCleanup({ name: this.name, stop: () => this.stop(), stopSync: () => killSync(child.pid, 'SIGKILL') });
     this.stderrTail = '';
