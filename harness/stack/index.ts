@@ -122,9 +122,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const rootKey = { keyName: 'chat.root', secret: secret() };
     const connectorKey = { keyName: 'chat.connector', secret: secret(), capability: { 'chat:*:incoming': ['publish'] } };
     const logLevel = process.env.LOG_LEVEL ?? 'error';
-    const parts: Array<{ part: string; process: PartProcess<PartSpec> }> = [];
+    const parts: Array<{ part: string; pid: () => number | undefined }> = [];
     const own = <S extends PartSpec>(name: string, p: PartProcess<S>) => {
-      parts.push({ part: name, process: p as unknown as PartProcess<PartSpec> });
+      parts.push({ part: name, pid: () => p.pid() });
       stops.push({ name, stop: () => p.stop() });
     };
 
@@ -252,7 +252,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       quiesce: (timeoutMs) => quiesceStack({ realtime: rt.part, lambda: lambdaStart.value.part, connectors }, timeoutMs),
       processes: () => [
         ...postgresProcess(postgres),
-        ...parts.flatMap((p) => (p.process.pid() ? [{ part: p.part, pid: p.process.pid()! }] : [])),
+        ...parts.flatMap((p) => (p.pid() ? [{ part: p.part, pid: p.pid()! }] : [])),
         ...connectors.flatMap((c) => (c.pid() ? [{ part: `connector ${c.name}`, pid: c.pid()! }] : [])),
         { part: 'harness (generator)', pid: process.pid },
       ],
