@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { findKnee, stepVerdict, utilizations } from './knee.ts';
 import type { StepResult } from './types.ts';
 
-const HARNESS = 'harness (realtime, lambda, functions, generator)';
+const HARNESS = 'harness (generator)';
 
 /** A step of a sweep; latency p99 in ms, CPU in percent of one core. */
 function step(targetRate: number, o: { p99?: number; users?: number; lost?: number; failed?: number; checks?: string[]; genSaturated?: boolean; harnessCpu?: number; pgCpu?: number; connectorCpu?: number; elu?: number; machine?: number | null; ackToCommit?: number } = {}): StepResult {

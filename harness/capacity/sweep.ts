@@ -49,7 +49,7 @@ export const MAX_STEPS_PER_SERIES = 40;
 export const DEFAULT_WARMUP_MS = 2000;
 
 async function counters(stack: StartedStack): Promise<{ lambda: number | null; rin: number | null; rout: number | null }> {
-  const lambda = stack.lambda ? stack.lambda.stats('chat-writer').invocations : null;
+  const lambda = stack.lambda ? (await stack.lambda.stats('chat-writer')).invocations : null;
   let rin: number | null = null;
   let rout: number | null = null;
   if (stack.realtime) {

@@ -155,7 +155,7 @@ export function acknowledgedWritesChecker() {
       const waiting = unsettledParts(history);
       // A write still queued in the integration or the writer is late, not dropped; a connector
       // backlog or a slow client cannot keep an acknowledged write out of the database.
-      if (waiting?.some((p) => (WRITE_PATH_PARTS as readonly string[]).includes(p))) {
+      if (waiting?.some((p) => WRITE_PATH_PARTS.some((w) => p === w || p.startsWith(`${w}:`)))) {
         details.waiting = waiting;
         details.unknownBecause = unsettledNote(waiting);
         return { valid: 'unknown' as const, details };

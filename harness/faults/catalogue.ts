@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import type { ConnectorProcess } from '../stack/connector-process.ts';
-import type { StartedStack } from '../stack/index.ts';
+import type { RealtimeHandle, StartedStack } from '../stack/index.ts';
 import { isLinkName, LINK_NAMES, type LinkName } from '../stack/links.ts';
 
 export interface FaultContext {
@@ -70,6 +70,11 @@ async function pollUntil(cond: () => Promise<boolean>, timeoutMs: number, everyM
   return undefined;
 }
 
+function realtimeOf(stack: StartedStack): RealtimeHandle {
+  if (!stack.realtime) throw new Error('the stack has no realtime service the harness controls');
+  return stack.realtime;
+}
+
 async function activeConnector(stack: StartedStack): Promise<ConnectorProcess> {
   const all = stack.connectors.filter((c) => c.running);
   const health = await Promise.all(all.map((c) => c.health()));
@@ -121,8 +126,8 @@ function lambdaFault(make: (v: string) => Record<string, number>): FaultDef['sta
     const lambda = stack.lambda;
     if (!lambda) throw new Error('the stack has no Lambda endpoint');
     const fault = { ...make(value ?? ''), ...(seed !== undefined ? { seed } : {}) };
-    lambda.setFault('chat-writer', fault);
-    return { detail: JSON.stringify(fault), end: async () => (lambda.setFault('chat-writer', {}), undefined) };
+    await lambda.setFault('chat-writer', fault);
+    return { detail: JSON.stringify(fault), end: async () => (await lambda.setFault('chat-writer', {}), undefined) };
   };
 }
 
@@ -180,27 +185,27 @@ export const FAULTS = {
   },
   'rt-drop-all': {
     description: 'drop every client socket of the realtime service (clients reconnect and resume)',
-    start: async ({ stack }) => ({ detail: `${stack.realtime!.admin.dropConnections(1)} sockets dropped` }),
+    start: async ({ stack }) => ({ detail: `${await realtimeOf(stack).admin.dropConnections(1)} sockets dropped` }),
   },
   'rt-drop': {
     description: 'drop a random fraction (VALUE) of the realtime service\'s client sockets',
     value: fraction,
-    start: async ({ stack, value, seed }) => ({ detail: `${stack.realtime!.admin.dropConnections(Number(value), seed)} sockets dropped` }),
+    start: async ({ stack, value, seed }) => ({ detail: `${await realtimeOf(stack).admin.dropConnections(Number(value), seed)} sockets dropped` }),
   },
   'rt-restart': {
     description: 'restart the realtime service: every socket cut, all its in-memory state lost (no resume), port closed for DURATION (default at once)',
     start: async ({ stack }) => {
-      const rt = stack.realtime!;
-      const before = rt.admin.liveConnections();
+      const rt = realtimeOf(stack);
+      const before = await rt.admin.liveConnections();
       const { connectionsLost } = await rt.admin.goDown();
       return {
         detail: `${connectionsLost} connections lost`,
         end: async () => {
           const t0 = performance.now();
           await rt.admin.comeUp();
-          const back = await pollUntil(async () => rt.admin.liveConnections() >= before, 60_000, 50);
+          const back = await pollUntil(async () => (await rt.admin.liveConnections()) >= before, 60_000, 50);
           return back === undefined
-            ? `listening again; only ${rt.admin.liveConnections()} of ${before} connections back after 60 s`
+            ? `listening again; only ${await rt.admin.liveConnections()} of ${before} connections back after 60 s`
             : `listening again; all ${before} connections back ${back.toFixed(0)} ms later`;
         },
       };
@@ -210,8 +215,9 @@ export const FAULTS = {
     description: 'pause delivery by the realtime service for DURATION (publishes are queued)',
     needsDuration: true,
     start: async ({ stack }) => {
-      stack.realtime!.admin.pauseDelivery();
-      return { end: async () => (stack.realtime!.admin.resumeDelivery(), undefined) };
+      const rt = realtimeOf(stack);
+      await rt.admin.pauseDelivery();
+      return { end: async () => (await rt.admin.resumeDelivery(), undefined) };
     },
   },
   'rt-delay': {
@@ -219,8 +225,9 @@ export const FAULTS = {
     value: millis(),
     needsDuration: true,
     start: async ({ stack, value }) => {
-      stack.realtime!.admin.setDelay(ms(value!));
-      return { detail: `+${ms(value!)} ms`, end: async () => (stack.realtime!.admin.setDelay(0), undefined) };
+      const rt = realtimeOf(stack);
+      await rt.admin.setDelay(ms(value!));
+      return { detail: `+${ms(value!)} ms`, end: async () => (await rt.admin.setDelay(0), undefined) };
     },
   },
   'lambda-errors': { description: 'the chat-writer fails with probability VALUE for DURATION', value: fraction, needsDuration: true, start: lambdaFault((v) => ({ errorRate: Number(v) })) },

@@ -132,7 +132,7 @@ export async function runGate(input: GateInput): Promise<GateResult> {
     const stack = await startStack({ ...input.stackOpts, seed: seeds[0]! });
     const runs: GateRun[] = [];
     try {
-      if (plant > 0) stack.lambda?.setFault('chat-writer', { delayMs: plant });
+      if (plant > 0) await stack.lambda?.setFault('chat-writer', { delayMs: plant });
       const warmupMs = Math.min(input.warmupMs ?? GATE_DEFAULTS.warmupMs, options.durationMs);
       if (warmupMs > 0) {
         // The first run on a fresh stack pays for JIT and connection set-up: keep it out of the samples.

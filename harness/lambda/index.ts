@@ -1,6 +1,7 @@
 /**
- * A local AWS Lambda: the Invoke API on loopback, running in-process handlers. Knows nothing of
- * chat; it runs whatever handlers it is given. Clients use @aws-sdk/client-lambda with
+ * A local AWS Lambda: the Invoke API on loopback, running the handlers it is given: a handler
+ * module (run on worker threads, one invocation per worker at a time, like Lambda instances) or,
+ * for tests, a function value run in this thread. Knows nothing of chat. Clients use @aws-sdk/client-lambda with
  * `endpoint`, `region` and `credentials` from the started handle.
  */
 import { createServer, type Server } from 'node:http';
@@ -10,13 +11,17 @@ import { z } from 'zod';
 import { registerCleanup } from '../lib/cleanup.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { createInvokeHandler, type InvokeTarget } from './invoke-api.ts';
+import { InlineExecutor, type Executor } from './executor.ts';
 import { FunctionRunner } from './runner.ts';
-import type { AsyncInvokeConfig, FunctionStats, Handler, InvocationRecord, LambdaFault } from './types.ts';
+import type { AsyncInvokeConfig, FunctionStats, Handler, InvocationRecord, LambdaFault, ModuleFunction } from './types.ts';
+import { WorkerPool } from './worker-pool.ts';
 
-export type { AsyncInvokeConfig, FunctionStats, Handler, InvocationRecord, LambdaContext, LambdaFault } from './types.ts';
+export type { AsyncInvokeConfig, FunctionStats, Handler, InvocationRecord, LambdaContext, LambdaFault, ModuleFunction } from './types.ts';
+
+export const DEFAULT_WORKERS = 4;
 
 export interface LambdaServiceOptions {
-  functions: Record<string, Handler>;
+  functions: Record<string, Handler | ModuleFunction>;
   port?: number;
   host?: string;
   region?: string;
@@ -80,8 +85,9 @@ export class LambdaService {
       for (const l of listeners) l(r);
     };
     const targets = new Map<string, InvokeTarget>();
-    for (const [name, handler] of Object.entries(o.functions)) {
-      const runner = new FunctionRunner(name, handler, region);
+    const executors = await startExecutors(o.functions, region);
+    for (const [name, executor] of executors) {
+      const runner = new FunctionRunner(name, executor, region);
       const queue = new AsyncQueue(runner, asyncConfig, (r) => emit({ ...r, functionName: name, at: Date.now() }));
       targets.set(name, { runner, queue });
     }
@@ -124,6 +130,7 @@ export class LambdaService {
       for (const t of targets.values()) t.queue.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...targets.values()].map((t) => t.runner.close()));
     };
     const unregister = registerCleanup({ name: `lambda ${endpoint}`, stop });
     return {
@@ -142,6 +149,32 @@ export class LambdaService {
       stop,
     };
   }
+}
+
+const ModuleFunctionSchema = z.strictObject({
+  module: z.string().min(1),
+  exportName: z.string().min(1),
+  environment: z.record(z.string(), z.string()).optional(),
+  workers: z.number().int().min(1).max(64).optional(),
+});
+
+async function startExecutors(functions: Record<string, Handler | ModuleFunction>, region: string): Promise<Map<string, Executor>> {
+  const out = new Map<string, Executor>();
+  try {
+    for (const [name, fn] of Object.entries(functions)) {
+      if (typeof fn === 'function') {
+        out.set(name, new InlineExecutor(fn, name, region));
+        continue;
+      }
+      const spec = parseOrThrow(ModuleFunctionSchema, fn, `functions.${name}`);
+      const data = { module: spec.module, exportName: spec.exportName, functionName: name, region };
+      out.set(name, await WorkerPool.start(data, spec.environment ?? {}, spec.workers ?? DEFAULT_WORKERS));
+    }
+  } catch (err) {
+    await Promise.all([...out.values()].map((e) => e.close()));
+    throw err;
+  }
+  return out;
 }
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

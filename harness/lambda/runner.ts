@@ -1,20 +1,15 @@
 /**
  * Runs one function's handler the way the Lambda runtime would: a fresh context per attempt,
- * a reserved-concurrency budget, and the configured faults (delay, error rate, timeout).
+ * a reserved-concurrency budget, and the configured faults (delay, error rate, timeout). Where
+ * the handler runs (this thread or worker threads) is the executor's business.
  */
-import { randomUUID } from 'node:crypto';
 import { randomSource } from '../lib/rng.ts';
-import type { FunctionStats, Handler, LambdaContext, LambdaFault } from './types.ts';
+import type { RunOutcome } from './context.ts';
+import type { Executor, RunRequest } from './executor.ts';
+import type { FunctionStats, LambdaFault } from './types.ts';
 
-export type RunOutcome =
-  | { ok: true; payload: unknown }
-  | { ok: false; errorType: string; errorMessage: string; trace: string[] };
-
-export interface RunRequest {
-  event: unknown;
-  requestId: string;
-  clientContext?: unknown;
-}
+export type { RunOutcome } from './context.ts';
+export type { RunRequest } from './executor.ts';
 
 const DEFAULT_TIMEOUT_MS = 900_000; // AWS's maximum function timeout
 
@@ -25,7 +20,7 @@ export class FunctionRunner {
 
   constructor(
     readonly name: string,
-    private readonly handler: Handler,
+    private readonly executor: Executor,
     readonly region: string,
   ) {}
 
@@ -80,31 +75,13 @@ export class FunctionRunner {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     const inject = errorRate > 0 && this.rng() < errorRate;
     if (inject && errorWhen === 'before') return injected();
-    let outcome: RunOutcome;
-    try {
-      const payload = await this.handler(req.event, this.context(req, deadline));
-      outcome = { ok: true, payload };
-    } catch (err) {
-      outcome = handlerError(err);
-    }
+    const outcome = await this.executor.invoke(req, deadline);
     if (inject && outcome.ok) return injected();
     return outcome;
   }
 
-  private context(req: RunRequest, deadline: number): LambdaContext {
-    const stream = `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
-    return {
-      functionName: this.name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: this.arn,
-      memoryLimitInMB: '128',
-      awsRequestId: req.requestId,
-      logGroupName: `/aws/lambda/${this.name}`,
-      logStreamName: stream,
-      callbackWaitsForEmptyEventLoop: true,
-      ...(req.clientContext !== undefined ? { clientContext: req.clientContext } : {}),
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    };
+  close(): Promise<void> {
+    return this.executor.close();
   }
 }
 
@@ -112,9 +89,3 @@ function injected(): RunOutcome {
   return { ok: false, errorType: 'InjectedFault', errorMessage: 'injected by the local Lambda service (errorRate)', trace: [] };
 }
 
-function handlerError(err: unknown): RunOutcome {
-  if (err instanceof Error) {
-    return { ok: false, errorType: err.name || 'Error', errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
-  }
-  return { ok: false, errorType: typeof err, errorMessage: String(err), trace: [] };
-}

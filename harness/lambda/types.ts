@@ -68,3 +68,15 @@ export interface InvocationRecord {
   at: number;
   error?: string;
 }
+
+/** A function as AWS configures one: a handler module and export (`handler: "file.export"`) and its environment. */
+export interface ModuleFunction {
+  /** Absolute path of the handler module. */
+  module: string;
+  /** The handler's export name in that module. */
+  exportName: string;
+  /** Environment variables of the function (its configuration, e.g. DATABASE_URL). */
+  environment?: Record<string, string>;
+  /** Instances: worker threads each running one invocation at a time (default 4). */
+  workers?: number;
+}

@@ -4,7 +4,9 @@
  * the harness, and a restarted one really starts cold.
  *
  * The child's stdin is a pipe the harness holds: if the harness dies without cleaning up (even
- * by SIGKILL), the pipe closes and the connector exits (`--exit-on-stdin-close`).
+ * by SIGKILL), the pipe closes and the connector exits (`--exit-on-stdin-close`). Its config
+ * holds its key: it is written to a private directory for each start and removed as soon as the
+ * connector has read it (ready or failed), so a harness killed later leaves no secret on disk.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -32,8 +34,7 @@ export interface ConnectorHealth {
 export class ConnectorProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
-  private readonly dir: string;
-  private readonly configFile: string;
+  private dir: string | undefined;
   private readonly unregister: () => void;
   private stderrTail = '';
   healthUrl = '';
@@ -42,21 +43,29 @@ export class ConnectorProcess {
 
   constructor(
     readonly name: string,
-    config: unknown,
+    private readonly config: unknown,
     private readonly opts: { logLevel?: string; plantedDefect?: 'publish-without-waiting' } = {},
   ) {
-    // The config holds the connector's key: a private directory, removed on stop.
-    this.dir = mkdtempSync(join(tmpdir(), 'chat-connector-'));
-    this.configFile = join(this.dir, 'connector.json');
-    writeFileSync(this.configFile, JSON.stringify(config), { mode: 0o600 });
     this.unregister = registerCleanup({
       name: `connector ${name}`,
       stop: () => this.shutdown(),
       stopSync: () => {
         killSync(this.child?.pid, 'SIGKILL');
-        removeDirSync(this.dir);
+        this.removeConfig();
       },
     });
+  }
+
+  private writeConfig(): string {
+    this.dir = mkdtempSync(join(tmpdir(), 'chat-connector-'));
+    const file = join(this.dir, 'connector.json');
+    writeFileSync(file, JSON.stringify(this.config), { mode: 0o600 });
+    return file;
+  }
+
+  private removeConfig(): void {
+    if (this.dir) removeDirSync(this.dir);
+    this.dir = undefined;
   }
 
   get running(): boolean {
@@ -72,7 +81,7 @@ export class ConnectorProcess {
     if (this.running) throw new Error(`connector ${this.name} is already running`);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', ...this.entry(), '--config', this.configFile, '--http-port', '0', '--log-level', this.opts.logLevel ?? process.env.LOG_LEVEL ?? 'error', '--exit-on-stdin-close'],
+      ['--import', 'tsx', ...this.entry(), '--config', this.writeConfig(), '--http-port', '0', '--log-level', this.opts.logLevel ?? process.env.LOG_LEVEL ?? 'error', '--exit-on-stdin-close'],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.child = child;
@@ -105,6 +114,8 @@ export class ConnectorProcess {
       killSync(child.pid, 'SIGKILL');
       await this.exited;
       throw err;
+    } finally {
+      this.removeConfig();
     }
   }
 
@@ -153,6 +164,6 @@ export class ConnectorProcess {
   async shutdown(): Promise<void> {
     this.unregister();
     await this.stop();
-    removeDirSync(this.dir);
+    this.removeConfig();
   }
 }

@@ -1,26 +1,34 @@
 /**
- * The stack: every service of the architecture, started in dependency order (Postgres, realtime
- * service, Lambda endpoint + integration rules, functions server, connector, web origin) and
- * stopped in reverse, also on failure and Ctrl-C. Each part is a builder with start() -> handle.
+ * The stack: every service of the architecture, started in dependency order (Postgres, Lambda
+ * runtime, realtime service + integration rules, functions server, connector, web origin) and
+ * stopped in reverse, also on failure and Ctrl-C. Each part runs in its own OS process, as
+ * deployed for real, so the harness process holds only the generator and measures the stack,
+ * not itself; the harness holds handles on them (see parts/index.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type * as Ably from 'ably';
-import pino from 'pino';
 import { parseConnectorConfig } from '../../connector/src/index.ts';
 import { channelWildcard, INCOMING_CHANNEL_TEMPLATE } from '../../reference-app/contract/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
-import { createChatWriter } from '../../reference-app/functions/chat-writer.ts';
-import { startFunctionsServer, type StartedFunctionsServer } from '../../reference-app/functions/server.ts';
-import { LambdaService, type StartedLambda } from '../lambda/index.ts';
-import { RealtimeService, type StartedRealtime } from '../realtime/index.ts';
-import { attachRules, loadRules, type AttachedRules } from '../realtime/rules/index.ts';
+import { DEFAULT_WORKERS } from '../lambda/index.ts';
+import { loadRules } from '../realtime/rules/index.ts';
 import { registerCleanup } from '../lib/cleanup.ts';
 import { ConnectorProcess } from './connector-process.ts';
 import { maybeProxy, viaProxy, type LinkName, type StartedLinks } from './links.ts';
 import { describeDefects, type PlantedDefects } from './defects.ts';
+import type { PartProcess } from './part-process.ts';
+import type { PartSpec } from './part-protocol.ts';
+import { startFunctionsPart, startLambdaPart, startRealtimePart, type FunctionsHandle, type LambdaHandle, type RealtimeHandle, type RulesHandle } from './parts/index.ts';
 import { PostgresService, type PgProviderName, type StartedPostgres } from './postgres/index.ts';
+import { quiesceStack, type QuiesceResult } from './quiesce.ts';
 import { startWebServer, type StartedWeb } from './web.ts';
+
+export type { FunctionsHandle, LambdaHandle, RealtimeAdmin, RealtimeHandle, RulesHandle } from './parts/index.ts';
+export type { QuiesceResult } from './quiesce.ts';
+
+const CHAT_WRITER = fileURLToPath(new URL('../../reference-app/functions/chat-writer.ts', import.meta.url));
+const CHAT_WRITER_DEFECTIVE = fileURLToPath(new URL('./parts/chat-writer-defective.ts', import.meta.url));
 
 export const DEFAULT_RULES = fileURLToPath(new URL('../realtime/rules/chat-rules.json', import.meta.url));
 export const ORDERED_RULES = fileURLToPath(new URL('../realtime/rules/chat-rules.ordered.json', import.meta.url));
@@ -49,6 +57,8 @@ export interface StackOptions {
   seed?: number;
   /** Stop after Postgres (the foundation alone). */
   postgresOnly?: boolean;
+  /** Worker threads (Lambda instances) running the chat-writer (default 4). */
+  lambdaWorkers?: number;
   onProgress?: (msg: string) => void;
 }
 
@@ -63,19 +73,13 @@ export interface StackEndpoints {
   chatUrl?: string;
 }
 
-/** Whether the stack went quiet before the deadline; `waiting` names the parts that had not. */
-export interface QuiesceResult {
-  settled: boolean;
-  waiting: string[];
-}
-
 export interface StartedStack {
   postgres: StartedPostgres;
-  realtime?: StartedRealtime;
-  lambda?: StartedLambda;
+  realtime?: RealtimeHandle;
+  lambda?: LambdaHandle;
   /** The integration rules (realtime -> Lambda): stats, drain, and a record of every invocation. */
-  rules?: AttachedRules;
-  functions?: StartedFunctionsServer;
+  rules?: RulesHandle;
+  functions?: FunctionsHandle;
   /** The first connector process (a crash-and-restart target). */
   connector?: ConnectorProcess;
   /** The same process as `connector`, under the name the nemesis and property tests use: kill(), stop(), start(), restart(how). */
@@ -86,7 +90,7 @@ export interface StartedStack {
   endpoints: Required<Omit<StackEndpoints, 'chatUrl'>> & { chatUrl?: string };
   /** ably client options (minus auth) for the realtime service. */
   realtimeClientOptions: Ably.ClientOptions;
-  /** Resolves when no write is queued in the rules or the connector's outbox, or at the deadline with what was still busy. */
+  /** Resolves when no write is queued in the rules, the Lambda runtime or the connector's outbox, or at the deadline, naming what was not quiet. */
   quiesce(timeoutMs: number): Promise<QuiesceResult>;
   /** Proxies of the links the run asked for. */
   links: StartedLinks;
@@ -94,8 +98,6 @@ export interface StartedStack {
   processes(): Array<{ part: string; pid: number }>;
   stop(): Promise<void>;
 }
-
-const quietLogger = () => pino({ level: process.env.LOG_LEVEL ?? 'error' }, pino.destination(2));
 
 export async function startStack(opts: StackOptions = {}): Promise<StartedStack> {
   const progress = opts.onProgress ?? (() => {});
@@ -122,17 +124,19 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     if (applied.length) progress(`migrations applied: ${applied.join(', ')}`);
     const databaseUrl = postgres.connectionUri;
     if (opts.postgresOnly) {
-      const processes = () => [...postgresProcess(postgres), { part: 'harness', pid: process.pid }];
+      const processes = () => [...postgresProcess(postgres), { part: 'harness (generator)', pid: process.pid }];
       return { postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => ({ settled: true, waiting: [] }), processes, stop: stopAll };
     }
 
     const secret = () => randomBytes(18).toString('base64url');
     const rootKey = { keyName: 'chat.root', secret: secret() };
     const connectorKey = { keyName: 'chat.connector', secret: secret(), capability: { [channelWildcard('incoming')]: ['publish'] } };
-    const logger = quietLogger();
-    const realtime = await new RealtimeService({ keys: [rootKey, connectorKey], logger }).start();
-    stops.push({ name: 'realtime', stop: realtime.stop });
-    progress(`realtime service on ${realtime.host}:${realtime.port}`);
+    const logLevel = process.env.LOG_LEVEL ?? 'error';
+    const parts: Array<{ part: string; pid: () => number | undefined }> = [];
+    const own = <S extends PartSpec>(name: string, p: PartProcess<S>) => {
+      parts.push({ part: name, pid: () => p.pid() });
+      stops.push({ name, stop: () => p.stop() });
+    };
 
     const defects = opts.defects ?? {};
     if (describeDefects(defects).length) progress(`PLANTED DEFECTS: ${describeDefects(defects).join(', ')}`);
@@ -142,34 +146,44 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const pgAt = { host: postgres.host, port: postgres.port };
     const writerDb = viaProxy(databaseUrl, await maybeProxy(wanted, 'writer-db', pgAt, links));
     const connectorDb = viaProxy(databaseUrl, await maybeProxy(wanted, 'connector-db', pgAt, links));
-    const connectorRt = await maybeProxy(wanted, 'connector-realtime', { host: realtime.host, port: realtime.port }, links);
-    const clientsRt = await maybeProxy(wanted, 'clients-realtime', { host: realtime.host, port: realtime.port }, links);
-    const chatWriter = createChatWriter({
-      databaseUrl: writerDb,
-      plantedDefects: { firstOnly: defects.writerFirstOnly === true, noAuthorCheck: defects.writerNoAuthorCheck === true },
-    });
-    const lambda = await new LambdaService({ functions: { 'chat-writer': chatWriter }, logger }).start();
-    stops.push({ name: 'lambda', stop: async () => (await lambda.stop(), await chatWriter.close()) });
+
+    // Independent parts start side by side: the Lambda runtime (its workers' cold starts are the
+    // slowest step) with the realtime service, then the functions server with the connector.
+    const writerDefects = [...(defects.writerFirstOnly ? ['firstOnly'] : []), ...(defects.writerNoAuthorCheck ? ['noAuthorCheck'] : [])];
+    const workers = opts.lambdaWorkers ?? DEFAULT_WORKERS;
+    const [lambdaStart, rtStart] = await Promise.allSettled([
+      startLambdaPart({
+        functions: {
+          'chat-writer': {
+            module: writerDefects.length ? CHAT_WRITER_DEFECTIVE : CHAT_WRITER,
+            exportName: 'handler',
+            environment: { DATABASE_URL: writerDb, PG_POOL_MAX: '2', ...(writerDefects.length ? { CHAT_WRITER_DEFECTS: writerDefects.join(',') } : {}) },
+            workers,
+          },
+        },
+        logLevel,
+      }),
+      startRealtimePart({ keys: [rootKey, connectorKey], logLevel }),
+    ]);
+    if (lambdaStart.status === 'fulfilled') own('lambda', lambdaStart.value.part);
+    if (rtStart.status === 'fulfilled') own('realtime', rtStart.value.part);
+    if (lambdaStart.status === 'rejected') throw lambdaStart.reason;
+    if (rtStart.status === 'rejected') throw rtStart.reason;
+    const { lambda } = lambdaStart.value;
+    const rt = rtStart.value;
+    const { realtime, rules } = rt;
+    progress(`lambda runtime ${lambda.endpoint} running chat-writer on ${workers} workers (pid ${lambdaStart.value.part.pid()})`);
+
     let ruleSet = loadRules(opts.rulesFile ?? DEFAULT_RULES);
     // A first-message-only writer is harmless until envelopes carry several messages.
     if (defects.writerFirstOnly) ruleSet = ruleSet.map((r) => ({ ...r, batching: { enabled: true, maxMessages: 10, maxDelayMs: 50 } }));
     if (opts.seed !== undefined) ruleSet = ruleSet.map((r) => ({ ...r, seed: r.seed ?? opts.seed }));
-    const rules = attachRules(realtime, ruleSet, lambda, { logger });
-    stops.push({ name: 'rules', stop: rules.stop });
-    progress(`lambda endpoint ${lambda.endpoint} with chat-writer; rules attached`);
+    await rt.part.request('attachRules', { rules: ruleSet, lambda: { endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials } });
+    progress(`realtime service on ${realtime.host}:${realtime.port} with the integration rules (pid ${rt.part.pid()})`);
+    const connectorRt = await maybeProxy(wanted, 'connector-realtime', { host: realtime.host, port: realtime.port }, links);
+    const clientsRt = await maybeProxy(wanted, 'clients-realtime', { host: realtime.host, port: realtime.port }, links);
 
-    const clientOptions = realtime.clientOptions();
-    const functions = await startFunctionsServer({
-      databaseUrl,
-      ablyKey: `${rootKey.keyName}:${rootKey.secret}`,
-      realtimeClientOptions: clientOptions,
-      ...(defects.tokenFullCapability ? { tokenFullCapability: true } : {}),
-      ...(opts.tokenTtlMs ? { tokenTtlMs: opts.tokenTtlMs } : {}),
-    });
-    stops.push({ name: 'functions', stop: functions.stop });
-    const fnUrl = new URL(functions.url);
-    const fnAt = await maybeProxy(wanted, 'clients-functions', { host: fnUrl.hostname, port: Number(fnUrl.port) }, links);
-
+    const clientOptions = realtime.clientOptions;
     const connectorConfig = {
       connector: (['INSERT', 'UPDATE', 'DELETE'] as const).map((operation) => ({
         tablename: 'chat_messages',
@@ -195,8 +209,26 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, seeded, defects.connectorNoWait ? { plantedDefect: 'publish-without-waiting' } : {});
       connectors.push(c);
       stops.push({ name: `connector ${c.name}`, stop: () => c.shutdown() });
-      await c.start();
     }
+    const [fnStart, connectorsStart] = await Promise.allSettled([
+      startFunctionsPart({
+        databaseUrl,
+        ablyKey: `${rootKey.keyName}:${rootKey.secret}`,
+        realtimeClientOptions: clientOptions,
+        ...(defects.tokenFullCapability ? { tokenFullCapability: true } : {}),
+        ...(opts.tokenTtlMs ? { tokenTtlMs: opts.tokenTtlMs } : {}),
+      }),
+      // One after another: the first to start takes the leader lock and is the active one.
+      (async () => {
+        for (const c of connectors) await c.start();
+      })(),
+    ]);
+    if (fnStart.status === 'fulfilled') own('functions', fnStart.value.part);
+    if (fnStart.status === 'rejected') throw fnStart.reason;
+    if (connectorsStart.status === 'rejected') throw connectorsStart.reason;
+    const functions = fnStart.value.functions;
+    const fnUrl = new URL(functions.url);
+    const fnAt = await maybeProxy(wanted, 'clients-functions', { host: fnUrl.hostname, port: Number(fnUrl.port) }, links);
     const connector = connectors[0]!;
     progress(`connector${connectors.length > 1 ? `s (${connectors.length}, one active)` : ''} running (pid ${connectors.map((c) => c.pid()).join(', ')}), health at ${connector.healthUrl}`);
 
@@ -229,35 +261,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         connectorHealthUrl: connector.healthUrl,
         ...(web ? { chatUrl: web.url } : {}),
       },
-      quiesce: async (timeoutMs) => {
-        const deadline = performance.now() + timeoutMs;
-        const waiting: string[] = [];
-        const withDeadline = async (p: Promise<unknown>, part: string) => {
-          let timer: NodeJS.Timeout | undefined;
-          const done = await Promise.race([
-            p.then(() => true),
-            new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - performance.now())))),
-          ]);
-          clearTimeout(timer);
-          if (!done) waiting.push(part);
-        };
-        await withDeadline(rules.drain(), 'integration rules');
-        await withDeadline(lambda.drain(), 'lambda');
-        // Quiet means an active connector with nothing left to publish (a restarted one may still be catching up).
-        let connectorQuiet = false;
-        for (;;) {
-          const health = await Promise.all(connectors.map((c) => c.health()));
-          connectorQuiet = health.some((h) => h?.active && h.backlog === 0);
-          if (connectorQuiet || performance.now() >= deadline) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        if (!connectorQuiet) waiting.push('connector backlog');
-        return { settled: waiting.length === 0, waiting };
-      },
+      quiesce: (timeoutMs) => quiesceStack({ realtime: rt.part, lambda: lambdaStart.value.part, connectors }, timeoutMs),
       processes: () => [
         ...postgresProcess(postgres),
+        ...parts.flatMap((p) => (p.pid() ? [{ part: p.part, pid: p.pid()! }] : [])),
         ...connectors.flatMap((c) => (c.pid() ? [{ part: `connector ${c.name}`, pid: c.pid()! }] : [])),
-        { part: 'harness (realtime, lambda, functions, generator)', pid: process.pid },
+        { part: 'harness (generator)', pid: process.pid },
       ],
       stop: stopAll,
     };

@@ -192,7 +192,7 @@ class Leave implements Cmd {
 class DropSockets implements Cmd {
   check = () => true;
   async run(m: ChatModel, w: World): Promise<void> {
-    const n = w.stack.realtime!.admin.dropConnections(1);
+    const n = await w.stack.realtime!.admin.dropConnections(1);
     w.log(`drop every socket on the realtime service (${n}, the connector's too): clients reconnect and resume`);
   }
   toString = () => 'drop-sockets';
@@ -233,7 +233,7 @@ class Pause implements Cmd {
   check = (m: Readonly<ChatModel>) => !m.paused;
   async run(m: ChatModel, w: World): Promise<void> {
     w.log('pause delivery (every frame to every client is held, acks too)');
-    w.stack.realtime!.admin.pauseDelivery();
+    await w.stack.realtime!.admin.pauseDelivery();
     m.paused = true;
   }
   toString = () => 'pause';
@@ -243,7 +243,7 @@ class Resume implements Cmd {
   check = (m: Readonly<ChatModel>) => m.paused;
   async run(m: ChatModel, w: World): Promise<void> {
     w.log('resume delivery');
-    w.stack.realtime!.admin.resumeDelivery();
+    await w.stack.realtime!.admin.resumeDelivery();
     m.paused = false;
     await w.flushPending();
   }

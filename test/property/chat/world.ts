@@ -161,7 +161,7 @@ export class World {
   async settle(model: ChatModel): Promise<void> {
     if (model.paused) {
       this.log('(end of sequence) resume delivery');
-      this.stack.realtime!.admin.resumeDelivery();
+      await this.stack.realtime!.admin.resumeDelivery();
       model.paused = false;
       await this.flushPending();
     }
@@ -235,7 +235,7 @@ export class World {
 
   /** Leaves the shared stack as it was found, whatever happened: delivery on, connector up, clients closed. */
   async dispose(): Promise<void> {
-    this.stack.realtime?.admin.resumeDelivery();
+    await this.stack.realtime?.admin.resumeDelivery().catch((err: unknown) => this.note(`resume delivery failed: ${String(err)}`));
     const connector = this.stack.connectorControl;
     if (connector && !connector.running) await connector.start().catch((err: unknown) => this.note(`connector restart failed: ${String(err)}`));
     await Promise.allSettled(this.pending.splice(0));
