@@ -157,6 +157,8 @@ describe('the author\'s refusals over real HTTP', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ rejections: [{ id: 'r-carol-1', reason: 'invalid_text' }] });
     expect((await fetch(url)).status).toBe(401);
+    const rooms = (await (await fetch(`${srv.url}/api/rooms`)).json()) as { rooms: Array<{ room: string; messages: number }> };
+    expect(rooms.rooms.map((r) => r.room)).toContain('hist');
     const bad = await fetch(`${srv.url}/api/rejections?ids=`, { headers: { cookie: carol } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('ids');
