@@ -129,6 +129,7 @@ describe('the chat in Chromium', () => {
     const id = await post(alice, 'regrettable message');
     await messageById(bob.page, id).waitFor();
     await messageById(alice.page, id).getByTestId('delete-button').click();
+    await messageById(alice.page, id).getByTestId('confirm-delete').click();
     await messageById(alice.page, id).waitFor({ state: 'detached' });
     await messageById(bob.page, id).waitFor({ state: 'detached' });
     posted.deleted = id;

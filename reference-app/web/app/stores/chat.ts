@@ -54,6 +54,10 @@ function nextSeq(): number {
 
 interface RoomChannels {
   name: string;
+  /** Subscribed to incoming and typing. */
+  subscribed: boolean;
+  /** History loaded: from here on a continuity loss means a catch-up. */
+  joined: boolean;
   incoming: Ably.RealtimeChannel;
   outgoing: Ably.RealtimeChannel;
   typing: Ably.RealtimeChannel;
@@ -176,27 +180,38 @@ export const useChatStore = defineStore('chat', () => {
     if (room.value !== name || current) return;
     const ch: RoomChannels = {
       name,
+      subscribed: false,
+      joined: false,
       incoming: c.channels.get(channelName(name, 'incoming')),
       outgoing: c.channels.get(channelName(name, 'outgoing')),
       typing: c.channels.get(channelName(name, 'typing')),
     };
     current = ch;
-    let joined = false;
     // A reattach without `resumed` means messages may have been missed: read them back.
     const onContinuityLoss = (change: Ably.ChannelStateChange) => {
-      if (joined && current === ch && !change.resumed) void catchUp(ch);
+      if (ch.joined && current === ch && !change.resumed) void catchUp(ch);
     };
     ch.incoming.on('attached', onContinuityLoss);
     ch.incoming.on('update', onContinuityLoss);
+    await loadRoom(ch);
+  }
+
+  /** Subscribes (once), then reads the newest page of history; on failure the room offers a retry. */
+  async function loadRoom(ch: RoomChannels): Promise<void> {
+    historyState.value = 'loading';
+    joinError.value = null;
     try {
-      await ch.incoming.subscribe(onIncoming);
-      await ch.typing.subscribe(MESSAGE_NAMES.typing, (m) => typing.received(m.clientId, m.data));
-      const page = await fetchHistory(name, { limit: HISTORY_PAGE });
+      if (!ch.subscribed) {
+        await ch.incoming.subscribe(onIncoming);
+        await ch.typing.subscribe(MESSAGE_NAMES.typing, (m) => typing.received(m.clientId, m.data));
+        ch.subscribed = true;
+      }
+      const page = await fetchHistory(ch.name, { limit: HISTORY_PAGE });
       if (current !== ch) return;
       for (const row of page.messages) applyRow(messages.value, row, 'history');
       older.value = { next: page.next, loading: false, error: null };
       historyState.value = 'ready';
-      joined = true;
+      ch.joined = true;
     } catch (err) {
       if (current === ch) {
         joinError.value = errorText(err);
@@ -364,9 +379,10 @@ export const useChatStore = defineStore('chat', () => {
 
   /** Reads the room again after its history failed to load. */
   async function retryJoin(): Promise<void> {
+    if (current) return loadRoom(current);
     const name = room.value;
     if (!name) return;
-    leave();
+    room.value = null;
     await join(name);
   }
 
