@@ -80,7 +80,7 @@ describe('the chat in Chromium', () => {
     bob = await join('bob');
     expect(new URL(alice.page.url()).pathname).toBe('/rooms/lobby');
     expect(new URL(bob.page.url()).pathname).toBe('/rooms/lobby');
-    await expect(connectionState(bob.page).textContent()).resolves.toBe('connected');
+    await expect(connectionState(bob.page).textContent()).resolves.toBe('Live');
   });
 
   it('shows a post as pending, then confirmed, and delivers it to the other user', async () => {
