@@ -85,6 +85,8 @@ export const useChatStore = defineStore('chat', () => {
   const visible = computed(() => visibleMessages(messages.value));
   /** Messages deleted while this view was open: they leave a "message deleted" trace. */
   const deletedHere = ref<Record<string, true>>({});
+  /** Deleted (in another tab or by a retry) while its editor was open: the trace says the edit is gone. */
+  const editLost = ref<Record<string, true>>({});
   const timeline = computed(() =>
     Object.values(messages.value)
       .filter((m) => !m.deleted || deletedHere.value[m.id])
@@ -152,7 +154,10 @@ export const useChatStore = defineStore('chat', () => {
       }
       if (after?.deleted && before && !before.deleted) {
         deletedHere.value[id] = true;
-        if (editingId.value === id) editingId.value = null;
+        if (editingId.value === id) {
+          editingId.value = null;
+          editLost.value[id] = true;
+        }
       }
       if (change.kind === 'INSERT' && !before && after && after.author !== session.clientId) {
         announcement.value = `${after.username}: ${after.text.slice(0, 200)}`;
@@ -274,6 +279,7 @@ export const useChatStore = defineStore('chat', () => {
     ops.value = {};
     notes.value = {};
     deletedHere.value = {};
+    editLost.value = {};
     editingId.value = null;
     announcement.value = '';
     historyState.value = 'loading';
@@ -408,6 +414,7 @@ export const useChatStore = defineStore('chat', () => {
     notes,
     historyState,
     editingId,
+    editLost,
     announcement,
     older,
     members,
