@@ -269,6 +269,14 @@ describe('the chat people would choose, in Chromium', () => {
     await p.getByTestId('sidebar-toggle').click();
     await p.getByTestId('online-list').waitFor();
     await p.screenshot({ path: joinPath(DOC_SHOTS, 'chat-phone-sidebar.png') });
+
+    // An edit open in one tab when the message is deleted in another does not vanish silently.
+    const doomed = await typeAndSend(kim.page, 'edit me, then lose it');
+    await messageById(kim.page, doomed).getByTestId('edit-button').click();
+    await kim.page.getByTestId('edit-input').fill('an edit that will be lost');
+    await messageById(p, doomed).getByTestId('delete-button').click();
+    await messageById(p, doomed).getByTestId('confirm-delete').click();
+    await kim.page.locator(`[data-testid="deleted-trace"][data-message-id="${doomed}"]`).getByTestId('edit-lost').waitFor();
   });
 
   it('raised no uncaught error in any page', () => {
