@@ -97,7 +97,7 @@ describe('the chat people would choose, in Chromium', () => {
     await expect(u.page.getByTestId('history-error').count()).resolves.toBe(0);
   });
 
-  it('input, delivery states, refusals, keyboard editing and send order, for the author and a reader', { timeout: 60_000 }, async () => {
+  it('input, delivery states, refusals, keyboard editing and send order, for the author and a reader', { timeout: 120_000 }, async () => {
     const ivan = await join('ivan', '/rooms/ux-talk');
     const june = await join('june', '/rooms/ux-talk');
     const { page } = ivan;
@@ -192,7 +192,7 @@ describe('the chat people would choose, in Chromium', () => {
     await expect(messageById(june.page, doomed).count()).resolves.toBe(0);
   });
 
-  it('dates, scrolling, presence, rooms and the phone layout; saves the screenshots', { timeout: 60_000 }, async () => {
+  it('dates, scrolling, presence, rooms and the phone layout; saves the screenshots', { timeout: 120_000 }, async () => {
     const rows = [
       ...Array.from({ length: 40 }, (_, i) => ({ id: `d3-${String(i).padStart(2, '0')}`, author: 'kim', text: `three days ago ${i}`, daysAgo: 3, minute: 600 + i })),
       ...Array.from({ length: 20 }, (_, i) => ({ id: `d1-${String(i).padStart(2, '0')}`, author: i % 2 ? 'kim' : 'lea', text: `yesterday ${i}`, daysAgo: 1, minute: 600 + i })),
