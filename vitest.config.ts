@@ -16,6 +16,8 @@ const BROWSER = [
   'reference-app/web/test/chat.test.ts',
 ];
 const SLOW = [
+  // Named so by their authors: long by nature (a web build, many runs).
+  '**/*.slow.test.ts',
   'test/property/**/*.test.ts',
   'harness/gate/gate.test.ts',
   'harness/capacity/sampler.test.ts',

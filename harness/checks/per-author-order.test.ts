@@ -30,6 +30,20 @@ describe('per-author-order', () => {
     expect(perAuthorOrderChecker({ maxRate: 0.1 })(run.history, run.final)).toMatchObject({ valid: false, details: { rate: 1 / 6, maxRate: 0.1 } });
   });
 
+  it('judges the order the rows carry (sent_at) when they carry one, whatever the commit order', () => {
+    const run = simulate({
+      clients: [{ id: 'a', room: 'r' }],
+      ops: [
+        { t: 1, op: 'post', client: 'a', id: 'p1', commitDelay: 30 },
+        { t: 2, op: 'post', client: 'a', id: 'p2' },
+      ],
+    });
+    expect(analyzePerAuthorOrder(run.history, run.final).reordered).toBe(1);
+    // The chat-writer stores the publish timestamp; the view, and so this check, order by it.
+    const stamped = { ...run.final, rows: run.final.rows.map((r) => ({ ...r, sentT: r.id === 'p1' ? 1 : 2 })) };
+    expect(analyzePerAuthorOrder(run.history, stamped).reordered).toBe(0);
+  });
+
   it('computes the longest non-decreasing run', () => {
     expect(longestNonDecreasing([])).toBe(0);
     expect(longestNonDecreasing([3, 1, 2])).toBe(2);

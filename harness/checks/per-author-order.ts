@@ -1,7 +1,9 @@
 /**
- * per-author-order: how often an author's posts were committed in an order other than the one
- * they were sent in. The chat's path (integration rule -> concurrent Lambda invocations) does
- * not promise per-author order, so this is a figure to watch; it fails only above a threshold.
+ * per-author-order: how often an author's posts are ordered in the database other than in the
+ * order they were sent. The chat's path (integration rule -> concurrent Lambda invocations) does
+ * not promise to commit them in order, so each post row carries the realtime service's publish
+ * timestamp (`sent_at`, the chat's display order); a row without it is ordered by commit time.
+ * It fails only above a threshold.
  *
  * Per author, the reordered posts are the fewest that must be removed for the rest to be
  * committed in sending order (posts minus the longest run committed in order): sending A, B, C
@@ -45,7 +47,7 @@ function computePerAuthorOrder(history: readonly HistoryEvent[], final: FinalSta
     if (!row) continue;
     let list = byAuthor.get(inv.client);
     if (!list) byAuthor.set(inv.client, (list = []));
-    list.push({ sentT: inv.t, createdT: row.createdT });
+    list.push({ sentT: inv.t, createdT: row.sentT ?? row.createdT });
   }
   const authors: AuthorOrder[] = [];
   let posts = 0;

@@ -142,6 +142,7 @@ export const dbRowSchema = z.object({
   deleted: z.boolean(),
   createdT: z.number().finite(),
   updatedT: z.number().finite(),
+  sentT: z.number().finite().optional(),
 });
 
 export const finalStateSchema = z.object({

@@ -216,6 +216,8 @@ export interface DbRow {
   deleted: boolean;
   createdT: number;
   updatedT: number;
+  /** When the realtime service stamped the post (the chat's send order); absent on older rows. */
+  sentT?: number;
 }
 
 export interface DbRejection {

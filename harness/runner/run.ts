@@ -265,8 +265,8 @@ export async function captureFinalState(databaseUrl: string, rooms: string[], ep
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   try {
-    const rows = await c.query<{ id: string; room: string; author: string; text: string; version: number; deleted: boolean; c: string; u: string }>(
-      `SELECT id, room, author, text, version, deleted,
+    const rows = await c.query<{ id: string; room: string; author: string; text: string; version: number; deleted: boolean; c: string; u: string; s: string | null }>(
+      `SELECT id, room, author, text, version, deleted, (extract(epoch FROM sent_at) * 1000)::float8 AS s,
               (extract(epoch FROM created_at) * 1000)::float8 AS c, (extract(epoch FROM updated_at) * 1000)::float8 AS u
          FROM chat_messages WHERE room = ANY($1) ORDER BY created_at, id`,
       [rooms],
@@ -285,6 +285,7 @@ export async function captureFinalState(databaseUrl: string, rooms: string[], ep
         deleted: r.deleted,
         createdT: Number(r.c) - epochMs,
         updatedT: Number(r.u) - epochMs,
+        ...(r.s !== null ? { sentT: Number(r.s) - epochMs } : {}),
       })),
       rejections: rej.rows.map((r) => ({ messageId: r.message_id, room: r.room, author: r.author, name: r.name, reason: r.reason })),
     };

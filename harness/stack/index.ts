@@ -51,8 +51,8 @@ export interface StackOptions {
   links?: readonly LinkName[];
   /** Planted defects for the self-check and property tests; never on by default. */
   defects?: PlantedDefects;
-  /** Serve the generated web app from this folder and report `chatUrl`. */
-  web?: { dir: string };
+  /** Serve the generated web app from this folder and report `chatUrl` (on `port`, default any free one). */
+  web?: { dir: string; port?: number };
   /** A run's seed: the integration rules' delays and duplicates and the connector's backoff draw from it. */
   seed?: number;
   /** Stop after Postgres (the foundation alone). */
@@ -234,7 +234,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
 
     let web: StartedWeb | undefined;
     if (opts.web) {
-      web = await startWebServer({ dir: opts.web.dir, functionsUrl: functions.url, realtimeClientOptions: clientOptions });
+      web = await startWebServer({ dir: opts.web.dir, functionsUrl: functions.url, realtimeClientOptions: clientOptions, ...(opts.web.port !== undefined ? { port: opts.web.port } : {}) });
       stops.push({ name: 'web', stop: web.stop });
       progress(`chat web app at ${web.url}`);
     }

@@ -13,6 +13,13 @@ export interface ChatRow {
   deleted: boolean;
   created_at: string;
   updated_at: string;
+  /**
+   * Send order: the realtime service's publish timestamp and the client's send sequence. Views
+   * order by them, not by created_at (commit time), because the integration may invoke the
+   * writer out of order. Absent or null on rows written before the columns existed.
+   */
+  sent_at?: string | null;
+  client_seq?: number | string | null;
 }
 
 /** The connector's payload on incoming; the message name repeats `type`. */

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   addPending,
   applyRow,
+  oldestShown,
   reconcile,
   setDelivery,
   visibleMessages,
@@ -147,5 +148,20 @@ describe('tombstones', () => {
     reconcile(view, [], { knownBefore: new Set(['x']), coveredFrom: null });
     expect(view.x).toMatchObject({ deleted: true, gone: true });
     expect(applyRow(view, row({ id: 'x', version: 2 }), 'UPDATE')).toBe(false);
+  });
+});
+
+describe('send order', () => {
+  const base = { room: 'r', author: 'sue', username: 'sue', version: 1, edited: false, deleted: false, updated_at: '2026-12-05T10:00:09Z' };
+  it('shows posts by send time and client sequence, not by commit time', () => {
+    const view: MessageMap = {};
+    // Committed in the reverse of the order they were sent; two sent in one millisecond.
+    applyRow(view, { ...base, id: 'c', text: 'c', created_at: '2026-12-05T10:00:01Z', sent_at: '2026-12-05T10:00:00.500Z', client_seq: 3 }, 'INSERT');
+    applyRow(view, { ...base, id: 'b', text: 'b', created_at: '2026-12-05T10:00:02Z', sent_at: '2026-12-05T10:00:00.400Z', client_seq: 2 }, 'INSERT');
+    applyRow(view, { ...base, id: 'a', text: 'a', created_at: '2026-12-05T10:00:03Z', sent_at: '2026-12-05T10:00:00.400Z', client_seq: 1 }, 'INSERT');
+    applyRow(view, { ...base, id: 'old', text: 'old', created_at: '2026-12-05T09:00:00Z' }, 'history');
+    expect(visibleMessages(view).map((m) => m.id)).toEqual(['old', 'a', 'b', 'c']);
+    // A catch-up reads back by commit time: from the oldest commit, not the first shown.
+    expect(oldestShown(view)).toBe('2026-12-05T09:00:00Z');
   });
 });

@@ -24,6 +24,10 @@ export interface ViewMessage {
   /** Known to be gone from the database (a hard DELETE, or a catch-up found it missing). */
   gone: boolean;
   createdAt: string;
+  /** When it was sent (publish time, else the local send time, else createdAt): the display order. */
+  sentAt: string;
+  /** The client's send sequence; breaks ties of sentAt within one author. */
+  seq: number;
   delivery: Delivery;
 }
 
@@ -60,6 +64,8 @@ export function applyRow(view: MessageMap, row: ChatRow, source: RowSource): boo
     deleted: gone || row.deleted,
     gone,
     createdAt: row.created_at,
+    sentAt: row.sent_at ?? row.created_at,
+    seq: Number(row.client_seq ?? 0) || 0,
     delivery: 'confirmed',
   };
   return true;
@@ -71,12 +77,13 @@ export interface PendingPost {
   username: string;
   text: string;
   createdAt: string;
+  seq?: number;
 }
 
 /** Shows a post the user just sent; a row with the same id that is already here wins. */
 export function addPending(view: MessageMap, post: PendingPost): void {
   if (view[post.id]) return;
-  view[post.id] = { ...post, version: 0, edited: false, deleted: false, gone: false, delivery: 'pending' };
+  view[post.id] = { ...post, sentAt: post.createdAt, seq: post.seq ?? 0, version: 0, edited: false, deleted: false, gone: false, delivery: 'pending' };
 }
 
 /** Moves a local post between pending and failed; a confirmed message is never downgraded. */
@@ -124,14 +131,30 @@ function timeOf(iso: string): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
-/** The messages to show, oldest first; deleted ones are gone from the room. */
+/**
+ * Display order: by send time, then the client's send sequence (one author's posts stamped in the
+ * same millisecond), then id, so every view orders the same rows the same way.
+ */
+export function compareSendOrder(a: ViewMessage, b: ViewMessage): number {
+  return timeOf(a.sentAt) - timeOf(b.sentAt) || a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** The messages to show, in send order; deleted ones are gone from the room. */
 export function visibleMessages(view: MessageMap): ViewMessage[] {
   return Object.values(view)
     .filter((m) => !m.deleted)
-    .sort((a, b) => timeOf(a.createdAt) - timeOf(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(compareSendOrder);
 }
 
-/** When the oldest confirmed message shown was created: how far a catch-up must read back. */
+/**
+ * When the oldest confirmed message shown was committed: how far a catch-up must read back.
+ * History pages by commit time, which differs from the display order.
+ */
 export function oldestShown(view: MessageMap): string | null {
-  return visibleMessages(view).find((m) => m.delivery === 'confirmed')?.createdAt ?? null;
+  let oldest: string | null = null;
+  for (const m of Object.values(view)) {
+    if (m.deleted || m.delivery !== 'confirmed') continue;
+    if (oldest === null || timeOf(m.createdAt) < timeOf(oldest)) oldest = m.createdAt;
+  }
+  return oldest;
 }

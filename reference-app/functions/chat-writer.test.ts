@@ -53,6 +53,26 @@ describe('chat-writer through the local Lambda endpoint', () => {
     expect(await row('p1')).toMatchObject({ room: 'lobby', author: 'alice', username: 'alice', text: 'hello', version: 1, edited: false, deleted: false });
   });
 
+  it('records send order: the publish timestamp and the client sequence, whatever order the posts commit in', async () => {
+    const t0 = 1_800_000_000_000;
+    const seqPost = (id: string, ts: number, seq: unknown) => ({ ...post(id, 'sue', id, ts), data: { text: id, seq } });
+    // Delivered newest first, as an unordered integration may; two posts share one millisecond.
+    await write(envelope('order', [seqPost('o3', t0 + 5, 12), seqPost('o2', t0, 11)]));
+    await write(envelope('order', [seqPost('o1', t0, 10), seqPost('o0', t0 - 1, 'not a number')]));
+    const rows = (
+      await db.query<{ id: string; seq: string | null; ms: number }>(
+        `SELECT id, client_seq::text AS seq, (extract(epoch FROM sent_at) * 1000)::float8 AS ms FROM chat_messages
+         WHERE room = 'order' ORDER BY sent_at, client_seq NULLS FIRST`,
+      )
+    ).rows;
+    expect(rows).toEqual([
+      { id: 'o0', seq: null, ms: t0 - 1 },
+      { id: 'o1', seq: '10', ms: t0 },
+      { id: 'o2', seq: '11', ms: t0 },
+      { id: 'o3', seq: '12', ms: t0 + 5 },
+    ]);
+  });
+
   it('writes every message of a 50-message envelope, in order', async () => {
     const msgs = Array.from({ length: 50 }, (_, i) => post(`batch-${String(i).padStart(2, '0')}`, 'bob', `message ${i}`));
     const r = await write(envelope('batch', msgs));

@@ -40,7 +40,7 @@ interface OpBase {
   name: string;
 }
 export type ChatOp =
-  | (OpBase & { kind: 'post'; text: string })
+  | (OpBase & { kind: 'post'; text: string; /** The client's send sequence, when it sent one. */ seq: number | null })
   | (OpBase & { kind: 'edit'; target: string; text: string })
   | (OpBase & { kind: 'delete'; target: string });
 
@@ -115,7 +115,7 @@ export function parseMessage(raw: unknown, channel: string | undefined, index: n
   if (msg.name === MESSAGE_NAMES.post) {
     const t = checkText(data.text);
     if (!t.ok) return reject(base, t.reason, t.detail);
-    return { ok: true, op: { ...common, kind: 'post', text: t.text } };
+    return { ok: true, op: { ...common, kind: 'post', text: t.text, seq: sendSeq(data.seq) } };
   }
   const target = data.id;
   if (typeof target !== 'string' || target.length === 0 || target.length > MAX_ID_CHARS || !storable(target)) {
@@ -125,6 +125,15 @@ export function parseMessage(raw: unknown, channel: string | undefined, index: n
   const t = checkText(data.text);
   if (!t.ok) return reject(base, t.reason, t.detail);
   return { ok: true, op: { ...common, kind: 'edit', target, text: t.text } };
+}
+
+/**
+ * A post's optional `seq`: the client's own send order, which breaks ties between posts the
+ * realtime service stamped in the same millisecond. Anything but a safe non-negative integer is
+ * ignored rather than refused: the post itself is fine.
+ */
+function sendSeq(seq: unknown): number | null {
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? seq : null;
 }
 
 function storable(s: string): boolean {

@@ -124,7 +124,7 @@ describe('history over real HTTP', () => {
 
   it('returns the row fields', async () => {
     const body = (await (await fetch(`${srv.historyUrl}/hist/messages?limit=1`)).json()) as { messages: Array<Record<string, unknown>> };
-    expect(Object.keys(body.messages[0]!).sort()).toEqual(['author', 'created_at', 'deleted', 'edited', 'id', 'room', 'text', 'updated_at', 'username', 'version']);
+    expect(Object.keys(body.messages[0]!).sort()).toEqual(['author', 'client_seq', 'created_at', 'deleted', 'edited', 'id', 'room', 'sent_at', 'text', 'updated_at', 'username', 'version']);
   });
 
   it.each([
@@ -141,5 +141,26 @@ describe('history over real HTTP', () => {
 
   it('answers an unknown path with 404', async () => {
     expect((await fetch(`${srv.url}/api/nothing`)).status).toBe(404);
+  });
+});
+
+describe('the author\'s refusals over real HTTP', () => {
+  it('tells a user the reasons for their own refused writes, and nobody else\'s', async () => {
+    await db.query(
+      `INSERT INTO chat_write_rejections (message_id, room, author, name, reason) VALUES
+         ('r-carol-1', 'lobby', 'carol', 'chat.post', 'invalid_text'),
+         ('r-dave-1', 'lobby', 'dave', 'chat.post', 'text_too_long')`,
+    );
+    const carol = cookieOf(await login('carol'));
+    const url = `${srv.url}/api/rejections?ids=r-carol-1,r-dave-1,r-unknown`;
+    const res = await fetch(url, { headers: { cookie: carol } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ rejections: [{ id: 'r-carol-1', reason: 'invalid_text' }] });
+    expect((await fetch(url)).status).toBe(401);
+    const rooms = (await (await fetch(`${srv.url}/api/rooms`)).json()) as { rooms: Array<{ room: string; messages: number }> };
+    expect(rooms.rooms.map((r) => r.room)).toContain('hist');
+    const bad = await fetch(`${srv.url}/api/rejections?ids=`, { headers: { cookie: carol } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('ids');
   });
 });

@@ -8,6 +8,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { createHistoryHandler } from './history.ts';
+import { createRejectionsHandler } from './rejections.ts';
+import { createRoomsHandler } from './rooms.ts';
 import { fail, json, type HttpEvent, type HttpHandler, type HttpResult } from './http.ts';
 import { createSession } from './session.ts';
 import { createTokenHandler } from './token.ts';
@@ -44,6 +46,8 @@ export async function startFunctionsServer(opts: FunctionsServerOptions): Promis
   const session = createSession({ secret: opts.sessionSecret ?? randomBytes(32).toString('hex') });
   const token = createTokenHandler({ ablyKey: opts.ablyKey, session, ...(opts.tokenTtlMs ? { ttlMs: opts.tokenTtlMs } : {}), ...(opts.tokenFullCapability ? { fullCapability: true } : {}) });
   const history = createHistoryHandler({ pool });
+  const rejections = createRejectionsHandler({ pool, session });
+  const rooms = createRoomsHandler({ pool });
   const config: HttpHandler = async () => json(200, { realtime: opts.realtimeClientOptions ?? {} });
 
   const route = (method: string, path: string): HttpHandler | undefined => {
@@ -52,6 +56,8 @@ export async function startFunctionsServer(opts: FunctionsServerOptions): Promis
     if (path === '/api/me') return session.me;
     if (path === '/api/token') return token;
     if (path === '/api/config') return config;
+    if (path === '/api/rejections') return rejections;
+    if (path === '/api/rooms' || path === '/api/rooms/') return rooms;
     if (/^\/api\/rooms\/[^/]+\/messages\/?$/.test(path)) return history;
     if (method === 'GET' && path === '/health') return async () => json(200, { ok: true });
     return undefined;

@@ -52,10 +52,11 @@ export async function beginLocked(c: pg.PoolClient, postId: string): Promise<voi
 export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'post' }>): Promise<{ result: Outcome; settled: HeldSettlement[] }> {
   // The statement's snapshot is taken after the lock, so it sees every hold committed before.
   const ins = await c.query<{ held: boolean }>(
-    `INSERT INTO chat_messages (id, room, author, username, text) VALUES ($1, $2, $3, $3, $4)
+    `INSERT INTO chat_messages (id, room, author, username, text, sent_at, client_seq)
+     VALUES ($1, $2, $3, $3, $4, 'epoch'::timestamptz + $5::bigint * interval '1 millisecond', $6)
      ON CONFLICT (id) DO NOTHING
      RETURNING EXISTS (SELECT 1 FROM chat_ops WHERE message_id = $1 AND state = 'held') AS held`,
-    [op.id, op.room, op.author, op.text],
+    [op.id, op.room, op.author, op.text, Math.trunc(op.ts), op.seq],
   );
   if (ins.rowCount === 0) {
     const existing = await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1', [op.id]);

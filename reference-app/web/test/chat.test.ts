@@ -80,7 +80,7 @@ describe('the chat in Chromium', () => {
     bob = await join('bob');
     expect(new URL(alice.page.url()).pathname).toBe('/rooms/lobby');
     expect(new URL(bob.page.url()).pathname).toBe('/rooms/lobby');
-    await expect(connectionState(bob.page).textContent()).resolves.toBe('connected');
+    await expect(connectionState(bob.page).textContent()).resolves.toBe('Live');
   });
 
   it('shows a post as pending, then confirmed, and delivers it to the other user', async () => {
@@ -129,6 +129,7 @@ describe('the chat in Chromium', () => {
     const id = await post(alice, 'regrettable message');
     await messageById(bob.page, id).waitFor();
     await messageById(alice.page, id).getByTestId('delete-button').click();
+    await messageById(alice.page, id).getByTestId('confirm-delete').click();
     await messageById(alice.page, id).waitFor({ state: 'detached' });
     await messageById(bob.page, id).waitFor({ state: 'detached' });
     posted.deleted = id;

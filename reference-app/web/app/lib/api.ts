@@ -19,6 +19,8 @@ const chatRowSchema = z.object({
   deleted: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
+  sent_at: z.string().nullable().optional(),
+  client_seq: z.union([z.number(), z.string()]).nullable().optional(),
 }) satisfies z.ZodType<ChatRow>;
 
 /** The connector's payload on `chat:<room>:incoming`: `{table, type, row}`. */
@@ -133,4 +135,20 @@ export async function fetchHistory(room: string, opts: { before?: string | null;
   const qs = q.toString();
   const path = `${opts.origin ?? ''}/api/rooms/${encodeURIComponent(room)}/messages${qs ? `?${qs}` : ''}`;
   return parse(historySchema, await request(path), path);
+}
+
+const refusalsSchema = z.object({ rejections: z.array(z.object({ id: z.string(), reason: z.string() })) });
+
+/** The chat-writer's refusals of the signed-in user's own writes among `ids` (realtime message ids). */
+export async function fetchRefusals(ids: string[]): Promise<Array<{ id: string; reason: string }>> {
+  const path = `/api/rejections?ids=${ids.map(encodeURIComponent).join(',')}`;
+  return parse(refusalsSchema, await request(path), '/api/rejections').rejections;
+}
+
+const roomsSchema = z.object({ rooms: z.array(z.object({ room: z.string(), lastAt: z.string(), messages: z.number() })) });
+export type RoomActivity = z.infer<typeof roomsSchema>['rooms'][number];
+
+/** Rooms with messages, most recently active first. */
+export async function fetchRooms(): Promise<RoomActivity[]> {
+  return parse(roomsSchema, await request('/api/rooms'), '/api/rooms').rooms;
 }

@@ -6,12 +6,14 @@
 import type * as Ably from 'ably';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { fetchHistory, parseChange } from '../lib/api.ts';
+import { fetchHistory, fetchRefusals, parseChange } from '../lib/api.ts';
+import { createDeliveryTracker, refusalText, type WriteStatus } from '../lib/delivery.ts';
 import { readBack } from '../lib/catch-up.ts';
 import {
   addPending,
   applyRow,
   channelName,
+  compareSendOrder,
   MESSAGE_NAMES,
   oldestShown,
   reconcile,
@@ -25,17 +27,37 @@ import { useSessionStore } from './session.ts';
 import { createTyping } from '../lib/typing.ts';
 
 const HISTORY_PAGE = 50;
-/** A post or change whose database event has not come back by then is shown as failed. */
-const CONFIRM_TIMEOUT_MS = 20_000;
 
 export interface PendingOp {
   kind: 'edit' | 'delete';
-  state: 'sending' | 'failed';
+  /** sending: published, not confirmed; slow: still not; failed: retryable; refused: final. */
+  state: 'sending' | 'slow' | 'failed' | 'refused';
   error?: string;
+  /** The edit's text, kept for a retry. */
+  text?: string;
+}
+
+/** What the author sees about their own post beyond pending/failed/confirmed. */
+export interface PostNote {
+  status: WriteStatus;
+  reason?: string;
+}
+
+export type HistoryState = 'loading' | 'ready' | 'error';
+
+/** A client send sequence that keeps increasing across reloads (it starts at the clock). */
+let lastSeq = 0;
+function nextSeq(): number {
+  lastSeq = Math.max(Date.now(), lastSeq + 1);
+  return lastSeq;
 }
 
 interface RoomChannels {
   name: string;
+  /** Subscribed to incoming and typing. */
+  subscribed: boolean;
+  /** History loaded: from here on a continuity loss means a catch-up. */
+  joined: boolean;
   incoming: Ably.RealtimeChannel;
   outgoing: Ably.RealtimeChannel;
   typing: Ably.RealtimeChannel;
@@ -53,13 +75,37 @@ export const useChatStore = defineStore('chat', () => {
   const older = ref<{ next: string | null; loading: boolean; error: string | null }>({ next: null, loading: false, error: null });
   const members = ref<Array<{ clientId: string }>>([]);
   const presenceError = ref<string | null>(null);
+  const historyState = ref<HistoryState>('loading');
+  const notes = ref<Record<string, PostNote>>({});
+  /** The message whose editor is open (one at a time, so ↑ and Esc know where focus goes). */
+  const editingId = ref<string | null>(null);
+  /** The newest message from someone else, for the screen-reader announcement only. */
+  const announcement = ref('');
 
   const visible = computed(() => visibleMessages(messages.value));
+  /** Messages deleted while this view was open: they leave a "message deleted" trace. */
+  const deletedHere = ref<Record<string, true>>({});
+  /** Deleted (in another tab or by a retry) while its editor was open: the trace says the edit is gone. */
+  const editLost = ref<Record<string, true>>({});
+  const timeline = computed(() =>
+    Object.values(messages.value)
+      .filter((m) => !m.deleted || deletedHere.value[m.id])
+      .sort(compareSendOrder),
+  );
 
   // The SDK objects stay out of reactive state: Vue proxies would wrap their internals.
   const client = shallowRef<Ably.Realtime | null>(null);
   let current: RoomChannels | null = null;
-  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+  // Keys: a post's id, or `op:<message id>` for an edit or delete of it.
+  const delivery = createDeliveryTracker({
+    fetchRefusals,
+    onStatus: (key, status, reason) => {
+      if (key.startsWith('op:')) return opStatus(key.slice(3), status, reason);
+      if (status === 'failed' || status === 'refused') setDelivery(messages.value, key, 'failed');
+      if (messages.value[key]?.delivery === 'confirmed') return;
+      notes.value[key] = reason ? { status, reason: refusalText(reason) } : { status };
+    },
+  });
   const typing = createTyping({
     publish: (data) => current?.typing.publish(MESSAGE_NAMES.typing, data),
     self: () => session.clientId,
@@ -96,9 +142,26 @@ export const useChatStore = defineStore('chat', () => {
       return;
     }
     if (change.row.room !== room.value) return;
+    const before = messages.value[change.row.id];
     if (applyRow(messages.value, change.row, change.kind)) {
-      clearTimer(change.row.id);
-      if (change.kind !== 'INSERT') delete ops.value[change.row.id];
+      const id = change.row.id;
+      delivery.settle(id);
+      delete notes.value[id];
+      const after = messages.value[id];
+      if (change.kind !== 'INSERT') {
+        delivery.settle(`op:${id}`);
+        delete ops.value[id];
+      }
+      if (after?.deleted && before && !before.deleted) {
+        deletedHere.value[id] = true;
+        if (editingId.value === id) {
+          editingId.value = null;
+          editLost.value[id] = true;
+        }
+      }
+      if (change.kind === 'INSERT' && !before && after && after.author !== session.clientId) {
+        announcement.value = `${after.username}: ${after.text.slice(0, 200)}`;
+      }
     }
   }
 
@@ -108,38 +171,57 @@ export const useChatStore = defineStore('chat', () => {
     leave();
     room.value = name;
     joinError.value = null;
+    historyState.value = 'loading';
     let c: Ably.Realtime;
     try {
       c = await ensureClient();
     } catch (err) {
-      if (room.value === name) joinError.value = `Could not reach the realtime service: ${errorText(err)}`;
+      if (room.value === name) {
+        joinError.value = `the realtime service is unreachable (${errorText(err)})`;
+        historyState.value = 'error';
+      }
       return;
     }
     if (room.value !== name || current) return;
     const ch: RoomChannels = {
       name,
+      subscribed: false,
+      joined: false,
       incoming: c.channels.get(channelName(name, 'incoming')),
       outgoing: c.channels.get(channelName(name, 'outgoing')),
       typing: c.channels.get(channelName(name, 'typing')),
     };
     current = ch;
-    let joined = false;
     // A reattach without `resumed` means messages may have been missed: read them back.
     const onContinuityLoss = (change: Ably.ChannelStateChange) => {
-      if (joined && current === ch && !change.resumed) void catchUp(ch);
+      if (ch.joined && current === ch && !change.resumed) void catchUp(ch);
     };
     ch.incoming.on('attached', onContinuityLoss);
     ch.incoming.on('update', onContinuityLoss);
+    await loadRoom(ch);
+  }
+
+  /** Subscribes (once), then reads the newest page of history; on failure the room offers a retry. */
+  async function loadRoom(ch: RoomChannels): Promise<void> {
+    historyState.value = 'loading';
+    joinError.value = null;
     try {
-      await ch.incoming.subscribe(onIncoming);
-      await ch.typing.subscribe(MESSAGE_NAMES.typing, (m) => typing.received(m.clientId, m.data));
-      const page = await fetchHistory(name, { limit: HISTORY_PAGE });
+      if (!ch.subscribed) {
+        await ch.incoming.subscribe(onIncoming);
+        await ch.typing.subscribe(MESSAGE_NAMES.typing, (m) => typing.received(m.clientId, m.data));
+        ch.subscribed = true;
+      }
+      const page = await fetchHistory(ch.name, { limit: HISTORY_PAGE });
       if (current !== ch) return;
       for (const row of page.messages) applyRow(messages.value, row, 'history');
       older.value = { next: page.next, loading: false, error: null };
-      joined = true;
+      historyState.value = 'ready';
+      ch.joined = true;
     } catch (err) {
-      if (current === ch) joinError.value = `Could not join #${name}: ${errorText(err)}`;
+      if (current === ch) {
+        joinError.value = errorText(err);
+        historyState.value = 'error';
+      }
       return;
     }
     void enterPresence(ch);
@@ -148,7 +230,9 @@ export const useChatStore = defineStore('chat', () => {
   async function enterPresence(ch: RoomChannels): Promise<void> {
     const refresh = async () => {
       const list = await ch.incoming.presence.get();
-      if (current === ch) members.value = list.map((p) => ({ clientId: p.clientId })).sort((a, b) => a.clientId.localeCompare(b.clientId));
+      // One entry per user: the same name in two tabs is two presence members, one person.
+      const ids = [...new Set(list.map((p) => p.clientId))].sort((a, b) => a.localeCompare(b));
+      if (current === ch) members.value = ids.map((clientId) => ({ clientId }));
     };
     try {
       await ch.incoming.presence.subscribe(() => void refresh().catch(() => {}));
@@ -189,11 +273,16 @@ export const useChatStore = defineStore('chat', () => {
     const ch = current;
     current = null;
     room.value = null;
-    for (const t of timers.values()) clearTimeout(t);
-    timers.clear();
+    delivery.reset();
     typing.reset();
     messages.value = {};
     ops.value = {};
+    notes.value = {};
+    deletedHere.value = {};
+    editLost.value = {};
+    editingId.value = null;
+    announcement.value = '';
+    historyState.value = 'loading';
     members.value = [];
     older.value = { next: null, loading: false, error: null };
     if (!ch) return;
@@ -212,35 +301,62 @@ export const useChatStore = defineStore('chat', () => {
     const me = session.clientId;
     if (!body || !me || !current) return;
     const id = newMessageId(me);
-    addPending(messages.value, { id, author: me, username: me, text: body, createdAt: new Date().toISOString() });
+    const seq = nextSeq();
+    addPending(messages.value, { id, author: me, username: me, text: body, createdAt: new Date().toISOString(), seq });
     typing.stopped();
-    void publishPost(id, body);
+    void publishPost(id, body, seq);
   }
 
-  async function publishPost(id: string, text: string): Promise<void> {
+  async function publishPost(id: string, text: string, seq: number): Promise<void> {
     const ch = current;
     if (!ch) return;
+    // Confirmation is the database's INSERT coming back on incoming, however long it takes.
+    delivery.track(id, id);
     try {
-      await ch.outgoing.publish({ id, name: MESSAGE_NAMES.post, data: { text } });
-      // Accepted by the realtime service; the database's INSERT is the confirmation.
-      startTimer(id, () => setDelivery(messages.value, id, 'failed'));
+      await ch.outgoing.publish({ id, name: MESSAGE_NAMES.post, data: { text, seq } });
     } catch (err) {
       console.warn(`post ${id} failed: ${errorText(err)}`);
-      if (current === ch) setDelivery(messages.value, id, 'failed');
+      if (current !== ch) return;
+      delivery.settle(id);
+      setDelivery(messages.value, id, 'failed');
+      notes.value[id] = { status: 'failed', reason: `not sent: ${errorText(err)}` };
     }
   }
 
   function retry(id: string): void {
     const m = messages.value[id];
-    if (!m || !setDelivery(messages.value, id, 'pending')) return;
-    void publishPost(id, m.text);
+    if (!m || notes.value[id]?.status === 'refused' || !setDelivery(messages.value, id, 'pending')) return;
+    void publishPost(id, m.text, m.seq);
+  }
+
+  /** Drops a post that can never be delivered (refused, or given up on) from the view. */
+  function discard(id: string): void {
+    const m = messages.value[id];
+    if (!m || m.delivery === 'confirmed') return;
+    delivery.settle(id);
+    delete messages.value[id];
+    delete notes.value[id];
   }
 
   function edit(id: string, text: string): void {
     const body = text.trim();
     const m = messages.value[id];
     if (!body || !m || body === m.text) return;
-    void publishChange(id, { kind: 'edit', state: 'sending' }, MESSAGE_NAMES.edit, { id, text: body });
+    void publishChange(id, { kind: 'edit', state: 'sending', text: body }, MESSAGE_NAMES.edit, { id, text: body });
+  }
+
+  function retryOp(id: string): void {
+    const op = ops.value[id];
+    if (!op || op.state !== 'failed') return;
+    if (op.kind === 'edit' && op.text !== undefined) edit(id, op.text);
+    else if (op.kind === 'delete') remove(id);
+  }
+
+  function opStatus(id: string, status: WriteStatus, reason?: string): void {
+    const op = ops.value[id];
+    if (!op) return;
+    const state = status === 'pending' ? 'sending' : status;
+    ops.value[id] = { ...op, state, ...(reason ? { error: refusalText(reason) } : status === 'failed' ? { error: 'no confirmation from the server yet' } : {}) };
   }
 
   function remove(id: string): void {
@@ -252,30 +368,28 @@ export const useChatStore = defineStore('chat', () => {
     const me = session.clientId;
     if (!ch || !me) return;
     ops.value[id] = op;
-    const fail = (error: string) => {
-      if (current === ch && ops.value[id]) ops.value[id] = { ...op, state: 'failed', error };
-    };
+    const opId = newMessageId(me);
+    delivery.track(`op:${id}`, opId);
     try {
-      await ch.outgoing.publish({ id: newMessageId(me), name, data });
-      startTimer(id, () => fail('not confirmed by the server'));
+      await ch.outgoing.publish({ id: opId, name, data });
     } catch (err) {
-      fail(errorText(err));
+      delivery.settle(`op:${id}`);
+      if (current === ch && ops.value[id]) ops.value[id] = { ...op, state: 'failed', error: `not sent: ${errorText(err)}` };
     }
   }
 
   function dismissOp(id: string): void {
+    delivery.settle(`op:${id}`);
     delete ops.value[id];
   }
 
-  function startTimer(id: string, onTimeout: () => void): void {
-    clearTimer(id);
-    timers.set(id, setTimeout(() => (timers.delete(id), onTimeout()), CONFIRM_TIMEOUT_MS));
-  }
-
-  function clearTimer(id: string): void {
-    const t = timers.get(id);
-    if (t) clearTimeout(t);
-    timers.delete(id);
+  /** Reads the room again after its history failed to load. */
+  async function retryJoin(): Promise<void> {
+    if (current) return loadRoom(current);
+    const name = room.value;
+    if (!name) return;
+    room.value = null;
+    await join(name);
   }
 
   /** Leaves the room and closes the connection (sign-out). */
@@ -295,7 +409,13 @@ export const useChatStore = defineStore('chat', () => {
     joinError,
     messages,
     visible,
+    timeline,
     ops,
+    notes,
+    historyState,
+    editingId,
+    editLost,
+    announcement,
     older,
     members,
     presenceError,
@@ -305,6 +425,9 @@ export const useChatStore = defineStore('chat', () => {
     loadOlder,
     send,
     retry,
+    discard,
+    retryOp,
+    retryJoin,
     edit,
     remove,
     dismissOp,

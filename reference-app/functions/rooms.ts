@@ -1,0 +1,37 @@
+/**
+ * The room list: GET /api/rooms -> { rooms: [{ room, lastAt, messages }] }, most recently active
+ * first. Rooms have no registry (a room exists once someone talks in it), so this reads them off
+ * the messages, so that rooms other people opened can be found.
+ *
+ * AWS entry: `handler`, configured by DATABASE_URL.
+ */
+import pg from 'pg';
+import { fail, json, type HttpHandler } from './http.ts';
+
+const MAX_ROOMS = 50;
+
+export function createRoomsHandler(opts: { pool: pg.Pool }): HttpHandler {
+  return async (event) => {
+    if (event.requestContext.http.method !== 'GET') return fail(405, 'method', 'expected GET');
+    const res = await opts.pool.query<{ room: string; last_at: Date; messages: number }>(
+      `SELECT room, max(created_at) AS last_at, count(*)::int AS messages FROM chat_messages
+       WHERE NOT deleted GROUP BY room ORDER BY last_at DESC LIMIT $1`,
+      [MAX_ROOMS],
+    );
+    return json(200, { rooms: res.rows.map((r) => ({ room: r.room, lastAt: r.last_at.toISOString(), messages: r.messages })) });
+  };
+}
+
+let shared: HttpHandler | undefined;
+
+/** AWS Lambda entry point; the pool lives across invocations of a warm container. */
+export const handler: HttpHandler = async (event) => {
+  if (!shared) {
+    const databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) throw new Error('DATABASE_URL is not set');
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    pool.on('error', () => {});
+    shared = createRoomsHandler({ pool });
+  }
+  return shared(event);
+};
