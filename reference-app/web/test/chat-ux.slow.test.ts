@@ -145,13 +145,13 @@ describe('the chat people would choose, in Chromium', () => {
     await refused.waitFor({ state: 'detached' });
 
     // A slow writer: "still sending…", then delivered; never "failed" in between.
-    stack.lambda!.setFault('chat-writer', { delayMs: 4_000 });
+    await stack.lambda!.setFault('chat-writer', { delayMs: 4_000 });
     try {
       const slowId = await typeAndSend(page, 'through a slow writer');
       await messageById(page, slowId).and(page.locator('[data-status="slow"]')).getByTestId('pending-mark').filter({ hasText: 'still sending' }).waitFor();
       await messageById(page, slowId).and(page.locator('[data-status="confirmed"]')).waitFor();
     } finally {
-      stack.lambda!.setFault('chat-writer', {});
+      await stack.lambda!.setFault('chat-writer', {});
     }
 
     // ↑ in the empty box edits the newest own message; Enter saves, Esc cancels; focus comes back.
