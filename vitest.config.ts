@@ -46,6 +46,7 @@ const UNIT = [
   'harness/lib/duration.test.ts',
   'harness/lib/proc.test.ts',
   'harness/lib/rng.test.ts',
+  'harness/lib/timestamp.test.ts',
   'harness/stack/chat-rules-contract.test.ts',
   'harness/workload/executors.test.ts',
   'harness/workload/thread-recorder.test.ts',

@@ -113,6 +113,8 @@ const generator = z.object({
   processCpuUs: z.number().finite().nonnegative(),
   threads: z.array(z.object({ thread: z.string(), busyUs: z.number().finite().nonnegative(), users: z.number().int().nonnegative() })),
 });
+const ms = z.number().finite().nonnegative();
+const floor = z.object({ type: z.literal('floor'), t, samples: z.number().int().positive(), p50Ms: ms, p90Ms: ms, p99Ms: ms, maxMs: ms, minMs: ms });
 const runEnd = z.object({ type: z.literal('run-end'), t });
 
 export const historyEventSchema = z.discriminatedUnion('type', [
@@ -130,6 +132,7 @@ export const historyEventSchema = z.discriminatedUnion('type', [
   invocation,
   settle,
   generator,
+  floor,
   runEnd,
 ]);
 

@@ -185,6 +185,20 @@ export interface GeneratorCostEvent extends Base {
   threads: Array<{ thread: string; busyUs: number; users: number }>;
 }
 
+/**
+ * The floor measured in this run, just before the load, on the stack's own Postgres: INSERT ->
+ * trigger pg_notify -> LISTEN -> one WebSocket hop, one round trip at a time. Milliseconds.
+ */
+export interface FloorEvent extends Base {
+  type: 'floor';
+  samples: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  minMs: number;
+}
+
 export interface RunEndEvent extends Base {
   type: 'run-end';
 }
@@ -204,6 +218,7 @@ export type HistoryEvent =
   | InvocationEvent
   | SettleEvent
   | GeneratorCostEvent
+  | FloorEvent
   | RunEndEvent;
 
 /** A row of chat_messages as captured at the end of a run. */

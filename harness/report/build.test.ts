@@ -3,6 +3,8 @@ import { CHECKER_NAMES, runCheckers } from '../checks/index.ts';
 import { cleanRun, removeEvents } from '../checks/testing.ts';
 import { cloneRun } from '../history/simulate.ts';
 import type { HistoryEvent } from '../history/types.ts';
+import { formatSummary } from './summary.ts';
+import { toMarkdown } from './markdown.ts';
 import { buildReport, exitCodeFor, faultWindows, generatorCost, generatorHealth } from './build.ts';
 
 const opts = { delivery: { detachGraceMs: 2 } };
@@ -37,6 +39,18 @@ describe('buildReport', () => {
     expect(r).toMatchObject({ passed: false, exitCode: 1, counts: { lost: 1, delivered: 32 } });
     const without = buildReport({ scenario: 's', history: run.history, final: run.final, checks: [] });
     expect(without.counts.lost).toBe(1);
+  });
+
+  it("shows e2e as a multiple of the floor measured in the same run, in report.json, the summary and report.md", () => {
+    const run = cleanRun();
+    const floor: HistoryEvent = { type: 'floor', t: 1, samples: 200, p50Ms: 0.701, p90Ms: 0.9, p99Ms: 1.41, maxMs: 3, minMs: 0.3 };
+    const history = [run.history[0]!, floor, ...run.history.slice(1)];
+    const r = buildReport({ scenario: 's', history, final: run.final, checks: [] });
+    // e2e is 7.01 ms p50 and 7.05 ms p99 (HDR buckets) in the clean run.
+    expect(r.floor).toEqual({ samples: 200, p50Ms: 0.701, p90Ms: 0.9, p99Ms: 1.41, maxMs: 3, e2eP50Ratio: 10, e2eP99Ratio: 5 });
+    expect(formatSummary(r)).toContain('e2e p50 10× the floor');
+    expect(toMarkdown(r)).toContain('p50 0.701 ms, p99 1.41 ms');
+    expect(buildReport({ scenario: 's', history: run.history, final: run.final, checks: [] }).floor).toBeUndefined();
   });
 
   it('computes rates over the load window of a longer run', () => {

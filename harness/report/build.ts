@@ -5,9 +5,9 @@ import { analyzeLatency, STAGES } from '../checks/latency-samples.ts';
 import { indexRun, isWrite, maxOf, minOf } from '../checks/model.ts';
 import type { ThresholdResult } from '../checks/thresholds.ts';
 import { analyzeVersionOrder } from '../checks/version-order.ts';
-import type { CheckResult, FinalState, GeneratorCostEvent, HistoryEvent } from '../history/types.ts';
+import type { CheckResult, FinalState, FloorEvent, GeneratorCostEvent, HistoryEvent } from '../history/types.ts';
 import { buildTimeline } from './timeline.ts';
-import type { FaultWindow, GeneratorHealth, Report, ThreadHealth } from './types.ts';
+import type { FaultWindow, FloorSummary, GeneratorHealth, Report, StageLatency, ThreadHealth } from './types.ts';
 import { analyzeIntegration } from '../checks/integration.ts';
 
 export const SATURATION = { eventLoopDelayP99Ms: 50, cpuPercent: 90 } as const;
@@ -149,6 +149,8 @@ export function buildReport(input: ReportInput): Report {
 
   const generator = { ...generatorHealth(history), ...generatorCost(history, counts.delivered, counts.sent + counts.typing) };
   const integration = analyzeIntegration(history);
+  const latencies = Object.fromEntries(STAGES.map((s) => [s, latency.histograms[s].summary()]));
+  const floor = floorSummary(history, latencies.e2e);
   const start = idx.start;
   return {
     scenario: input.scenario,
@@ -157,7 +159,7 @@ export function buildReport(input: ReportInput): Report {
     checks,
     thresholds,
     counts,
-    latency: Object.fromEntries(STAGES.map((s) => [s, latency.histograms[s].summary()])),
+    latency: latencies,
     throughput: {
       opsPerSec: r3(counts.sent / Math.max(loadSeconds, 0.001)),
       deliveriesPerSec: r3(counts.delivered / Math.max(deliverySeconds, 0.001)),
@@ -167,6 +169,7 @@ export function buildReport(input: ReportInput): Report {
     generator,
     generatorSaturated: generator.saturated,
     faults: faultWindows(history),
+    ...(floor ? { floor } : {}),
     ...(integration ? { integration } : {}),
     run: {
       seed: start?.seed ?? null,
@@ -178,4 +181,12 @@ export function buildReport(input: ReportInput): Report {
     percentiles: Object.fromEntries(STAGES.map((s) => [s, latency.histograms[s].curve()])),
     timeline: buildTimeline(history, latency.samples.e2e, idx.endT),
   };
+}
+
+/** The run's floor and e2e as a multiple of it (the last floor event, should a run hold several). */
+export function floorSummary(history: readonly HistoryEvent[], e2e: StageLatency | undefined): FloorSummary | undefined {
+  const f = history.findLast((e): e is FloorEvent => e.type === 'floor');
+  if (!f) return undefined;
+  const ratio = (a: number | undefined, b: number) => (a === undefined || !e2e?.count || b <= 0 ? null : Math.round((a / b) * 100) / 100);
+  return { samples: f.samples, p50Ms: f.p50Ms, p90Ms: f.p90Ms, p99Ms: f.p99Ms, maxMs: f.maxMs, e2eP50Ratio: ratio(e2e?.p50, f.p50Ms), e2eP99Ratio: ratio(e2e?.p99, f.p99Ms) };
 }

@@ -55,3 +55,14 @@ export function generatorCostLine(r: Report): string | undefined {
     `(generator threads: ${threads}); harness process ${us(g.processCpuUsPerDelivery)} per delivery, including any stack part it hosts`
   );
 }
+
+/** The run's floor and e2e as a multiple of it; undefined when the run did not measure a floor. */
+export function floorLine(r: Report): string | undefined {
+  const f = r.floor;
+  if (!f) return undefined;
+  const x = (v: number | null) => (v === null ? 'n/a' : `${v}×`);
+  return (
+    `floor (INSERT -> pg_notify -> LISTEN -> one WebSocket hop, ${f.samples} round trips in this run): p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms; ` +
+    `e2e p50 ${x(f.e2eP50Ratio)} the floor's p50, e2e p99 ${x(f.e2eP99Ratio)} its p99`
+  );
+}

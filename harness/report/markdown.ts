@@ -1,5 +1,5 @@
 /** report.md: the verdict and the tables, readable as a pull-request comment. */
-import { detailsLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
+import { detailsLine, floorLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { markdownTable, ms, num } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
@@ -45,6 +45,8 @@ export function toMarkdown(r: Report): string {
     ),
     '',
   );
+  const floor = floorLine(r);
+  if (floor) out.push(`${floor[0]!.toUpperCase()}${floor.slice(1)}.`, '');
 
   out.push('## Counts and throughput', '');
   const c = r.counts;

@@ -1,5 +1,5 @@
 /** The summary table printed at the end of a run: plain text, aligned columns. */
-import { detailsLine, generatorCostLine, healthLine, validityWord, verdictLine } from './describe.ts';
+import { detailsLine, floorLine, generatorCostLine, healthLine, validityWord, verdictLine } from './describe.ts';
 import { ms, num, textTable } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
@@ -25,6 +25,8 @@ export function formatSummary(r: Report, opts: { runDir?: string } = {}): string
     ),
     '',
   );
+  const floor = floorLine(r);
+  if (floor) out.push(floor, '');
   const c = r.counts;
   out.push(
     `sent ${c.sent}  committed ${c.committed}  delivered ${c.delivered}  lost ${c.lost}  duplicated ${c.duplicated}  out of order ${c.outOfOrder}  failed ${c.failed}  rejected ${c.rejected}  dropped ${c.dropped}`,

@@ -94,6 +94,18 @@ export interface TimelinePoint {
   cpuPercent: number | null;
 }
 
+/** The floor measured in the run (INSERT -> pg_notify -> LISTEN -> one WebSocket hop) and e2e as a multiple of it. */
+export interface FloorSummary {
+  samples: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** e2e p50 / floor p50, and e2e p99 / floor p99; null without e2e samples. */
+  e2eP50Ratio: number | null;
+  e2eP99Ratio: number | null;
+}
+
 export interface Report {
   scenario: string;
   passed: boolean;
@@ -114,6 +126,8 @@ export interface Report {
   generator: GeneratorHealth;
   generatorSaturated: boolean;
   faults: FaultWindow[];
+  /** Absent in runs that did not measure it (older histories, a floor that failed). */
+  floor?: FloorSummary;
   /** What the writer saw of the integration (order, duplicates, retries); absent without invocation events. */
   integration?: IntegrationSummary;
   run: { seed: number | null; startedAt: string | null; durationMs: number };

@@ -27,6 +27,7 @@ import type { Recorder } from './recorder.ts';
 import type { ChatUser } from './user.ts';
 import { errorText, toChatRow } from './virtual-user.ts';
 import { VuView } from './vu-view.ts';
+import { epochMsMicros } from '../lib/timestamp.ts';
 
 export interface LightReaderOptions {
   clientId: string;
@@ -159,7 +160,7 @@ export class LightReader implements ChatUser {
       deleted: c.row.deleted,
       text: c.row.text,
       author: c.row.author,
-      ...(c.updatedAt !== undefined ? { commitT: Date.parse(c.updatedAt) - rec.epochMs } : {}),
+      ...(c.updatedAt !== undefined ? { commitT: epochMsMicros(c.updatedAt) - rec.epochMs } : {}),
       ...(c.publishedAt !== undefined ? { publishT: c.publishedAt - rec.epochMs } : {}),
       applied,
     });

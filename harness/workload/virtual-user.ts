@@ -18,6 +18,7 @@ import { VuView } from './vu-view.ts';
 import type { Recorder } from './recorder.ts';
 import type { OpKind } from '../history/types.ts';
 import type { ChatUser } from './user.ts';
+import { epochMsMicros } from '../lib/timestamp.ts';
 
 export type VuAuth =
   | { kind: 'key'; key: string }
@@ -238,7 +239,7 @@ export class VirtualUser implements ChatUser {
       deleted: row.deleted,
       text: row.text,
       author: row.author,
-      ...(typeof updatedAt === 'string' ? { commitT: Date.parse(updatedAt) - rec.epochMs } : {}),
+      ...(typeof updatedAt === 'string' ? { commitT: epochMsMicros(updatedAt) - rec.epochMs } : {}),
       ...(typeof msg.timestamp === 'number' ? { publishT: msg.timestamp - rec.epochMs } : {}),
       applied,
     });

@@ -8,7 +8,10 @@
  * envelope is invoked twice. Throttles wait and retry without using up an attempt.
  *
  * ordered: the ideal for comparison. One invocation at a time per channel, in publish order,
- * each retried with exponential backoff until it succeeds.
+ * each retried with exponential backoff until it succeeds. Adaptive: a message that finds its
+ * channel idle is invoked at once, alone; while an invocation runs, what arrives queues, and the
+ * next invocation carries everything queued in one envelope (up to the rule's batching
+ * maxMessages, or COALESCE_MAX_MESSAGES without batching, and COALESCE_MAX_BYTES).
  */
 import { Delivery, type Batch, type DeliveryContext, type Job } from './delivery.ts';
 import type { Invoker } from './invoker.ts';
@@ -117,7 +120,8 @@ export class OrderedDelivery extends Delivery {
 
   private async drainChannel(channel: string, q: ChannelQueue): Promise<void> {
     while (!this.stopped && q.batches.length > 0) {
-      const batch = q.batches[0]!;
+      const taken = coalesceCount(q.batches, this.rule.batching?.enabled ? this.rule.batching.maxMessages : COALESCE_MAX_MESSAGES);
+      const batch = taken === 1 ? q.batches[0]! : { ...q.batches[0]!, messages: q.batches.slice(0, taken).flatMap((b) => b.messages) };
       let job = this.job(batch, false);
       let backoff = this.rule.retry.initialBackoffMs;
       for (;;) {
@@ -132,8 +136,8 @@ export class OrderedDelivery extends Delivery {
         backoff = Math.min(this.rule.retry.maxBackoffMs, Math.max(1, backoff * 2));
       }
       if (this.stopped) break;
-      q.batches.shift();
-      this.counters.queued--;
+      q.batches.splice(0, taken);
+      this.counters.queued -= taken;
     }
     q.running = false;
     if (q.batches.length === 0) this.channels.delete(channel);
@@ -167,4 +171,34 @@ export class OrderedDelivery extends Delivery {
     for (const cancel of this.sleepers) cancel();
     this.sleepers.clear();
   }
+}
+
+/** Bounds of one coalesced envelope: well inside the Lambda's 6 MB synchronous payload. */
+export const COALESCE_MAX_MESSAGES = 100;
+export const COALESCE_MAX_BYTES = 1 << 20;
+
+/**
+ * How many queued batches, from the head, the next invocation carries: always the first; more
+ * only while their messages stay within the bounds. Sizes are only estimated when a queue has
+ * formed, so an idle channel pays nothing for this.
+ */
+function coalesceCount(batches: readonly Batch[], maxMessages: number): number {
+  if (batches.length < 2) return batches.length;
+  let messages = batches[0]!.messages.length;
+  let bytes = estimateBytes(batches[0]!);
+  let n = 1;
+  for (; n < batches.length; n++) {
+    const b = batches[n]!;
+    const size = estimateBytes(b);
+    if (messages + b.messages.length > maxMessages || bytes + size > COALESCE_MAX_BYTES) break;
+    messages += b.messages.length;
+    bytes += size;
+  }
+  return n;
+}
+
+function estimateBytes(b: Batch): number {
+  let n = 0;
+  for (const m of b.messages) n += 200 + (typeof m.data === 'string' ? m.data.length : Buffer.isBuffer(m.data) ? m.data.length : JSON.stringify(m.data ?? null).length);
+  return n;
 }

@@ -25,7 +25,20 @@ class Hook implements RealtimeHook {
   }
 }
 
-const received: Record<string, Envelope[]> = { ordered: [], async: [], batch: [], envelope: [] };
+const received: Record<string, Envelope[]> = { ordered: [], async: [], batch: [], envelope: [], coalesce: [] };
+
+/** Holds the next invocation of `coalesce` at the function until released. */
+const coalesceGate = {
+  held: undefined as undefined | { arrived: () => void; wait: Promise<void> },
+  next() {
+    let arrived!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (arrived = r));
+    const wait = new Promise<void>((r) => (release = r));
+    this.held = { arrived, wait };
+    return { reached, release };
+  },
+};
 let failNext = 0;
 let lambda: StartedLambda;
 
@@ -45,6 +58,16 @@ beforeAll(async () => {
       async: recorder('async', { jitter: true, failures: true }),
       batch: recorder('batch'),
       envelope: recorder('envelope'),
+      coalesce: async (event: unknown) => {
+        const h = coalesceGate.held;
+        coalesceGate.held = undefined;
+        if (h) {
+          h.arrived();
+          await h.wait;
+        }
+        received.coalesce!.push(event as Envelope);
+        return { ok: true };
+      },
       broken: async () => {
         throw new Error('always');
       },
@@ -69,7 +92,8 @@ describe('integration rules', () => {
     hook.publish('other', 'ignored', 'x');
     await rules.drain();
     await rules.stop();
-    expect(received.envelope!.map((e) => e.messages[0]!.id)).toEqual(['m1', 'm2', 'm3']);
+    // m1 found the channel idle and went alone; m2 and m3 queued behind it and went together.
+    expect(received.envelope!.map((e) => e.messages.map((m) => m.id))).toEqual([['m1'], ['m2', 'm3']]);
     expect(received.envelope![0]).toEqual({
       source: 'channel.message',
       appId: 'myapp',
@@ -80,7 +104,7 @@ describe('integration rules', () => {
     });
     expect(received.envelope![1]!.messages[0]).toMatchObject({ data: 'plain' });
     expect(received.envelope![1]!.messages[0]!.encoding).toBeUndefined();
-    expect(received.envelope![2]!.messages[0]).toMatchObject({ data: 'AQID', encoding: 'base64' });
+    expect(received.envelope![1]!.messages[1]).toMatchObject({ data: 'AQID', encoding: 'base64' });
   });
 
   it('ordered mode keeps per-channel publish order through function failures', async () => {
@@ -104,9 +128,28 @@ describe('integration rules', () => {
     }
     expect(stats.functionErrors).toBeGreaterThan(0);
     expect(stats.retries).toBe(stats.functionErrors);
-    expect(stats).toMatchObject({ matched: 40, succeeded: 40, dropped: 0, inFlight: 0, queued: 0 });
+    expect(stats).toMatchObject({ matched: 40, dropped: 0, inFlight: 0, queued: 0 });
     const s = summarizeDeliveries(records);
     expect(s).toMatchObject({ messages: 40, delivered: 40, outOfOrder: 0, duplicateDeliveries: 0 });
+  });
+
+  it('ordered mode invokes an idle channel at once and coalesces only what queued behind a running invocation', async () => {
+    const hook = new Hook();
+    const records: RuleInvocationRecord[] = [];
+    const rules = attachRules(hook, [parseRule({ id: 'r-coal', channelPattern: '^coal:', functionName: 'coalesce', mode: 'ordered' })], target());
+    rules.onInvocation((r) => records.push(r));
+    const first = coalesceGate.next();
+    hook.publish('coal:a', 'c-0', { i: 0 });
+    // The first message is already at the function, alone, while the rest are published.
+    await first.reached;
+    for (let i = 1; i < 6; i++) hook.publish('coal:a', `c-${i}`, { i });
+    first.release();
+    await rules.drain();
+    hook.publish('coal:a', 'c-6', { i: 6 });
+    await rules.drain();
+    await rules.stop();
+    expect(received.coalesce!.map((e) => e.messages.map((m) => m.id))).toEqual([['c-0'], ['c-1', 'c-2', 'c-3', 'c-4', 'c-5'], ['c-6']]);
+    expect(summarizeDeliveries(records)).toMatchObject({ messages: 7, delivered: 7, outOfOrder: 0, duplicateDeliveries: 0 });
   });
 
   it('ably-lambda mode runs envelopes in parallel, duplicates some, and retries on the scaled AWS schedule', async () => {
