@@ -28,6 +28,8 @@ export interface Subscriber {
   readonly conn: Recipient;
   readonly clientName: string;
   modes: number;
+  /** The modes the client asked for (flags or the `modes` param); undefined when it took the defaults. */
+  requested?: number;
   /** False while a resumed connection has not re-attached yet: replay then covers the gap. */
   live: boolean;
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { resolveClientId, type Identity } from './auth/tokens.ts';
 import type { Channel, Recipient, Subscriber } from './channel.ts';
-import { handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest } from './channel-ops.ts';
+import { handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest, recheckAttachments } from './channel-ops.ts';
 import type { CoreConnection, RealtimeCore } from './core.ts';
 import { decodeBody, encodeFrame, parseInbound } from './protocol/codec.ts';
 import { Action, type Format } from './protocol/constants.ts';
@@ -24,9 +24,6 @@ export interface Attachment {
   channel: Channel;
 }
 
-/** How long before a token expires the service asks the client to renew it (Ably: about 30 s). */
-const RENEW_LEAD_MS = 30_000;
-
 let counter = 0;
 
 export class Connection implements CoreConnection, Recipient {
@@ -40,7 +37,7 @@ export class Connection implements CoreConnection, Recipient {
   lastSendAt = 0;
   private ws: WebSocket | null = null;
   private closed = false;
-  private timers: { renew?: NodeJS.Timeout; expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
+  private timers: { expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
 
   constructor(
     readonly core: RealtimeCore,
@@ -193,16 +190,19 @@ export class Connection implements CoreConnection, Recipient {
     if (clientId !== this.clientId) throw Errors.incompatibleCredentials(`Mismatched clientId: the new token is for "${identity.clientId}", the connection is "${this.clientId}"`);
     this.identity = identity;
     this.sendConnected();
+    recheckAttachments(this);
     this.armTokenTimers();
   }
 
+  /**
+   * Ably does not ask for a new token before expiry: at expiry it sends DISCONNECTED 40142, and
+   * a client that can renew comes back with a new token and resumes (one that cannot fails).
+   */
   private armTokenTimers(): void {
-    clearTimeout(this.timers.renew);
     clearTimeout(this.timers.expire);
     const expires = this.identity.expires;
     if (expires === undefined || !this.ws) return;
     const left = expires - Date.now();
-    this.timers.renew = setTimeout(() => this.send({ action: Action.AUTH }), Math.max(0, left - RENEW_LEAD_MS, left / 2));
     this.timers.expire = setTimeout(() => {
       const ws = this.ws;
       if (!ws) return;
@@ -226,7 +226,6 @@ export class Connection implements CoreConnection, Recipient {
   private onSocketClose(ws: WebSocket): void {
     if (ws !== this.ws) return;
     this.ws = null;
-    clearTimeout(this.timers.renew);
     clearTimeout(this.timers.expire);
     if (this.closed) return;
     for (const { sub } of this.attachments.values()) sub.live = false;

@@ -116,6 +116,8 @@ export function restRoute(method: string, seg: string[]): { route: Route; name: 
   else if (seg.length === 3 && a === 'channels' && c === 'messages') [table, name] = [{ GET: history, POST: publish }, 'messages'];
   else if (seg.length === 3 && a === 'channels' && c === 'presence') [table, name] = [{ GET: presence }, 'presence'];
   if (!table || d !== undefined) return undefined;
+  // Ably has no GET on requestToken: it answers 404, not 405.
+  if (name === 'requestToken' && method !== 'POST') return undefined;
   const route = table[method];
   return route ? { route, name } : 'method';
 }
