@@ -11,6 +11,7 @@ import type { Inbound } from './protocol/codec.ts';
 import { Action, Flag, MODE_MASK, PresenceAction } from './protocol/constants.ts';
 import { Errors, isAblyError } from './protocol/errors.ts';
 import { messageSize, payloadFromWire } from './protocol/payload.ts';
+import { changeAction, type MessageChange } from './mutations.ts';
 
 let syncCounter = 0;
 
@@ -214,6 +215,12 @@ export function handleMessage(conn: Connection, pm: Inbound): void {
     requireRequestedMode(conn, name, 'publish');
     const msgs = pm.messages ?? [];
     if (!msgs.length) throw Errors.badRequest('MESSAGE with no messages');
+    const action = changeAction(msgs[0]!.action);
+    if (action !== undefined) {
+      const m = msgs[0]!;
+      if (msgs.length > 1 || !m.serial) throw Errors.badRequest('A message update, delete or append carries exactly one message, with the serial it changes');
+      return [conn.core.mutate(base, m.serial, toChange(action, m, conn.clientId), { idBase: `${conn.id}:${msgSerial}`, connectionId: conn.id })];
+    }
     let size = 0;
     const out: MessageToPublish[] = msgs.map((m) => {
       const clientId = effectiveClientId(conn, m.clientId);
@@ -230,6 +237,18 @@ export function handleMessage(conn: Connection, pm: Inbound): void {
     if (size > max) throw Errors.tooBig(size, max);
     return conn.core.publish(base, out, { idBase: `${conn.id}:${msgSerial}`, connectionId: conn.id });
   });
+}
+
+/** A wire message as a change; the version's clientId defaults to the changer's. */
+export function toChange(action: number, m: NonNullable<Inbound['messages']>[number], clientId: string | undefined): MessageChange {
+  const change: MessageChange = { action, ...payloadFromWire(m) };
+  if (m.name !== undefined && m.name !== null) change.name = m.name;
+  if (m.extras !== undefined && m.extras !== null) change.extras = m.extras;
+  const who = m.version?.clientId ?? clientId;
+  if (who) change.clientId = who;
+  if (m.version?.description) change.description = m.version.description;
+  if (m.version?.metadata) change.metadata = m.version.metadata;
+  return change;
 }
 
 export function handlePresence(conn: Connection, pm: Inbound): void {

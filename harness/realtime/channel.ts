@@ -57,6 +57,8 @@ export class Channel {
   private readonly recentIds = new Map<string, number>();
   readonly subscribers = new Set<Subscriber>();
   readonly presence = new Map<string, PresenceMember>();
+  /** Updates, deletes and appends of a message, oldest first, by the serial of the message they change. */
+  readonly versions = new Map<string, StoredMessage[]>();
 
   constructor(
     readonly name: string,
@@ -88,6 +90,7 @@ export class Channel {
     while (this.head < this.records.length) {
       const r = this.records[this.head]!;
       if (r.timestamp >= oldest && this.records.length - this.head <= max) break;
+      if (this.versions.size) for (const m of r.messages) this.versions.delete(m.serial);
       this.head++;
     }
     // Compact occasionally so trimming stays O(1) amortised.
@@ -126,6 +129,23 @@ export class Channel {
       out.push(r);
     }
     return out.reverse();
+  }
+
+  /** The message as first published under `serial` ("<channel serial>:<index>"), if still retained. */
+  original(serial: string): StoredMessage | undefined {
+    const i = serial.lastIndexOf(':');
+    const seq = i < 0 ? undefined : this.parseSerial(serial.slice(0, i));
+    if (seq === undefined) return undefined;
+    let lo = this.head;
+    let hi = this.records.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.records[mid]!;
+      if (r.seq === seq) return r.messages.find((m) => m.serial === serial && m.action === undefined);
+      if (r.seq < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   parseSerial(serial: string): number | undefined {

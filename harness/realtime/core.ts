@@ -12,6 +12,7 @@ import { encodeFrame } from './protocol/codec.ts';
 import { Action, Flag, type Format } from './protocol/constants.ts';
 import { decodePayload, messageToWire, payloadToWire, type Payload, type StoredMessage } from './protocol/payload.ts';
 import { Outbox } from './outbox.ts';
+import { applyChange, latestVersion, type MessageChange } from './mutations.ts';
 import { Stats } from './metrics.ts';
 import { randomSource } from '../lib/rng.ts';
 
@@ -136,6 +137,25 @@ export class RealtimeCore {
     this.fanOut(ch, rec);
     if (this.hooks.size) this.runHooks(channelName, accepted);
     return serials;
+  }
+
+  /** Updates, deletes or appends to the message published as `serial`; returns the new version's serial. */
+  mutate(channelName: string, serial: string, change: MessageChange, origin: { idBase: string; connectionId?: string }): string {
+    const ch = this.channel(channelName);
+    const now = Date.now();
+    ch.trim(now);
+    const current = latestVersion(ch, serial);
+    const seq = ch.nextSeq();
+    const channelSerial = ch.serialOf(seq);
+    const versionSerial = `${channelSerial}:0`;
+    const next = applyChange(current, change, versionSerial, now);
+    ch.versions.set(serial, [...(ch.versions.get(serial) ?? []), next]);
+    const rec: PublishRecord = { seq, channelSerial, id: origin.idBase, timestamp: now, messages: [next] };
+    if (origin.connectionId !== undefined) rec.connectionId = origin.connectionId;
+    ch.append(rec);
+    this.stats.messagesIn++;
+    this.fanOut(ch, rec);
+    return versionSerial;
   }
 
   private fanOut(ch: Channel, rec: PublishRecord): void {
