@@ -1,7 +1,7 @@
 /**
  * Runs ably-js's own Node test suite against this repository's realtime service: one fresh
  * service (sandbox API on) per test file, each file in its own mocha process with a time bound,
- * and the per-file results parsed from mocha's JSON reporter.
+ * and the per-file results read from mocha's json-stream reporter.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -89,7 +89,7 @@ function runMocha(o: ConformanceOptions, file: string, sandboxUrl: string): Prom
     ABLY_TEST_TRANSPORTS: o.transports,
     ABLY_USE_TLS: 'false',
   };
-  const args = ['--require', watchdog, 'node_modules/mocha/bin/mocha', '--exit', '--reporter', 'json', '--retries', String(o.retries), file];
+  const args = ['--require', watchdog, 'node_modules/mocha/bin/mocha', '--exit', '--reporter', 'json-stream', '--retries', String(o.retries), file];
   const child = spawn(process.execPath, args, { cwd: o.ablyJs, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const unregister = registerCleanup({
     name: `mocha ${file}`,
@@ -109,37 +109,44 @@ function runMocha(o: ConformanceOptions, file: string, sandboxUrl: string): Prom
     child.on('close', (code) => {
       clearTimeout(timer);
       unregister();
-      const r = parseMochaJson(file, stdout, Date.now() - started);
-      if (timedOut) r.note = `stopped after ${Math.round(o.fileTimeoutMs / 1000)} s`;
+      const r = parseMochaStream(file, stdout, Date.now() - started);
+      if (timedOut) r.note = `stopped after ${Math.round(o.fileTimeoutMs / 1000)} s; counts so far`;
       else if (r.note === undefined && code !== 0 && r.failed === 0) r.note = `exit ${code}: ${lastLine(stderr)}`;
       resolve(r);
     });
   });
 }
 
-interface MochaJson {
-  stats: { passes: number; failures: number; pending: number };
-  failures: { fullTitle: string; err: { message?: string } }[];
-}
+type StreamEvent = ['start' | 'pass' | 'fail' | 'end', { fullTitle?: string; err?: string; pending?: number; passes?: number; failures?: number }];
 
-/** Mocha's JSON report is the last thing on stdout; tests may print before it. */
-export function parseMochaJson(file: string, stdout: string, durationMs: number): FileResult {
-  const at = stdout.lastIndexOf('{\n  "stats"');
-  const empty: FileResult = { file, passed: 0, failed: 0, pending: 0, durationMs, failures: [] };
-  if (at < 0) return { ...empty, note: 'no mocha report' };
-  try {
-    const j = JSON.parse(stdout.slice(at)) as MochaJson;
-    return {
-      file,
-      passed: j.stats.passes,
-      failed: j.stats.failures,
-      pending: j.stats.pending,
-      durationMs,
-      failures: j.failures.map((f) => ({ title: f.fullTitle, message: (f.err.message ?? '').split('\n')[0]!.slice(0, 200) })),
-    };
-  } catch {
-    return { ...empty, note: 'unreadable mocha report' };
+/**
+ * Mocha's json-stream reporter: one `["pass"|"fail", {...}]` line per test as it finishes and
+ * `["end", stats]` at the end, so a file stopped by its time bound still counts what it ran.
+ * Tests may print other lines in between.
+ */
+export function parseMochaStream(file: string, stdout: string, durationMs: number): FileResult {
+  const r: FileResult = { file, passed: 0, failed: 0, pending: 0, durationMs, failures: [] };
+  let ended = false;
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('["')) continue;
+    let ev: StreamEvent;
+    try {
+      ev = JSON.parse(line) as StreamEvent;
+    } catch {
+      continue;
+    }
+    const [kind, body] = ev;
+    if (kind === 'pass') r.passed++;
+    else if (kind === 'fail') {
+      r.failed++;
+      r.failures.push({ title: body.fullTitle ?? '?', message: (body.err ?? '').split('\n')[0]!.slice(0, 200) });
+    } else if (kind === 'end') {
+      ended = true;
+      r.pending = body.pending ?? 0;
+    }
   }
+  if (!ended) r.note = 'no end of run reported';
+  return r;
 }
 
 function lastLine(text: string): string {
