@@ -127,6 +127,18 @@ describe('token expiry and re-auth', () => {
   });
 });
 
+describe('wildcard tokens', () => {
+  it("reports clientId '*' for a wildcard token used without a clientId, as the SDK then expects", async () => {
+    const c = clients.realtime({ key: svc.apiKey, useTokenAuth: true, defaultTokenParams: { clientId: '*', ttl: 123456 } });
+    await c.connection.whenState('connected');
+    expect(c.auth.clientId).toBe('*');
+    const td = await tokenFor({ clientId: '*', ttl: 123456 });
+    expect(td.clientId).toBe('*');
+    expect(td.expires - td.issued).toBe(123456);
+    await c.channels.get('wild').publish('anyone', 'x');
+  });
+});
+
 describe('connection recovery', () => {
   it('answers a recovery key it never issued with 80018 on a new connection', async () => {
     const recover = JSON.stringify({ connectionKey: '_____!not_ours_fake-key____', msgSerial: 3, channelSerials: {} });

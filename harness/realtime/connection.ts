@@ -86,6 +86,8 @@ export class Connection implements CoreConnection, Recipient {
       maxIdleInterval: o.maxIdleIntervalMs,
     };
     if (this.clientId !== undefined) connectionDetails.clientId = this.clientId;
+    // A wildcard token used without a clientId: Ably reports '*', which the SDK adopts as auth.clientId (RSA7b4).
+    else if (this.identity.method === 'token' && this.identity.wildcard) connectionDetails.clientId = '*';
     const pm: Record<string, unknown> = { action: Action.CONNECTED, connectionId: this.id, connectionDetails };
     if (error) pm.error = error.toWire();
     this.send(pm);
