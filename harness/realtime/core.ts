@@ -148,9 +148,9 @@ export class RealtimeCore {
     const seq = ch.nextSeq();
     const channelSerial = ch.serialOf(seq);
     const versionSerial = `${channelSerial}:0`;
-    const next = applyChange(current, change, versionSerial, now);
-    ch.versions.set(serial, [...(ch.versions.get(serial) ?? []), next]);
-    const rec: PublishRecord = { seq, channelSerial, id: origin.idBase, timestamp: now, messages: [next] };
+    const { stored, delivered } = applyChange(current, change, versionSerial, now);
+    ch.versions.set(serial, [...(ch.versions.get(serial) ?? []), stored]);
+    const rec: PublishRecord = { seq, channelSerial, id: origin.idBase, timestamp: now, messages: [delivered] };
     if (origin.connectionId !== undefined) rec.connectionId = origin.connectionId;
     ch.append(rec);
     this.stats.messagesIn++;

@@ -50,7 +50,9 @@ describe('mutable messages', () => {
     const appended = await ch.appendMessage({ serial: first!.serial, data: 'lo' } as Ably.Message);
     expect(typeof appended.versionSerial).toBe('string');
     await got.until(2);
-    expect(got.got[1]).toMatchObject({ action: 'message.append', data: 'Hello', serial: first!.serial });
+    // Subscribers get the fragment; the message itself now reads as the whole text, an update.
+    expect(got.got[1]).toMatchObject({ action: 'message.append', data: 'lo', serial: first!.serial });
+    expect(await clients.rest().channels.get('mutable:stream').getMessage(first!.serial!)).toMatchObject({ action: 'message.update', data: 'Hello' });
     await ch.deleteMessage({ serial: first!.serial, data: '' } as Ably.Message, { description: 'gone' });
     const [, , deleted] = await got.until(3);
     expect(deleted).toMatchObject({ action: 'message.delete', serial: first!.serial, version: { clientId: 'author', description: 'gone' } });

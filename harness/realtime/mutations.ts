@@ -43,8 +43,21 @@ export function allVersions(ch: Channel | undefined, serial: string): StoredMess
   return [original, ...(ch.versions.get(serial) ?? [])].reverse();
 }
 
-/** The new version a change makes of `current`; name, data and extras not given are kept. */
-export function applyChange(current: StoredMessage, change: MessageChange, versionSerial: string, now: number): StoredMessage {
+/**
+ * The new version a change makes of `current` (name, data and extras not given are kept), and
+ * what subscribers receive: the version itself, except for an append, where they get only the
+ * appended fragment (action append) while the stored version is the whole text (action update).
+ */
+export function applyChange(current: StoredMessage, change: MessageChange, versionSerial: string, now: number): { stored: StoredMessage; delivered: StoredMessage } {
+  const stored = nextVersion(current, change, versionSerial, now);
+  if (change.action !== MessageAction.APPEND) return { stored, delivered: stored };
+  const delivered: StoredMessage = { ...stored, action: MessageAction.APPEND, data: change.data ?? '' };
+  if (change.encoding !== undefined) delivered.encoding = change.encoding;
+  else delete delivered.encoding;
+  return { stored: { ...stored, action: MessageAction.UPDATE }, delivered };
+}
+
+function nextVersion(current: StoredMessage, change: MessageChange, versionSerial: string, now: number): StoredMessage {
   const next: StoredMessage = { ...current, action: change.action, version: { serial: versionSerial, timestamp: now } };
   if (change.clientId !== undefined) next.version!.clientId = change.clientId;
   if (change.description !== undefined) next.version!.description = change.description;
