@@ -148,6 +148,28 @@ describe('connection recovery', () => {
     expect(c.connection.key).not.toContain('not_ours');
   });
 
+  it('gives a recovered connection a new key, so the client it came from cannot take it back', async () => {
+    const first = await clients.connected();
+    const id = first.connection.id;
+    const oldKey = first.connection.key;
+    await first.channels.get('recover-me').attach();
+    const recover = first.connection.createRecoveryKey()!;
+    const lostFirst = new Promise<Ably.ConnectionStateChange>((r) => first.connection.once('disconnected', r));
+    const second = await clients.connected({ recover });
+    expect(second.connection.id).toBe(id);
+    expect(second.connection.key).not.toBe(oldKey);
+    // The first client loses its socket, tries its old key and is given a connection of its own.
+    await lostFirst;
+    const back = await new Promise<Ably.ConnectionStateChange>((r) => first.connection.once('connected', r));
+    expect(back.reason?.code).toBe(80008);
+    expect(first.connection.id).not.toBe(id);
+    const got = await collector(second.channels.get('recover-me'));
+    await keyRest.channels.get('recover-me').publish('after', 'x');
+    await got.until(1);
+    expect(second.connection.id).toBe(id);
+    expect(second.connection.state).toBe('connected');
+  });
+
   it('does not serve a rewind again on an ATTACH_RESUME attach', async () => {
     const name = 'rewind-resume';
     await keyRest.channels.get(name).publish('old', 'a');

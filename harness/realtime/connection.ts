@@ -28,7 +28,7 @@ let counter = 0;
 
 export class Connection implements CoreConnection, Recipient {
   readonly id: string;
-  readonly key: string;
+  key: string;
   format: Format;
   echo: boolean;
   heartbeats: boolean;
@@ -47,12 +47,22 @@ export class Connection implements CoreConnection, Recipient {
   ) {
     // Ids must not contain ':' (clients split message ids on it).
     this.id = randomBytes(8).toString('base64url').replace(/[-_]/g, 'x');
-    this.key = `${randomBytes(6).toString('hex')}!${this.id}-${(++counter).toString(36)}`;
+    this.key = newKey(this.id);
     this.format = params.format;
     this.echo = params.echo;
     this.heartbeats = params.heartbeats;
     core.registerConnection(this);
     core.stats.connectionsOpened++;
+  }
+
+  /**
+   * A resumed or recovered connection gets a new key, as at Ably (RTN16d): the key it came back
+   * with stops working, so a second client holding it cannot take the connection back.
+   */
+  rotateKey(): void {
+    this.core.connectionsByKey.delete(this.key);
+    this.key = newKey(this.id);
+    this.core.connectionsByKey.set(this.key, this);
   }
 
   hasSocket(): boolean {
@@ -261,6 +271,10 @@ export class Connection implements CoreConnection, Recipient {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+function newKey(id: string): string {
+  return `${randomBytes(6).toString('hex')}!${id}-${(++counter).toString(36)}`;
 }
 
 /** Frames up to this size are parsed (so an oversized publish is NACKed); larger ones end the connection. */

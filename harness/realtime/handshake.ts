@@ -56,6 +56,7 @@ export function acceptRealtime(core: RealtimeCore, ws: WebSocket, url: URL): voi
       old.echo = params.echo;
       old.heartbeats = params.heartbeats;
       core.stats.connectionsResumed++;
+      old.rotateKey();
       old.bindSocket(ws);
       return;
     }
