@@ -11,7 +11,7 @@ import type { Inbound } from './protocol/codec.ts';
 import { Action, Flag, MODE_MASK, PresenceAction } from './protocol/constants.ts';
 import { Errors, isAblyError } from './protocol/errors.ts';
 import { messageSize, payloadFromWire } from './protocol/payload.ts';
-import { changeAction, type MessageChange } from './mutations.ts';
+import { asStored, changeAction, type MessageChange } from './mutations.ts';
 
 let syncCounter = 0;
 
@@ -140,7 +140,8 @@ function backlog(ch: Channel, rewind: Rewind): PublishRecord[] {
     const r = all[i]!;
     if (r.timestamp < since) break;
     const take = Math.min(r.messages.length, limit - count);
-    out.push(take === r.messages.length ? r : { ...r, messages: r.messages.slice(r.messages.length - take) });
+    const messages = r.messages.slice(r.messages.length - take).map((m) => asStored(ch, m));
+    out.push({ ...r, messages });
     count += take;
   }
   return out.reverse();

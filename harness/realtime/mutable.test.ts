@@ -53,6 +53,10 @@ describe('mutable messages', () => {
     // Subscribers get the fragment; the message itself now reads as the whole text, an update.
     expect(got.got[1]).toMatchObject({ action: 'message.append', data: 'lo', serial: first!.serial });
     expect(await clients.rest().channels.get('mutable:stream').getMessage(first!.serial!)).toMatchObject({ action: 'message.update', data: 'Hello' });
+    // A later reader rewinding gets the whole text, as an update.
+    const reader = await clients.connected();
+    const rewound = await collector(reader.channels.get('mutable:stream', { params: { rewind: '1' } }));
+    expect((await rewound.until(1))[0]).toMatchObject({ action: 'message.update', data: 'Hello', serial: first!.serial });
     await ch.deleteMessage({ serial: first!.serial, data: '' } as Ably.Message, { description: 'gone' });
     const [, , deleted] = await got.until(3);
     expect(deleted).toMatchObject({ action: 'message.delete', serial: first!.serial, version: { clientId: 'author', description: 'gone' } });

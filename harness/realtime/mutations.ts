@@ -74,3 +74,9 @@ function nextVersion(current: StoredMessage, change: MessageChange, versionSeria
   }
   return next;
 }
+
+/** An append as a later reader sees it (rewind): the whole text it made, not the fragment sent live. */
+export function asStored(ch: Channel, m: StoredMessage): StoredMessage {
+  if (m.action !== MessageAction.APPEND || !m.version) return m;
+  return ch.versions.get(m.serial)?.find((v) => v.version?.serial === m.version!.serial) ?? m;
+}
