@@ -194,6 +194,20 @@ describe('connection recovery', () => {
   });
 });
 
+describe('presence history', () => {
+  it('lists enter, update and leave events, newest first, over REST and from a realtime channel', async () => {
+    const c = await clients.connected({ clientId: 'historian' });
+    const p = c.channels.get('presence-history').presence;
+    await p.enter('in');
+    await p.update('busy');
+    await p.leave();
+    const page = await keyRest.channels.get('presence-history').presence.history();
+    expect(page.items.map((m) => `${m.action}:${m.clientId}:${String(m.data)}`)).toEqual(['leave:historian:busy', 'update:historian:busy', 'enter:historian:in']);
+    const forwards = await c.channels.get('presence-history').presence.history({ direction: 'forwards', limit: 2 });
+    expect(forwards.items.map((m) => m.action)).toEqual(['enter', 'update']);
+  });
+});
+
 describe('REST validation', () => {
   it('rejects a ttl beyond the maximum and capabilities with unknown or mixed operations (400)', async () => {
     const tooLong = await rejection(keyRest.auth.requestToken({ ttl: 365 * 24 * 3600 * 1000 }));

@@ -57,6 +57,8 @@ export class Channel {
   private readonly recentIds = new Map<string, number>();
   readonly subscribers = new Set<Subscriber>();
   readonly presence = new Map<string, PresenceMember>();
+  /** Presence events, oldest first, for REST presence history; kept as long as messages are. */
+  readonly presenceLog: { action: number; member: PresenceMember }[] = [];
   /** Updates, deletes and appends of a message, oldest first, by the serial of the message they change. */
   readonly versions = new Map<string, StoredMessage[]>();
 
@@ -105,6 +107,14 @@ export class Channel {
         this.recentIds.delete(id);
       }
     }
+  }
+
+  recordPresence(events: readonly { action: number; member: PresenceMember }[], now: number): void {
+    this.presenceLog.push(...events);
+    const oldest = now - this.retention.historyTtlMs;
+    let drop = 0;
+    while (drop < this.presenceLog.length && (this.presenceLog[drop]!.member.timestamp < oldest || this.presenceLog.length - drop > this.retention.historyMaxRecords)) drop++;
+    if (drop) this.presenceLog.splice(0, drop);
   }
 
   /** Records in publish order (oldest first). */

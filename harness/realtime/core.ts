@@ -197,6 +197,7 @@ export class RealtimeCore {
   broadcastPresence(ch: Channel, id: string, connectionId: string | undefined, events: PresenceEvent[]): void {
     const frames = new Map<string, Buffer>();
     const timestamp = Date.now();
+    ch.recordPresence(events, timestamp);
     for (const sub of ch.subscribers) {
       if (!sub.live || (sub.modes & Flag.PRESENCE_SUBSCRIBE) === 0) continue;
       const k = sub.conn.format + sub.clientName;

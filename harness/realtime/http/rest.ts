@@ -113,6 +113,16 @@ const presence: Route = async (core, req, res, url, fmt, seg) => {
   send(res, 200, members.map((m) => presenceToWire(m, PresenceAction.PRESENT, fmt)), fmt);
 };
 
+const presenceHistory: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'history');
+  const q = parseHistoryQuery(url.searchParams);
+  const log = core.channels.get(channel)?.presenceLog ?? [];
+  const inRange = log.filter((e) => (q.start === undefined || e.member.timestamp >= q.start) && (q.end === undefined || e.member.timestamp <= q.end));
+  const ordered = q.direction === 'backwards' ? inRange.reverse() : inRange;
+  // One page only: the Link header offers no next page, so the SDK stops at `limit` events.
+  send(res, 200, ordered.slice(0, q.limit).map((e) => presenceToWire(e.member, e.action, fmt)), fmt, { link: linkHeader(q, undefined).replace('./messages', './history') });
+};
+
 const status: Route = async (core, req, res, url, fmt, seg) => {
   const channel = channelFor(authenticate(core, req, url), seg[1]!, 'channel-metadata');
   const ch = core.channels.get(channel);
@@ -144,6 +154,7 @@ export function restRoute(method: string, seg: string[]): { route: Route; name: 
   else if (seg.length === 2 && a === 'channels') [table, name] = [{ GET: status }, 'channel'];
   else if (seg.length === 3 && a === 'channels' && c === 'messages') [table, name] = [{ GET: history, POST: publish }, 'messages'];
   else if (seg.length === 3 && a === 'channels' && c === 'presence') [table, name] = [{ GET: presence }, 'presence'];
+  if (seg.length === 4 && a === 'channels' && c === 'presence' && d === 'history') return method === 'GET' ? { route: presenceHistory, name: 'presenceHistory' } : 'method';
   if (!table || d !== undefined) return undefined;
   // Ably has no GET on requestToken: it answers 404, not 405.
   if (name === 'requestToken' && method !== 'POST') return undefined;

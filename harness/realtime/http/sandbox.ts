@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { canonicalCapability, FULL_CAPABILITY, parseCapability } from '../auth/capability.ts';
 import { generateKey, apiKeyString } from '../auth/keys.ts';
 import type { RealtimeCore } from '../core.ts';
+import { PresenceAction } from '../protocol/constants.ts';
 import { Errors } from '../protocol/errors.ts';
 import { payloadFromWire } from '../protocol/payload.ts';
 import { authenticate } from './rest-auth.ts';
@@ -73,7 +74,9 @@ export class SandboxApps {
     const connectionId = `fixture-${appId}`;
     spec.presence.forEach((p, i) => {
       const payload = payloadFromWire({ data: p.data ?? null, encoding: p.encoding ?? null });
-      ch.presence.set(`${p.clientId}:${connectionId}`, { clientId: p.clientId, connectionId, id: `${connectionId}:0:${i}`, timestamp: now, ...payload });
+      const member = { clientId: p.clientId, connectionId, id: `${connectionId}:0:${i}`, timestamp: now, ...payload };
+      ch.presence.set(`${p.clientId}:${connectionId}`, member);
+      ch.recordPresence([{ action: PresenceAction.ENTER, member }], now);
     });
   }
 
