@@ -35,6 +35,7 @@ export function realtimeProgram(): Command {
     .option('--config <file>', 'JSON file: {host, port, keys: [{key, capability}], maxMessageSize, connectionStateTtlMs, ...}; flags win')
     .option('--max-message-size <bytes>', 'maximum size of a published message')
     .option('--json', 'print the endpoint as one JSON line instead of text')
+    .option('--sandbox', "also serve Ably's sandbox provisioning API (POST /apps, DELETE /apps/:id) for ably-js's own test suite")
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['silent', 'error', 'warn', 'info', 'debug']).default('info'))
     .exitOverride((err) => {
       if (err.exitCode === 0) process.exit(0);
@@ -49,6 +50,7 @@ interface CliOptions {
   config?: string;
   maxMessageSize?: string;
   json?: boolean;
+  sandbox?: boolean;
   logLevel: string;
 }
 
@@ -80,6 +82,7 @@ export function serviceOptions(o: CliOptions, program: Command): RealtimeService
     ...(set('port') || fromFile.port === undefined ? { port: usage(z.coerce.number().int().min(0).max(65535), o.port, '--port') } : {}),
     ...(o.maxMessageSize !== undefined ? { maxMessageSize: usage(z.coerce.number().int().min(16), o.maxMessageSize, '--max-message-size') } : {}),
     ...(keys ? { keys } : {}),
+    ...(o.sandbox ? { sandbox: true } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 /** Channel names as clients write them: an optional `[?param=value]` qualifier, then the name. */
+import { MODE_BY_NAME } from './protocol/constants.ts';
 import { Errors } from './protocol/errors.ts';
 
 export interface ChannelName {
@@ -16,6 +17,8 @@ export function parseChannelName(name: string): ChannelName {
     base = name.slice(end + 1);
   }
   if (!base) throw Errors.invalidChannelName('Invalid channel name: empty');
+  // A leading ':' would be an empty namespace, which Ably refuses rather than reading as a name.
+  if (base.startsWith(':')) throw Errors.invalidChannelName(`Invalid channel name "${base.slice(0, 100)}": it cannot start with ':'`);
   if (base.length > 2048) throw Errors.invalidChannelName('Invalid channel name: longer than 2048 characters');
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(base)) throw Errors.invalidChannelName('Invalid channel name: control characters are not allowed');
@@ -33,4 +36,16 @@ export function parseRewind(value: string | undefined): Rewind | undefined {
   if (!m[2]) return { count: Math.min(n, 100) };
   const unit = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000;
   return { sinceMs: n * unit };
+}
+
+/** Ably's `modes` channel param ("subscribe,presence_subscribe") as mode flags; undefined when absent. */
+export function parseModesParam(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  let flags = 0;
+  for (const raw of value.split(',')) {
+    const bit = MODE_BY_NAME[raw.trim().toLowerCase()];
+    if (bit === undefined) throw Errors.badRequest(`Invalid modes param "${value}": unknown mode "${raw.trim()}"`);
+    flags |= bit;
+  }
+  return flags;
 }

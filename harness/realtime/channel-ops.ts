@@ -4,18 +4,23 @@
  */
 import { allows } from './auth/capability.ts';
 import type { Channel, PresenceMember, PublishRecord, Subscriber } from './channel.ts';
-import { parseChannelName, parseRewind, type Rewind } from './channel-names.ts';
+import { parseChannelName, parseModesParam, parseRewind, type Rewind } from './channel-names.ts';
 import type { Connection } from './connection.ts';
 import { messageFrame, presenceToWire, type MessageToPublish, type PresenceEvent } from './core.ts';
 import type { Inbound } from './protocol/codec.ts';
 import { Action, Flag, MODE_MASK, PresenceAction } from './protocol/constants.ts';
 import { Errors, isAblyError } from './protocol/errors.ts';
 import { messageSize, payloadFromWire } from './protocol/payload.ts';
+import { asStored, changeAction, type MessageChange } from './mutations.ts';
 
 let syncCounter = 0;
 
+/** Channel params Ably recognises and confirms in ATTACHED; it drops the rest. */
+const ECHOED_PARAMS = new Set(['rewind', 'delta', 'modes', 'occupancy']);
+
+// An empty name is the channel's problem (40010), not the connection's: only a missing one is malformed.
 function requireChannel(pm: Inbound): string {
-  if (!pm.channel) throw Errors.badRequest(`Protocol message with action ${pm.action} has no channel`);
+  if (pm.channel === undefined || pm.channel === null) throw Errors.badRequest(`Protocol message with action ${pm.action} has no channel`);
   return pm.channel;
 }
 
@@ -23,6 +28,7 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   const name = requireChannel(pm);
   let base: string;
   let rewind: Rewind | undefined;
+  let paramModes: number | undefined;
   const params: Record<string, string> = {};
   try {
     const parsed = parseChannelName(name);
@@ -30,17 +36,15 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
     Object.assign(params, parsed.params);
     for (const [k, v] of Object.entries(pm.params ?? {})) if (k !== 'agent' && v !== undefined && v !== null) params[k] = String(v);
     rewind = parseRewind(params.rewind);
+    paramModes = parseModesParam(params.modes);
   } catch (e) {
     if (!isAblyError(e)) throw e;
     return conn.channelError(name, e);
   }
-  const cap = conn.identity.capability;
-  let allowed = 0;
-  if (allows(cap, base, 'subscribe')) allowed |= Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
-  if (allows(cap, base, 'publish')) allowed |= Flag.PUBLISH;
-  if (allows(cap, base, 'presence')) allowed |= Flag.PRESENCE;
-  const requested = (pm.flags ?? 0) & MODE_MASK;
-  const modes = requested ? requested & allowed : allowed;
+  // As Ably does, the `modes` param wins over mode flags on the ATTACH.
+  const flagModes = (pm.flags ?? 0) & MODE_MASK;
+  const requested = paramModes ?? (flagModes || undefined);
+  const modes = grantedModes(conn, base, requested);
   if (!modes) return conn.channelError(name, Errors.notPermitted(`Channel denied access based on given capability; channel = ${base}`));
 
   const ch = conn.core.channel(base);
@@ -49,8 +53,9 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   if (existing) {
     sub = existing.sub;
     sub.modes = modes;
+    sub.requested = requested;
   } else {
-    sub = { conn, clientName: name, modes, live: false };
+    sub = { conn, clientName: name, modes, live: false, ...(requested !== undefined ? { requested } : {}) };
     ch.subscribers.add(sub);
     conn.attachments.set(name, { sub, channel: ch });
   }
@@ -68,7 +73,8 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
       replay = missed;
       attachSerial = pm.channelSerial;
     }
-  } else if (rewind) {
+  } else if (rewind && !((pm.flags ?? 0) & Flag.ATTACH_RESUME)) {
+    // An ATTACH_RESUME attach continues an earlier attachment: its rewind was already served.
     replay = backlog(ch, rewind);
     if (replay.length) {
       flags |= Flag.HAS_BACKLOG;
@@ -79,7 +85,8 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   if (withPresence) flags |= Flag.HAS_PRESENCE;
 
   const attached: Record<string, unknown> = { action: Action.ATTACHED, channel: name, flags, channelSerial: attachSerial };
-  if (Object.keys(params).length) attached.params = params;
+  const known = Object.fromEntries(Object.entries(params).filter(([k]) => ECHOED_PARAMS.has(k)));
+  if (Object.keys(known).length) attached.params = known;
   conn.send(attached);
   conn.core.stats.attaches++;
   if (withPresence) sendSync(conn, ch, name);
@@ -93,6 +100,35 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   sub.live = true;
 }
 
+/** What the capability allows on `base`, narrowed to the requested modes (or Ably's defaults). */
+function grantedModes(conn: Connection, base: string, requested: number | undefined): number {
+  const cap = conn.identity.capability;
+  let allowed = 0;
+  if (allows(cap, base, 'subscribe')) allowed |= Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
+  if (allows(cap, base, 'publish')) allowed |= Flag.PUBLISH;
+  if (allows(cap, base, 'presence')) allowed |= Flag.PRESENCE;
+  if (allows(cap, base, 'annotation-publish')) allowed |= Flag.ANNOTATION_PUBLISH;
+  if (allows(cap, base, 'annotation-subscribe')) allowed |= Flag.ANNOTATION_SUBSCRIBE;
+  // Annotation delivery is opt-in at Ably: the defaults leave it out.
+  return requested === undefined ? allowed & ~Flag.ANNOTATION_SUBSCRIBE : requested & allowed;
+}
+
+/**
+ * After a re-auth: each attachment keeps the modes the new capability still grants, and a
+ * channel it grants nothing on fails with 40160 while the connection stays up.
+ */
+export function recheckAttachments(conn: Connection): void {
+  for (const [name, att] of [...conn.attachments]) {
+    const modes = grantedModes(conn, att.channel.name, att.sub.requested);
+    if (modes) {
+      att.sub.modes = modes;
+      continue;
+    }
+    removeAttachment(conn, name);
+    conn.channelError(name, Errors.notPermitted(`Channel denied access based on the new capability; channel = ${att.channel.name}`));
+  }
+}
+
 /** The newest messages a `rewind` asks for, as whole records except possibly the oldest. */
 function backlog(ch: Channel, rewind: Rewind): PublishRecord[] {
   const all = ch.history();
@@ -104,7 +140,8 @@ function backlog(ch: Channel, rewind: Rewind): PublishRecord[] {
     const r = all[i]!;
     if (r.timestamp < since) break;
     const take = Math.min(r.messages.length, limit - count);
-    out.push(take === r.messages.length ? r : { ...r, messages: r.messages.slice(r.messages.length - take) });
+    const messages = r.messages.slice(r.messages.length - take).map((m) => asStored(ch, m));
+    out.push({ ...r, messages });
     count += take;
   }
   return out.reverse();
@@ -124,14 +161,24 @@ export function handleSyncRequest(conn: Connection, pm: Inbound): void {
 
 export function handleDetach(conn: Connection, pm: Inbound): void {
   const name = requireChannel(pm);
-  const att = conn.attachments.get(name);
-  if (att) {
-    att.channel.subscribers.delete(att.sub);
-    conn.attachments.delete(name);
-    const stillAttached = [...conn.attachments.values()].some((a) => a.channel === att.channel);
-    if (!stillAttached) conn.core.leavePresence(conn.id, att.channel);
-  }
+  removeAttachment(conn, name);
   conn.send({ action: Action.DETACHED, channel: name });
+}
+
+function removeAttachment(conn: Connection, name: string): void {
+  const att = conn.attachments.get(name);
+  if (!att) return;
+  att.channel.subscribers.delete(att.sub);
+  conn.attachments.delete(name);
+  const stillAttached = [...conn.attachments.values()].some((a) => a.channel === att.channel);
+  if (!stillAttached) conn.core.leavePresence(conn.id, att.channel);
+}
+
+/** A publish or presence enter on a channel attached without the mode for it: 40165, as Ably answers. */
+function requireRequestedMode(conn: Connection, name: string, mode: 'publish' | 'presence'): void {
+  const requested = conn.attachments.get(name)?.sub.requested;
+  const bit = mode === 'publish' ? Flag.PUBLISH : Flag.PRESENCE;
+  if (requested !== undefined && (requested & bit) === 0) throw Errors.modeNotRequested(mode, name);
 }
 
 /**
@@ -166,8 +213,15 @@ export function handleMessage(conn: Connection, pm: Inbound): void {
   once(conn, pm, (msgSerial) => {
     const { base } = parseChannelName(name);
     if (!allows(conn.identity.capability, base, 'publish')) throw Errors.notPermitted(`Unable to perform channel operation (operation = publish, channel = ${base}): not permitted by capability`);
+    requireRequestedMode(conn, name, 'publish');
     const msgs = pm.messages ?? [];
     if (!msgs.length) throw Errors.badRequest('MESSAGE with no messages');
+    const action = changeAction(msgs[0]!.action);
+    if (action !== undefined) {
+      const m = msgs[0]!;
+      if (msgs.length > 1 || !m.serial) throw Errors.badRequest('A message update, delete or append carries exactly one message, with the serial it changes');
+      return [conn.core.mutate(base, m.serial, toChange(action, m, conn.clientId), { idBase: `${conn.id}:${msgSerial}`, connectionId: conn.id })];
+    }
     let size = 0;
     const out: MessageToPublish[] = msgs.map((m) => {
       const clientId = effectiveClientId(conn, m.clientId);
@@ -186,11 +240,24 @@ export function handleMessage(conn: Connection, pm: Inbound): void {
   });
 }
 
+/** A wire message as a change; the version's clientId defaults to the changer's. */
+export function toChange(action: number, m: NonNullable<Inbound['messages']>[number], clientId: string | undefined): MessageChange {
+  const change: MessageChange = { action, ...payloadFromWire(m) };
+  if (m.name !== undefined && m.name !== null) change.name = m.name;
+  if (m.extras !== undefined && m.extras !== null) change.extras = m.extras;
+  const who = m.version?.clientId ?? clientId;
+  if (who) change.clientId = who;
+  if (m.version?.description) change.description = m.version.description;
+  if (m.version?.metadata) change.metadata = m.version.metadata;
+  return change;
+}
+
 export function handlePresence(conn: Connection, pm: Inbound): void {
   const name = requireChannel(pm);
   once(conn, pm, (msgSerial) => {
     const { base } = parseChannelName(name);
     if (!allows(conn.identity.capability, base, 'presence')) throw Errors.notPermitted(`Unable to perform channel operation (operation = presence, channel = ${base}): not permitted by capability`);
+    if ((pm.presence ?? []).some((p) => p.action !== PresenceAction.LEAVE)) requireRequestedMode(conn, name, 'presence');
     const ch = conn.core.channel(base);
     const now = Date.now();
     const events: PresenceEvent[] = [];

@@ -28,6 +28,8 @@ export interface Subscriber {
   readonly conn: Recipient;
   readonly clientName: string;
   modes: number;
+  /** The modes the client asked for (flags or the `modes` param); undefined when it took the defaults. */
+  requested?: number;
   /** False while a resumed connection has not re-attached yet: replay then covers the gap. */
   live: boolean;
 }
@@ -55,6 +57,10 @@ export class Channel {
   private readonly recentIds = new Map<string, number>();
   readonly subscribers = new Set<Subscriber>();
   readonly presence = new Map<string, PresenceMember>();
+  /** Presence events, oldest first, for REST presence history; kept as long as messages are. */
+  readonly presenceLog: { action: number; member: PresenceMember }[] = [];
+  /** Updates, deletes and appends of a message, oldest first, by the serial of the message they change. */
+  readonly versions = new Map<string, StoredMessage[]>();
 
   constructor(
     readonly name: string,
@@ -86,6 +92,7 @@ export class Channel {
     while (this.head < this.records.length) {
       const r = this.records[this.head]!;
       if (r.timestamp >= oldest && this.records.length - this.head <= max) break;
+      if (this.versions.size) for (const m of r.messages) this.versions.delete(m.serial);
       this.head++;
     }
     // Compact occasionally so trimming stays O(1) amortised.
@@ -100,6 +107,14 @@ export class Channel {
         this.recentIds.delete(id);
       }
     }
+  }
+
+  recordPresence(events: readonly { action: number; member: PresenceMember }[], now: number): void {
+    this.presenceLog.push(...events);
+    const oldest = now - this.retention.historyTtlMs;
+    let drop = 0;
+    while (drop < this.presenceLog.length && (this.presenceLog[drop]!.member.timestamp < oldest || this.presenceLog.length - drop > this.retention.historyMaxRecords)) drop++;
+    if (drop) this.presenceLog.splice(0, drop);
   }
 
   /** Records in publish order (oldest first). */
@@ -124,6 +139,23 @@ export class Channel {
       out.push(r);
     }
     return out.reverse();
+  }
+
+  /** The message as first published under `serial` ("<channel serial>:<index>"), if still retained. */
+  original(serial: string): StoredMessage | undefined {
+    const i = serial.lastIndexOf(':');
+    const seq = i < 0 ? undefined : this.parseSerial(serial.slice(0, i));
+    if (seq === undefined) return undefined;
+    let lo = this.head;
+    let hi = this.records.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.records[mid]!;
+      if (r.seq === seq) return r.messages.find((m) => m.serial === serial && m.action === undefined);
+      if (r.seq < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   parseSerial(serial: string): number | undefined {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { resolveClientId, type Identity } from './auth/tokens.ts';
 import type { Channel, Recipient, Subscriber } from './channel.ts';
-import { handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest } from './channel-ops.ts';
+import { handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest, recheckAttachments } from './channel-ops.ts';
 import type { CoreConnection, RealtimeCore } from './core.ts';
 import { decodeBody, encodeFrame, parseInbound } from './protocol/codec.ts';
 import { Action, type Format } from './protocol/constants.ts';
@@ -24,14 +24,11 @@ export interface Attachment {
   channel: Channel;
 }
 
-/** How long before a token expires the service asks the client to renew it (Ably: about 30 s). */
-const RENEW_LEAD_MS = 30_000;
-
 let counter = 0;
 
 export class Connection implements CoreConnection, Recipient {
   readonly id: string;
-  readonly key: string;
+  key: string;
   format: Format;
   echo: boolean;
   heartbeats: boolean;
@@ -40,7 +37,7 @@ export class Connection implements CoreConnection, Recipient {
   lastSendAt = 0;
   private ws: WebSocket | null = null;
   private closed = false;
-  private timers: { renew?: NodeJS.Timeout; expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
+  private timers: { expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
 
   constructor(
     readonly core: RealtimeCore,
@@ -50,12 +47,22 @@ export class Connection implements CoreConnection, Recipient {
   ) {
     // Ids must not contain ':' (clients split message ids on it).
     this.id = randomBytes(8).toString('base64url').replace(/[-_]/g, 'x');
-    this.key = `${randomBytes(6).toString('hex')}!${this.id}-${(++counter).toString(36)}`;
+    this.key = newKey(this.id);
     this.format = params.format;
     this.echo = params.echo;
     this.heartbeats = params.heartbeats;
     core.registerConnection(this);
     core.stats.connectionsOpened++;
+  }
+
+  /**
+   * A resumed or recovered connection gets a new key, as at Ably (RTN16d): the key it came back
+   * with stops working, so a second client holding it cannot take the connection back.
+   */
+  rotateKey(): void {
+    this.core.connectionsByKey.delete(this.key);
+    this.key = newKey(this.id);
+    this.core.connectionsByKey.set(this.key, this);
   }
 
   hasSocket(): boolean {
@@ -89,6 +96,8 @@ export class Connection implements CoreConnection, Recipient {
       maxIdleInterval: o.maxIdleIntervalMs,
     };
     if (this.clientId !== undefined) connectionDetails.clientId = this.clientId;
+    // A wildcard token used without a clientId: Ably reports '*', which the SDK adopts as auth.clientId (RSA7b4).
+    else if (this.identity.method === 'token' && this.identity.wildcard) connectionDetails.clientId = '*';
     const pm: Record<string, unknown> = { action: Action.CONNECTED, connectionId: this.id, connectionDetails };
     if (error) pm.error = error.toWire();
     this.send(pm);
@@ -193,16 +202,19 @@ export class Connection implements CoreConnection, Recipient {
     if (clientId !== this.clientId) throw Errors.incompatibleCredentials(`Mismatched clientId: the new token is for "${identity.clientId}", the connection is "${this.clientId}"`);
     this.identity = identity;
     this.sendConnected();
+    recheckAttachments(this);
     this.armTokenTimers();
   }
 
+  /**
+   * Ably does not ask for a new token before expiry: at expiry it sends DISCONNECTED 40142, and
+   * a client that can renew comes back with a new token and resumes (one that cannot fails).
+   */
   private armTokenTimers(): void {
-    clearTimeout(this.timers.renew);
     clearTimeout(this.timers.expire);
     const expires = this.identity.expires;
     if (expires === undefined || !this.ws) return;
     const left = expires - Date.now();
-    this.timers.renew = setTimeout(() => this.send({ action: Action.AUTH }), Math.max(0, left - RENEW_LEAD_MS, left / 2));
     this.timers.expire = setTimeout(() => {
       const ws = this.ws;
       if (!ws) return;
@@ -226,7 +238,6 @@ export class Connection implements CoreConnection, Recipient {
   private onSocketClose(ws: WebSocket): void {
     if (ws !== this.ws) return;
     this.ws = null;
-    clearTimeout(this.timers.renew);
     clearTimeout(this.timers.expire);
     if (this.closed) return;
     for (const { sub } of this.attachments.values()) sub.live = false;
@@ -260,6 +271,10 @@ export class Connection implements CoreConnection, Recipient {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+function newKey(id: string): string {
+  return `${randomBytes(6).toString('hex')}!${id}-${(++counter).toString(36)}`;
 }
 
 /** Frames up to this size are parsed (so an oversized publish is NACKed); larger ones end the connection. */

@@ -12,6 +12,7 @@ import { encodeFrame } from './protocol/codec.ts';
 import { Action, Flag, type Format } from './protocol/constants.ts';
 import { decodePayload, messageToWire, payloadToWire, type Payload, type StoredMessage } from './protocol/payload.ts';
 import { Outbox } from './outbox.ts';
+import { applyChange, latestVersion, type MessageChange } from './mutations.ts';
 import { Stats } from './metrics.ts';
 import { randomSource } from '../lib/rng.ts';
 
@@ -138,6 +139,25 @@ export class RealtimeCore {
     return serials;
   }
 
+  /** Updates, deletes or appends to the message published as `serial`; returns the new version's serial. */
+  mutate(channelName: string, serial: string, change: MessageChange, origin: { idBase: string; connectionId?: string }): string {
+    const ch = this.channel(channelName);
+    const now = Date.now();
+    ch.trim(now);
+    const current = latestVersion(ch, serial);
+    const seq = ch.nextSeq();
+    const channelSerial = ch.serialOf(seq);
+    const versionSerial = `${channelSerial}:0`;
+    const { stored, delivered } = applyChange(current, change, versionSerial, now);
+    ch.versions.set(serial, [...(ch.versions.get(serial) ?? []), stored]);
+    const rec: PublishRecord = { seq, channelSerial, id: origin.idBase, timestamp: now, messages: [delivered] };
+    if (origin.connectionId !== undefined) rec.connectionId = origin.connectionId;
+    ch.append(rec);
+    this.stats.messagesIn++;
+    this.fanOut(ch, rec);
+    return versionSerial;
+  }
+
   private fanOut(ch: Channel, rec: PublishRecord): void {
     const frames = new Map<string, Buffer>();
     for (const sub of ch.subscribers) {
@@ -177,6 +197,7 @@ export class RealtimeCore {
   broadcastPresence(ch: Channel, id: string, connectionId: string | undefined, events: PresenceEvent[]): void {
     const frames = new Map<string, Buffer>();
     const timestamp = Date.now();
+    ch.recordPresence(events, timestamp);
     for (const sub of ch.subscribers) {
       if (!sub.live || (sub.modes & Flag.PRESENCE_SUBSCRIBE) === 0) continue;
       const k = sub.conn.format + sub.clientName;

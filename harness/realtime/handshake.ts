@@ -56,13 +56,20 @@ export function acceptRealtime(core: RealtimeCore, ws: WebSocket, url: URL): voi
       old.echo = params.echo;
       old.heartbeats = params.heartbeats;
       core.stats.connectionsResumed++;
+      old.rotateKey();
       old.bindSocket(ws);
       return;
     }
-    new Connection(core, identity, clientId, params).bindSocket(ws, Errors.connectionExpired());
+    // A key this service could have issued has expired; anything else was never a connection key.
+    const err = isOwnConnectionKey(resumeKey) ? Errors.connectionExpired() : Errors.invalidConnectionKey();
+    new Connection(core, identity, clientId, params).bindSocket(ws, err);
     return;
   }
   new Connection(core, identity, clientId, params).bindSocket(ws);
+}
+
+function isOwnConnectionKey(key: string): boolean {
+  return /^[0-9a-f]{12}![A-Za-z0-9]+-[0-9a-z]+$/.test(key);
 }
 
 function refuse(core: RealtimeCore, ws: WebSocket, format: Format, err: AblyError): void {

@@ -14,6 +14,7 @@ import { RealtimeCore, type PublishedMessage } from './core.ts';
 import { acceptRealtime } from './handshake.ts';
 import { CONNECTIVITY_PATH, WS_CONNECTIVITY_PATH } from './http/admin.ts';
 import { httpHandler } from './http/router.ts';
+import { SandboxApps } from './http/sandbox.ts';
 import { createRegistry } from './metrics.ts';
 
 export interface RealtimeServiceOptions {
@@ -32,6 +33,8 @@ export interface RealtimeServiceOptions {
   historyMaxRecords?: number;
   /** How long a message id is remembered for idempotent publishing. */
   idempotencyWindowMs?: number;
+  /** Serve Ably's sandbox provisioning API (`POST /apps`, `DELETE /apps/:id`), for ably-js's own test suite. */
+  sandbox?: boolean;
 }
 
 export interface StartedRealtime {
@@ -77,6 +80,7 @@ const optionsSchema = z.object({
   historyTtlMs: ms.default(120_000),
   historyMaxRecords: ms.default(50_000),
   idempotencyWindowMs: ms.default(120_000),
+  sandbox: z.boolean().default(false),
 });
 
 export class RealtimeService {
@@ -98,7 +102,7 @@ export class RealtimeService {
 
     const wss = new WebSocketServer({ noServer: true, maxPayload: 64 << 20, perMessageDeflate: false });
     const probes = new Set<WebSocket>();
-    const server = createServer(httpHandler(core, metricsText));
+    const server = createServer(httpHandler(core, metricsText, o.sandbox ? new SandboxApps() : undefined));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname === '/') wss.handleUpgrade(req, socket, head, (ws) => acceptRealtime(core, ws, url));

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AblyError, Errors } from '../protocol/errors.ts';
 
 export type Capability = Record<string, string[]>;
-export type Operation = 'publish' | 'subscribe' | 'presence' | 'history' | 'channel-metadata';
+export type Operation = 'publish' | 'subscribe' | 'presence' | 'history' | 'channel-metadata' | 'annotation-publish' | 'annotation-subscribe';
 
 export const capabilitySchema = z.record(z.string().min(1), z.array(z.string().min(1)).min(1));
 
@@ -20,8 +20,21 @@ export function parseCapability(json: string): Capability {
   }
   const r = capabilitySchema.safeParse(raw);
   if (!r.success) throw new AblyError(40000, 400, 'Invalid capability: expected {"resource": ["operation", ...]}');
+  for (const [resource, ops] of Object.entries(r.data)) {
+    const unknown = ops.find((o) => !KNOWN_OPERATIONS.has(o));
+    if (unknown !== undefined) throw new AblyError(40000, 400, `Invalid capability: unknown operation "${unknown}" for resource "${resource}"`);
+    // '*' already means every operation: Ably refuses a list that also names some.
+    if (ops.includes('*') && ops.length > 1) throw new AblyError(40000, 400, `Invalid capability: "*" cannot be combined with other operations for resource "${resource}"`);
+  }
   return r.data;
 }
+
+/** The operations Ably's capabilities can name. */
+const KNOWN_OPERATIONS = new Set([
+  '*', 'publish', 'subscribe', 'presence', 'history', 'stats', 'channel-metadata', 'push-subscribe', 'push-admin',
+  'privileged-headers', 'annotation-publish', 'annotation-subscribe', 'object-publish', 'object-subscribe',
+  'message-update-own', 'message-update-any', 'message-delete-own', 'message-delete-any',
+]);
 
 /** Sorted resources and operations, as the SDK canonicalises before signing. */
 export function canonicalCapability(c: Capability): string {

@@ -48,6 +48,17 @@ export class KeyStore {
     return this.byName.get(keyName);
   }
 
+  add(k: RealtimeKey, capability: Capability = FULL_CAPABILITY): void {
+    this.byName.set(k.keyName, { key: k, capability });
+  }
+
+  /** Forgets every key of an app ("appId." prefix): its tokens stop working too. */
+  removeApp(appId: string): number {
+    let n = 0;
+    for (const name of [...this.byName.keys()]) if (name.startsWith(`${appId}.`) && this.byName.delete(name)) n++;
+    return n;
+  }
+
   all(): RealtimeKey[] {
     return [...this.byName.values()].map((v) => v.key);
   }

@@ -118,7 +118,8 @@ export class Authenticator {
     const granted = capability ? intersect(entry.capability, parseCapability(capability)) : entry.capability;
     const ttlMs = ttl === '' ? DEFAULT_TTL_MS : Number(ttl);
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw Errors.badRequest(`Invalid TokenRequest: ttl must be a positive number of ms, got "${ttl}"`);
-    return this.issue(req.keyName, entry.key.secret, granted, Math.min(ttlMs, MAX_TTL_MS), clientId || undefined);
+    if (ttlMs > MAX_TTL_MS) throw Errors.invalidParameter(`Invalid TokenRequest: ttl ${ttlMs} ms exceeds the maximum of ${MAX_TTL_MS} ms`);
+    return this.issue(req.keyName, entry.key.secret, granted, ttlMs, clientId || undefined);
   }
 
   private issue(keyName: string, secret: string, capability: Capability, ttlMs: number, clientId?: string): TokenDetailsWire {

@@ -15,6 +15,8 @@ import { messageSize, messageToWire, payloadFromWire } from '../protocol/payload
 import { authenticate, type RestCaller } from './rest-auth.ts';
 import { linkHeader, pageHistory, parseHistoryQuery } from './history.ts';
 import { readDecoded, send } from './respond.ts';
+import { toChange } from '../channel-ops.ts';
+import { allVersions, changeAction, latestVersion } from '../mutations.ts';
 import { z } from 'zod';
 
 type Route = (core: RealtimeCore, req: IncomingMessage, res: ServerResponse, url: URL, fmt: Format, seg: string[]) => Promise<void>;
@@ -79,6 +81,27 @@ const history: Route = async (core, req, res, url, fmt, seg) => {
   send(res, 200, page.items.map((m) => messageToWire(m, fmt)), fmt, { link: linkHeader(q, page.next) });
 };
 
+const getMessage: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'history');
+  send(res, 200, messageToWire(latestVersion(core.channels.get(channel), segment(seg[3]!)), fmt), fmt);
+};
+
+const messageVersions: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'history');
+  send(res, 200, allVersions(core.channels.get(channel), segment(seg[3]!)).map((m) => messageToWire(m, fmt)), fmt);
+};
+
+const changeMessage: Route = async (core, req, res, url, fmt, seg) => {
+  const caller = authenticate(core, req, url);
+  const channel = channelFor(caller, seg[1]!, 'publish');
+  const parsed = wireMessageSchema.safeParse(await readDecoded(req, maxFrameSize(core.opts.maxMessageSize)));
+  if (!parsed.success) throw Errors.badRequest(`Invalid message body: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}`);
+  const action = changeAction(parsed.data.action);
+  if (action === undefined) throw Errors.badRequest('PATCH of a message needs an action: message.update, message.delete or message.append');
+  const versionSerial = core.mutate(channel, segment(seg[3]!), toChange(action, parsed.data, caller.clientId), { idBase: randomBytes(9).toString('base64') });
+  send(res, 200, { versionSerial }, fmt);
+};
+
 const presence: Route = async (core, req, res, url, fmt, seg) => {
   const channel = channelFor(authenticate(core, req, url), seg[1]!, 'subscribe');
   const clientId = url.searchParams.get('clientId');
@@ -88,6 +111,16 @@ const presence: Route = async (core, req, res, url, fmt, seg) => {
     .filter((m) => (!clientId || m.clientId === clientId) && (!connectionId || m.connectionId === connectionId))
     .slice(0, limit);
   send(res, 200, members.map((m) => presenceToWire(m, PresenceAction.PRESENT, fmt)), fmt);
+};
+
+const presenceHistory: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'history');
+  const q = parseHistoryQuery(url.searchParams);
+  const log = core.channels.get(channel)?.presenceLog ?? [];
+  const inRange = log.filter((e) => (q.start === undefined || e.member.timestamp >= q.start) && (q.end === undefined || e.member.timestamp <= q.end));
+  const ordered = q.direction === 'backwards' ? inRange.reverse() : inRange;
+  // One page only: the Link header offers no next page, so the SDK stops at `limit` events.
+  send(res, 200, ordered.slice(0, q.limit).map((e) => presenceToWire(e.member, e.action, fmt)), fmt, { link: linkHeader(q, undefined).replace('./messages', './history') });
 };
 
 const status: Route = async (core, req, res, url, fmt, seg) => {
@@ -107,15 +140,24 @@ const status: Route = async (core, req, res, url, fmt, seg) => {
 
 /** Finds the REST route for a method and path, or undefined when the path is not REST. */
 export function restRoute(method: string, seg: string[]): { route: Route; name: string } | 'method' | undefined {
-  const [a, , c, d] = seg;
+  const [a, , c, d, e] = seg;
   let table: Record<string, Route> | undefined;
   let name = '';
+  if (a === 'channels' && c === 'messages' && d) {
+    if (seg.length === 4) [table, name] = [{ GET: getMessage, PATCH: changeMessage }, 'message'];
+    else if (seg.length === 5 && e === 'versions') [table, name] = [{ GET: messageVersions }, 'versions'];
+    if (!table) return undefined;
+    return table[method] ? { route: table[method]!, name } : 'method';
+  }
   if (seg.length === 1 && a === 'time') [table, name] = [{ GET: time }, 'time'];
   else if (seg.length === 3 && a === 'keys' && c === 'requestToken') [table, name] = [{ POST: requestToken }, 'requestToken'];
   else if (seg.length === 2 && a === 'channels') [table, name] = [{ GET: status }, 'channel'];
   else if (seg.length === 3 && a === 'channels' && c === 'messages') [table, name] = [{ GET: history, POST: publish }, 'messages'];
   else if (seg.length === 3 && a === 'channels' && c === 'presence') [table, name] = [{ GET: presence }, 'presence'];
+  if (seg.length === 4 && a === 'channels' && c === 'presence' && d === 'history') return method === 'GET' ? { route: presenceHistory, name: 'presenceHistory' } : 'method';
   if (!table || d !== undefined) return undefined;
+  // Ably has no GET on requestToken: it answers 404, not 405.
+  if (name === 'requestToken' && method !== 'POST') return undefined;
   const route = table[method];
   return route ? { route, name } : 'method';
 }

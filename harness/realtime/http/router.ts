@@ -5,8 +5,10 @@ import { AblyError, Errors, isAblyError } from '../protocol/errors.ts';
 import { adminRoute } from './admin.ts';
 import { responseFormat, sendError } from './respond.ts';
 import { restRoute } from './rest.ts';
+import { sandboxRoute, type SandboxApps } from './sandbox.ts';
 
-export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>) {
+/** `sandbox`: Ably's app provisioning API is served too (only when the service was started for it). */
+export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>, sandbox?: SandboxApps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     let url: URL;
     try {
@@ -38,6 +40,12 @@ export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>) 
       }
       // Raw segments: channel names are percent-decoded per segment, after splitting.
       const seg = url.pathname.split('/').slice(1);
+      const sbx = sandbox ? sandboxRoute(method, seg) : undefined;
+      if (sbx === 'method') throw methodNotAllowed(method, url.pathname);
+      if (sbx && sandbox) {
+        core.stats.restRequest('apps');
+        return void sbx(core, sandbox, req, res, url).catch(fail);
+      }
       const rest = restRoute(method, seg);
       if (rest === 'method') throw methodNotAllowed(method, url.pathname);
       if (!rest) throw Errors.notFound(`No such resource: ${method} ${url.pathname.slice(0, 200)}`);

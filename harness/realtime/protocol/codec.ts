@@ -40,6 +40,13 @@ export const wireMessageSchema = z.object({
   encoding: optStr,
   extras: z.unknown().optional(),
   timestamp: z.number().nullish(),
+  /** Numeric as the SDK sends it; a hand-written REST client may spell it ("message.update"). */
+  action: z.union([z.number().int().min(0), z.string()]).nullish(),
+  serial: optStr,
+  version: z
+    .object({ clientId: optStr, description: optStr, metadata: z.record(z.string(), z.string()).nullish() })
+    .loose()
+    .nullish(),
 });
 export type WireMessageIn = z.infer<typeof wireMessageSchema>;
 

@@ -30,10 +30,22 @@ export const Flag = {
   PUBLISH: 1 << 17,
   SUBSCRIBE: 1 << 18,
   PRESENCE_SUBSCRIBE: 1 << 19,
+  ANNOTATION_PUBLISH: 1 << 21,
+  ANNOTATION_SUBSCRIBE: 1 << 22,
 } as const;
 
-/** The channel-mode bits this service grants; other mode bits (objects, annotations) are never granted. */
-export const MODE_MASK = Flag.PRESENCE | Flag.PUBLISH | Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE;
+/** The channel-mode bits this service grants; object modes (LiveObjects) are never granted. */
+export const MODE_MASK = Flag.PRESENCE | Flag.PUBLISH | Flag.SUBSCRIBE | Flag.PRESENCE_SUBSCRIBE | Flag.ANNOTATION_PUBLISH | Flag.ANNOTATION_SUBSCRIBE;
+
+/** Mode names as the `modes` channel param spells them (comma-separated, lower case). */
+export const MODE_BY_NAME: Readonly<Record<string, number>> = {
+  presence: Flag.PRESENCE,
+  publish: Flag.PUBLISH,
+  subscribe: Flag.SUBSCRIBE,
+  presence_subscribe: Flag.PRESENCE_SUBSCRIBE,
+  annotation_publish: Flag.ANNOTATION_PUBLISH,
+  annotation_subscribe: Flag.ANNOTATION_SUBSCRIBE,
+};
 
 export const PresenceAction = { ABSENT: 0, PRESENT: 1, ENTER: 2, LEAVE: 3, UPDATE: 4 } as const;
 

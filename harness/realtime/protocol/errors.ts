@@ -38,9 +38,13 @@ export const Errors = {
   tokenUnrecognised: () => new AblyError(40143, 401, 'Token unrecognised'),
   tokenExpired: () => new AblyError(40142, 401, 'Token expired'),
   notPermitted: (msg: string) => new AblyError(40160, 401, msg),
+  modeNotRequested: (mode: string, channel: string) =>
+    new AblyError(40165, 401, `Unable to ${mode === 'publish' ? 'publish' : 'enter presence'} on channel "${channel}": the ${mode.toUpperCase()} mode was not requested when attaching`),
+  invalidParameter: (msg: string) => new AblyError(40003, 400, msg),
   notFound: (msg: string) => new AblyError(40400, 404, msg),
   methodNotAllowed: (msg: string) => new AblyError(40500, 405, msg),
   internal: (msg: string) => new AblyError(50000, 500, msg),
+  invalidConnectionKey: () => new AblyError(80018, 400, 'Unable to recover connection: invalid or unrecognised connection key'),
   connectionExpired: () => new AblyError(80008, 400, 'Unable to resume connection: the connection has expired or is unknown'),
   noClientIdForPresence: () => new AblyError(91000, 400, 'Unable to enter presence channel (no clientId)'),
 } as const;

@@ -9,8 +9,20 @@ import { Errors } from './errors.ts';
 
 export type Data = string | Uint8Array | null;
 
+/** Who changed a message, when, and why (Ably's `version` on updated, deleted and appended messages). */
+export interface MessageVersion {
+  serial: string;
+  timestamp: number;
+  clientId?: string;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
 export interface StoredMessage {
   id: string;
+  /** Ably's message action: 0 create (left out on the wire), 1 update, 2 delete, 5 append. */
+  action?: number;
+  version?: MessageVersion;
   name?: string;
   clientId?: string;
   connectionId?: string;
@@ -65,6 +77,8 @@ export function messageToWire(m: StoredMessage, format: Format, parent?: { id: s
   if (m.name !== undefined) out.name = m.name;
   if (m.clientId !== undefined) out.clientId = m.clientId;
   if (m.extras !== undefined) out.extras = m.extras;
+  if (m.action !== undefined) out.action = m.action;
+  if (m.version !== undefined) out.version = m.version;
   Object.assign(out, payloadToWire(m, format));
   return out;
 }
