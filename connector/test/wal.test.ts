@@ -8,6 +8,7 @@ import { Connector, SetupError, parseConnectorConfig } from '../src/index.ts';
 import { spawnConnector, type ConnectorChild } from '../testing/child.ts';
 import { connect } from '../testing/db.ts';
 import { realtimeEnv, waitFor, type Subscriber } from '../testing/realtime.ts';
+import { capturingLogger } from '../testing/log.ts';
 import { realtimeSuite } from '../testing/suite.ts';
 
 const suite = realtimeSuite();
@@ -180,6 +181,24 @@ describe('wal mode', () => {
     await sub.until(1001, 20_000);
     expectOncePerRow(sub, 1001);
   }, 60_000);
+
+  it('warns, naming max_slot_wal_keep_size, and counts when the slot is left unconsumed', async () => {
+    const url = await walDatabase();
+    // Another holder of the leader lock keeps this instance a standby, so nothing reads the slot.
+    const holder = await connect(url);
+    suite.cleanup(() => holder.end());
+    await holder.query('SELECT pg_advisory_lock(7301003, hashtext(current_schema()))');
+    const { logger, lines } = capturingLogger();
+    const raw = rawConfig(url, { wal: { unconsumedWarnSeconds: 1, lagPollMs: 50 } });
+    const c = await new Connector(parseConnectorConfig(raw, realtimeEnv(suite.rt())), { logger }).start();
+    suite.cleanup(() => c.stop());
+    await waitFor(() => lines().some((l) => String(l.msg).includes('no consumer')), () => 'the unconsumed-slot warning', 10_000, 20);
+    const warning = String(lines().find((l) => String(l.msg).includes('no consumer'))!.msg);
+    expect(warning).toMatch(/^replication slot ably_[0-9a-f]{12} has had no consumer for \d+ s .*max_slot_wal_keep_size \(now -1\).*pg_drop_replication_slot/);
+    expect(c.isActive()).toBe(false);
+    const metrics = await (await fetch(c.metricsUrl)).text();
+    expect(Number(/ably_connector_slot_unconsumed_seconds ([\d.]+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+  });
 
   it('refuses to start without the REPLICATION privilege, naming the setting and the fix', async () => {
     const url = await freshDatabase();
