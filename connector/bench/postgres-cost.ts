@@ -35,7 +35,7 @@ async function install(db: pg.Client, listener: pg.Client, schema: string, v: Va
       BEGIN PERFORM pg_notify('floor', json_build_object('table', TG_TABLE_NAME, 'type', TG_OP, 'row', NEW)::text); RETURN NULL; END $$`);
     await db.query(`CREATE TRIGGER t AFTER INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${schema}.notify()`);
     await listener.query('LISTEN floor');
-  } else if (v !== 'plain') {
+  } else if (v === 'durable' || v === 'durable-quiet') {
     const n = objectNames(schema);
     for (const ddl of tablesDdl(n)) await db.query(ddl);
     for (const ddl of [captureFunctionDdl(n), commitFunctionDdl(n), commitTriggerDdl(n), rowTriggerDdl(n, table, 't', 'INSERT', 'durable')]) await db.query(ddl);
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ seconds: number; writers: number; variants: string }>();
   const chosen = o.variants.split(',').map((v) => v.trim());
+  if (new Set(chosen).size !== chosen.length) throw new Error('--variants: each variant at most once');
   for (const v of chosen) if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`--variants: unknown variant ${JSON.stringify(v)} (expected ${VARIANTS.join(', ')})`);
   const postgres = await new PostgresService({ provider: 'embedded' }).start();
   try {
@@ -111,8 +112,8 @@ async function main(): Promise<void> {
     const postmaster = parentPid((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
     console.log(`$ npx tsx connector/bench/postgres-cost.ts --seconds ${o.seconds} --writers ${o.writers} --variants ${chosen.join(',')}`);
     let id = 0;
-    for (const [i, v] of VARIANTS.entries()) {
-      if (!chosen.includes(v)) continue;
+    for (const [i, name] of chosen.entries()) {
+      const v = name as Variant;
       const schema = `v${i}`;
       const table = await install(db, listener, schema, v);
       const writers = await Promise.all(Array.from({ length: o.writers }, async () => {
