@@ -116,3 +116,24 @@ export async function ensureSlot(c: pg.ClientBase, names: WalNames): Promise<boo
     throw err;
   }
 }
+
+/**
+ * Drops the slot a config reads, for when the connector is retired (a slot left behind pins WAL
+ * for ever). Waits up to `waitMs` for a consumer that is stopping to let go; a slot still in use
+ * then is left alone and reported. Returns whether a slot was dropped.
+ */
+export async function dropWalSlot(c: pg.ClientBase, cfg: ConnectorConfig, waitMs = 5000): Promise<boolean> {
+  const where = await one<{ db: string; schema: string | null }>(c, 'SELECT current_database() AS db, current_schema() AS schema');
+  if (!where.schema) return false;
+  const { slot } = walNames(cfg, where.db, where.schema);
+  for (const deadline = Date.now() + waitMs; ; ) {
+    const r = await c.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    if (!r.rows[0]) return false;
+    if (!r.rows[0].active) {
+      await c.query('SELECT pg_drop_replication_slot($1)', [slot]);
+      return true;
+    }
+    if (Date.now() > deadline) throw new SetupError(`replication slot ${slot} is still in use; not dropped`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}

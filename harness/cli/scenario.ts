@@ -39,6 +39,7 @@ const program = new Command('npm run scenario --')
   .option('--target <file>', 'run against a deployment the harness does not start: a target file (the JSON `npm run stack -- --json` prints)')
   .option('--target-env', 'as --target, from DATABASE_URL, CHAT_FUNCTIONS_URL, ABLY_HOST, ABLY_PORT, ABLY_TLS')
   .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave), ordered (the ideal), or a rules file')
+  .option('--connector-mode <mode>', 'how the connector captures changes: durable (default: trigger + outbox), notify (trigger + NOTIFY, the original) or wal (logical replication)')
   .option('--compare-modes', 'run the scenario twice with the same seed, ably-lambda then ordered, and compare them side by side')
   .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
@@ -48,6 +49,15 @@ const program = new Command('npm run scenario --')
     '\nExit codes: 0 all checks valid and thresholds hold; 99 only thresholds failed; 1 a check failed or was unknown; 2 bad usage.',
   )
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+const CONNECTOR_MODES = ['durable', 'notify', 'wal'] as const;
+
+function parseConnectorMode(v: string | undefined): (typeof CONNECTOR_MODES)[number] | undefined {
+  if (v === undefined) return undefined;
+  const mode = CONNECTOR_MODES.find((m) => m === v);
+  if (!mode) throw new UsageError(`--connector-mode '${v}': expected ${CONNECTOR_MODES.join(', ')}`);
+  return mode;
+}
 
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -61,7 +71,7 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string;
-    fault: string[]; listFaults?: boolean; rules?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
+    fault: string[]; listFaults?: boolean; rules?: string; connectorMode?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
   }>();
   if (o.compare) {
     if (o.compare.length < 2) throw new UsageError('--compare needs at least two run directories');
@@ -137,9 +147,12 @@ runMain(async () => {
   if (target && (o.fault.length || mutants.length || o.compareModes || o.rules)) {
     throw new UsageError('--target runs against a deployment the harness does not own: --fault, --mutant, --rules and --compare-modes need the embedded stack');
   }
+  const connectorMode = parseConnectorMode(o.connectorMode);
+  if (target && connectorMode) throw new UsageError('--connector-mode needs the embedded stack; drop --target');
   const stackOpts = {
     ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg: pgProvider }),
     ...(rulesFile ? { rulesFile } : {}),
+    ...(connectorMode ? { connectorMode } : {}),
   };
   if (name === 'self-check') {
     return runSelfCheck({ seed, stackOpts, findScenario, print: (s) => process.stdout.write(s), only: mutants, ...(durationMs !== undefined ? { durationMs } : {}) });

@@ -26,7 +26,7 @@ export interface ExecuteInput {
   outDir?: string;
   /** Run against a deployment the harness does not start (see harness/stack/target.ts). */
   target?: Target;
-  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile'>;
+  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'connectorMode'>;
   print?: (s: string) => void;
   quiet?: boolean;
 }
@@ -83,7 +83,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     scenario: sc.name,
     thresholds,
     environment: collectEnvironment({
-      stack: input.target ? { target: { realtime: input.target.realtime.host ?? 'Ably', functions: new URL(input.target.loginUrl).origin } } : { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
+      stack: input.target ? { target: { realtime: input.target.realtime.host ?? 'Ably', functions: new URL(input.target.loginUrl).origin } } : { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? input.stackOpts.connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
     }),
     options: { ...options, mutants: input.mutants, faults: faults.map((f) => f.raw), executor: { ...run.executor } },
   });
