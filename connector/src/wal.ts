@@ -27,6 +27,11 @@ import type { Worker, WorkerContext } from './worker.ts';
 
 /** Confirmations gathered over this long go out as one status update. */
 const STATUS_GATHER_MS = 10;
+/**
+ * How often the worker learns where the server's WAL ends and pings the stream (whose keepalive
+ * answer says how far decoding got): together they tell "caught up" from "not yet streamed".
+ */
+const PROGRESS_MS = 100;
 
 interface OpenTx {
   commitMs: number;
@@ -51,6 +56,10 @@ export class WalWorker implements Worker {
   private readonly queue: PendingTx[] = [];
   private confirmed = 0n;
   private sentConfirmed = -1n;
+  /** How far the stream has brought us (commits and keepalives), and the server's flushed WAL end lately. */
+  private received = 0n;
+  private target = 0n;
+  private sampling = false;
   private statusTimer?: NodeJS.Timeout;
   private inflight = 0;
   private paused = false;
@@ -70,7 +79,11 @@ export class WalWorker implements Worker {
   async run(): Promise<void> {
     const { cfg, setup } = this.ctx;
     const wal = setup.wal!;
+    // Unknown until the stream has caught up: never report drained before.
+    this.ctx.metrics.backlog(1);
     await this.takeSlot(wal.slot);
+    // Behind until the stream has brought us to the WAL end as of now (see backlog()).
+    await this.sampleTarget();
     const { queryTimeoutMs, pollIntervalMs } = cfg.timing;
     const service = new LogicalReplicationService(
       { ...cfg.db, application_name: 'ably-connector wal', keepAlive: true, connectionTimeoutMillis: queryTimeoutMs },
@@ -85,14 +98,15 @@ export class WalWorker implements Worker {
       () => this.fail(new Error('replication stream ended')),
       (err: Error) => this.fail(err),
     );
-    // A ping each interval makes the server answer with a keepalive: silence means a dead stream.
+    // Each ping makes the server answer with a keepalive: silence means a dead stream.
     const timer = setInterval(() => {
       if (!this.paused && performance.now() - this.lastHeard > queryTimeoutMs + pollIntervalMs) {
         this.fail(new Error(`replication stream silent for ${queryTimeoutMs + pollIntervalMs} ms`));
         return;
       }
+      void this.sampleTarget();
       void service.acknowledge(formatLsn(this.confirmed > 0n ? this.confirmed - 1n : 0n), true).catch((err: Error) => this.fail(err));
-    }, pollIntervalMs);
+    }, PROGRESS_MS);
     try {
       while (!(this.stopping && this.inflight === 0) && !this.fatal) await this.signal.wait();
       if (!this.fatal) this.sendStatus();
@@ -102,6 +116,20 @@ export class WalWorker implements Worker {
       await stopService(service);
     }
     if (this.fatal) throw this.fatal;
+  }
+
+  /** Reads the server's flushed WAL end; the stream is behind until it has brought us that far. */
+  private sampleTarget(): Promise<void> {
+    if (this.sampling) return Promise.resolve();
+    this.sampling = true;
+    return this.main
+      .query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')
+      .then((r) => {
+        const at = parseLsn(r.rows[0]!.lsn);
+        if (at > this.target) this.target = at;
+        this.backlog();
+      }, (err: Error) => this.fail(err))
+      .finally(() => (this.sampling = false));
   }
 
   stop(): void {
@@ -163,6 +191,7 @@ export class WalWorker implements Worker {
   private commit(commitLsn: bigint, endLsn: bigint): void {
     const tx = this.tx;
     this.tx = undefined;
+    if (endLsn > this.received) this.received = endLsn;
     if (!tx) return;
     const { ctx } = this;
     const rows = tx.rows.map((r) => ({ ...r, commitSeq: Number(commitLsn) }));
@@ -218,8 +247,12 @@ export class WalWorker implements Worker {
     if (moved) this.scheduleStatus();
   }
 
+  /**
+   * Publishes awaiting their ack, plus one while the stream has not yet brought us to the WAL end
+   * last sampled: a restarted or lagging instance must not look drained before it has read the slot.
+   */
   private backlog(): void {
-    this.ctx.metrics.backlog(this.inflight);
+    this.ctx.metrics.backlog(this.inflight + (this.received < this.target || this.tx ? 1 : 0));
     const limit = this.ctx.cfg.batch.maxInFlight;
     if (!this.paused && this.inflight >= limit) this.setPaused(true);
     else if (this.paused && this.inflight < limit / 2) this.setPaused(false);
@@ -239,6 +272,9 @@ export class WalWorker implements Worker {
 
   private onHeartbeat(lsn: string, respond: boolean): void {
     this.lastHeard = performance.now();
+    const sent = parseLsn(lsn);
+    if (sent > this.received) this.received = sent;
+    this.backlog();
     // Everything sent before this keepalive is handled: the slot may move up to it (else WAL of
     // other databases and tables would count as lag and be kept for nothing).
     if (!this.tx && this.queue.length === 0) {
