@@ -10,16 +10,20 @@
  * `durable` (the connector's trigger while writers notify: outbox row + NOTIFY) and `durable-quiet`
  * (the same with `wake` cleared, as under load: outbox row, no NOTIFY). For durable variants it
  * also prints the cost of deleting acknowledged rows, in batches of 40 as the connector does.
+ * `wal`: no trigger; the table in a publication with REPLICA IDENTITY FULL and a pgoutput slot
+ * read by a replication client throughout. Its CPU counts the WAL sender's decoding, up to the
+ * moment the slot has caught up with the last insert.
  */
 import { Command } from 'commander';
 import pg from 'pg';
 import { installSignalHandlers } from '../../harness/lib/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
+import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import { OutboxQueries } from '../src/outbox.ts';
 import { parentPid, postgresCpuMs } from './proc.ts';
 import { captureFunctionDdl, commitFunctionDdl, commitTriggerDdl, objectNames, rowTriggerDdl, tablesDdl } from '../src/sql.ts';
 
-const VARIANTS = ['plain', 'notify', 'durable', 'durable-quiet'] as const;
+const VARIANTS = ['plain', 'notify', 'durable', 'durable-quiet', 'wal'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 async function install(db: pg.Client, listener: pg.Client, schema: string, v: Variant): Promise<string> {
@@ -31,14 +35,55 @@ async function install(db: pg.Client, listener: pg.Client, schema: string, v: Va
       BEGIN PERFORM pg_notify('floor', json_build_object('table', TG_TABLE_NAME, 'type', TG_OP, 'row', NEW)::text); RETURN NULL; END $$`);
     await db.query(`CREATE TRIGGER t AFTER INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${schema}.notify()`);
     await listener.query('LISTEN floor');
-  } else if (v !== 'plain') {
+  } else if (v === 'durable' || v === 'durable-quiet') {
     const n = objectNames(schema);
     for (const ddl of tablesDdl(n)) await db.query(ddl);
     for (const ddl of [captureFunctionDdl(n), commitFunctionDdl(n), commitTriggerDdl(n), rowTriggerDdl(n, table, 't', 'INSERT', 'durable')]) await db.query(ddl);
     if (v === 'durable-quiet') await db.query(`UPDATE ${n.meta} SET wake = false`);
     await listener.query(`LISTEN "${n.wakeChannel}"`);
   }
+  if (v === 'wal') {
+    await db.query(`ALTER TABLE ${table} REPLICA IDENTITY FULL`);
+    await db.query(`CREATE PUBLICATION bench_pub FOR TABLE ${table}`);
+    await db.query(`SELECT pg_create_logical_replication_slot('bench_slot', 'pgoutput')`);
+  }
   return table;
+}
+
+/**
+ * Reads the slot as the connector does: confirms what it received every 10 ms (each confirmation
+ * that moves the slot costs the server a write of the slot's state), with a ping that makes the
+ * server report its position when idle.
+ */
+async function walReader(url: string): Promise<{ stop(): Promise<void> }> {
+  const service = new LogicalReplicationService({ connectionString: url }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
+  let last = '0/0';
+  service.on('data', (lsn: string) => {
+    last = lsn;
+  });
+  service.on('heartbeat', (lsn: string) => {
+    last = lsn;
+  });
+  service.on('error', () => {});
+  void service.subscribe(new PgoutputPlugin({ protoVersion: 1, publicationNames: ['bench_pub'] }), 'bench_slot').catch(() => {});
+  const timer = setInterval(() => void service.acknowledge(last, true).catch(() => {}), 10);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await service.stop();
+    },
+  };
+}
+
+/** Until the slot has confirmed everything written so far (the decoding work is then done). */
+async function caughtUp(db: pg.Client): Promise<void> {
+  const target = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    const r = await db.query<{ done: boolean }>(`SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = 'bench_slot'`, [target]);
+    if (r.rows[0]?.done) return;
+    await new Promise((res) => setTimeout(res, 5));
+  }
+  throw new Error('the slot did not catch up within 60 s');
 }
 
 async function main(): Promise<void> {
@@ -48,8 +93,12 @@ async function main(): Promise<void> {
     .description('Postgres-side cost of the capture trigger variants (see the file header)')
     .option('--seconds <n>', 'measured seconds per variant', (v) => Number(v), 3)
     .option('--writers <n>', 'connections inserting in a closed loop', (v) => Number(v), 8)
+    .option('--variants <list>', `comma-separated, of ${VARIANTS.join(', ')}`, VARIANTS.join(','))
     .parse()
-    .opts<{ seconds: number; writers: number }>();
+    .opts<{ seconds: number; writers: number; variants: string }>();
+  const chosen = o.variants.split(',').map((v) => v.trim());
+  if (new Set(chosen).size !== chosen.length) throw new Error('--variants: each variant at most once');
+  for (const v of chosen) if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`--variants: unknown variant ${JSON.stringify(v)} (expected ${VARIANTS.join(', ')})`);
   const postgres = await new PostgresService({ provider: 'embedded' }).start();
   try {
     const url = postgres.connectionUri;
@@ -61,9 +110,10 @@ async function main(): Promise<void> {
     await listener.connect();
     listener.on('notification', () => {});
     const postmaster = parentPid((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
-    console.log(`$ npx tsx connector/bench/postgres-cost.ts --seconds ${o.seconds} --writers ${o.writers}`);
+    console.log(`$ npx tsx connector/bench/postgres-cost.ts --seconds ${o.seconds} --writers ${o.writers} --variants ${chosen.join(',')}`);
     let id = 0;
-    for (const [i, v] of VARIANTS.entries()) {
+    for (const [i, name] of chosen.entries()) {
+      const v = name as Variant;
       const schema = `v${i}`;
       const table = await install(db, listener, schema, v);
       const writers = await Promise.all(Array.from({ length: o.writers }, async () => {
@@ -84,12 +134,19 @@ async function main(): Promise<void> {
         }));
         return done;
       };
+      const reader = v === 'wal' ? await walReader(url) : undefined;
       await run(500);
+      if (reader) await caughtUp(db);
       const cpu0 = postgresCpuMs(postmaster);
       const t0 = performance.now();
       const count = await run(o.seconds * 1000);
       const elapsed = performance.now() - t0;
+      if (reader) await caughtUp(db);
       let line = `${v.padEnd(14)} ${((count / elapsed) * 1000).toFixed(0).padStart(6)} inserts/s   Postgres CPU ${(((postgresCpuMs(postmaster) - cpu0) / count) * 1000).toFixed(0).padStart(4)} µs/insert`;
+      if (reader) {
+        await reader.stop();
+        line += '   (incl. WAL decoding)';
+      }
       if (v === 'durable' || v === 'durable-quiet') {
         const n = objectNames(schema);
         const seqs = (await db.query<{ seq: string }>(`SELECT seq FROM ${n.outbox} ORDER BY seq`)).rows.map((r) => Number(r.seq));

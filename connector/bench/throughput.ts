@@ -4,7 +4,10 @@
  * a plain `pg` LISTEN client. Both paths see the same writers, the same table shape and the same
  * Postgres; the connector and the realtime service run as their own processes, as deployed.
  *
- *   npx tsx connector/bench/throughput.ts [--seconds 5] [--writers 8] [--rate 200] [--rooms 4]
+ *   npx tsx connector/bench/throughput.ts [--seconds 5] [--writers 8] [--rate 200] [--rooms 4] [--modes durable,notify,wal]
+ *
+ * `--modes` runs one connector per mode, side by side on the same Postgres (each on its own schema
+ * and table, so each is leader of its own), one after another in each phase.
  *
  * Throughput: `writers` connections insert single-row transactions in a closed loop for `seconds`;
  * the figure is deliveries per second during that window. Latency: an open loop at `rate`/s
@@ -32,7 +35,11 @@ interface Opts {
   rooms: number;
   profile?: string;
   pullAbove?: number;
+  modes: string;
 }
+
+const MODES = ['durable', 'notify', 'wal'] as const;
+type Mode = (typeof MODES)[number];
 
 function child(args: string[], env: Record<string, string>, ready: RegExp, nodeArgs: string[] = []): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,6 +70,8 @@ interface Path {
   name: string;
   table: string;
   setSink(s: Sink): void;
+  /** The connector process of this path, if any (for its CPU). */
+  pid?: number;
 }
 
 async function closedLoop(url: string, path: Path, o: Opts, startId: number, sample: () => CpuSample): Promise<{ rate: number; written: number; cpu: [CpuSample, CpuSample] }> {
@@ -164,10 +173,13 @@ async function main(): Promise<void> {
     .option('--rate <n>', 'open-loop inserts per second for the latency phase', (v) => Number(v), 200)
     .option('--rooms <n>', 'channels (rooms) the changes spread over', (v) => Number(v), 4)
     .option('--pull-above <n>', "the connector's timing.pullAbovePerSecond (default: the connector's own, 1000; 0: writers always NOTIFY)", (v) => Number(v))
+    .option('--modes <list>', `connector modes to measure, comma-separated, of ${MODES.join(', ')}`, 'durable')
     .option('--profile <dir>', 'write V8 CPU profiles (node --cpu-prof) of the connector and realtime processes into <dir>')
     .parse();
   const o = program.opts<Opts>();
-  const command = `npx tsx connector/bench/throughput.ts --seconds ${o.seconds} --writers ${o.writers} --rate ${o.rate} --rooms ${o.rooms}${o.pullAbove === undefined ? '' : ` --pull-above ${o.pullAbove}`}`;
+  const modes = o.modes.split(',').map((m) => m.trim()) as Mode[];
+  for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: unknown mode ${JSON.stringify(m)} (expected ${MODES.join(', ')})`);
+  const command = `npx tsx connector/bench/throughput.ts --seconds ${o.seconds} --writers ${o.writers} --rate ${o.rate} --rooms ${o.rooms}${o.pullAbove === undefined ? '' : ` --pull-above ${o.pullAbove}`}${o.modes === 'durable' ? '' : ` --modes ${modes.join(',')}`}`;
   const procs: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'connector-bench-'));
   registerCleanup({ name: 'bench directory', stop: async () => removeDirSync(dir), stopSync: () => removeDirSync(dir) });
@@ -185,7 +197,8 @@ async function main(): Promise<void> {
     db.on('error', (err) => process.stderr.write(`bench database connection: ${err.message}\n`));
     await db.connect();
     const postmaster = parentPid((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
-    for (const t of ['floor_rows', 'connector_rows']) {
+    for (const m of modes) await db.query(`CREATE SCHEMA m_${m}`);
+    for (const t of ['floor_rows', ...modes.map((m) => `m_${m}.rows`)]) {
       await db.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, room text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
     }
     // The floor: the original connector's trigger, listened to by a plain client.
@@ -200,49 +213,57 @@ async function main(): Promise<void> {
     const rt = await child(['harness/cli/realtime.ts', '--json', '--log-level', 'warn', '--key', CONNECTOR_KEY], {}, /^(\{.*\})\n/m, profile);
     procs.push(rt.proc);
     const ep = JSON.parse(rt.match[1]!) as { host: string; port: number };
-    const cfgPath = join(dir, 'bench.json');
-    writeFileSync(cfgPath, JSON.stringify({
-      connector: [{ tablename: 'connector_rows', ablychannelname: 'bench:{room}:incoming', operation: 'INSERT' }],
-      extensions: { database: { url }, channelTemplates: true, ...(o.pullAbove === undefined ? {} : { timing: { pullAbovePerSecond: o.pullAbove } }) },
-    }));
     const env = { ABLY_API_KEY: CONNECTOR_KEY, ABLY_HOST: ep.host, ABLY_PORT: String(ep.port), ABLY_TLS: 'false' };
-    const conn = await child(['connector/src/cli.ts', '--config', cfgPath, '--log-level', 'warn'], env, /connector ready: (\S+)/, profile);
-    if (o.profile) process.stderr.write(`profiles in ${o.profile}: connector pid ${conn.proc.pid}, realtime pid ${rt.proc.pid}\n`);
-    procs.push(conn.proc);
-
     const sub = new Ably.Realtime({ endpoint: ep.host, port: ep.port, tls: false, key: CONNECTOR_KEY, logLevel: 0,
       connectivityCheckUrl: `http://${ep.host}:${ep.port}/connectivity-check`, wsConnectivityCheckUrl: `ws://${ep.host}:${ep.port}/ws-connectivity-check` });
-    let connectorSink: Sink = () => {};
-    await Promise.all(Array.from({ length: o.rooms }, (_, i) =>
-      sub.channels.get(`bench:r${i}:incoming`).subscribe((m) => connectorSink((m.data as { row: { id: number } }).row.id, performance.now()))));
+    const connectors: Path[] = [];
+    for (const mode of modes) {
+      const cfgPath = join(dir, `bench-${mode}.json`);
+      const schemaUrl = new URL(url);
+      schemaUrl.searchParams.set('options', `-c search_path=m_${mode}`);
+      writeFileSync(cfgPath, JSON.stringify({
+        connector: [{ tablename: 'rows', ablychannelname: `bench-${mode}:{room}:incoming`, operation: 'INSERT' }],
+        extensions: { database: { url: schemaUrl.toString() }, channelTemplates: true, mode, ...(o.pullAbove === undefined ? {} : { timing: { pullAbovePerSecond: o.pullAbove } }) },
+      }));
+      const conn = await child(['connector/src/cli.ts', '--config', cfgPath, '--log-level', 'warn'], env, /connector ready: (\S+)/, profile);
+      if (o.profile) process.stderr.write(`profiles in ${o.profile}: ${mode} connector pid ${conn.proc.pid}, realtime pid ${rt.proc.pid}\n`);
+      procs.push(conn.proc);
+      let sink: Sink = () => {};
+      await Promise.all(Array.from({ length: o.rooms }, (_, i) =>
+        sub.channels.get(`bench-${mode}:r${i}:incoming`).subscribe((m) => sink((m.data as { row: { id: number } }).row.id, performance.now()))));
+      connectors.push({ name: `connector (${mode}, via realtime)`, table: `m_${mode}.rows`, setSink: (s) => (sink = s), pid: conn.proc.pid! });
+    }
 
     const floor: Path = { name: 'floor', table: 'floor_rows', setSink: (s) => (floorSink = s) };
-    const connector: Path = { name: 'connector', table: 'connector_rows', setSink: (s) => (connectorSink = s) };
     process.stderr.write('warming up...\n');
     await openLoop(url, floor, { ...o, seconds: 1 }, 1_000_000);
-    await openLoop(url, connector, { ...o, seconds: 1 }, 1_000_000);
+    for (const c of connectors) await openLoop(url, c, { ...o, seconds: 1 }, 1_000_000);
     process.stderr.write('throughput phase...\n');
-    const sample = (): CpuSample => ({ connector: cpuMs(conn.proc.pid), realtime: cpuMs(rt.proc.pid), bench: cpuMs(process.pid), postgres: postgresCpuMs(postmaster) });
+    const sampler = (path: Path) => (): CpuSample => ({ connector: path.pid ? cpuMs(path.pid) : 0, realtime: cpuMs(rt.proc.pid), bench: cpuMs(process.pid), postgres: postgresCpuMs(postmaster) });
     const perChange = (a: CpuSample, b: CpuSample, n: number) =>
       (Object.keys(a) as Array<keyof CpuSample>).map((k) => `${k} ${(((b[k] - a[k]) / n) * 1000).toFixed(0)}`).join(', ');
-    const ft = await closedLoop(url, floor, o, 2_000_000, sample);
-    const ct = await closedLoop(url, connector, o, 2_000_000, sample);
+    const ft = await closedLoop(url, floor, o, 2_000_000, sampler(floor));
+    const cts: Array<Awaited<ReturnType<typeof closedLoop>>> = [];
+    for (const c of connectors) cts.push(await closedLoop(url, c, o, 2_000_000, sampler(c)));
     process.stderr.write('latency phase...\n');
     const fl = await openLoop(url, floor, o, 3_000_000);
-    const cl = await openLoop(url, connector, o, 3_000_000);
+    const cls: hdr.Histogram[] = [];
+    for (const c of connectors) cls.push(await openLoop(url, c, o, 3_000_000));
 
     const row = (name: string, rate: number, h: hdr.Histogram) =>
       `${name.padEnd(34)} ${rate.toFixed(0).padStart(10)} ${[50, 90, 99, 99.9].map((p) => ms(h.getValueAtPercentile(p)).padStart(8)).join('')} ${ms(h.maxValue).padStart(8)} ${String(h.totalCount).padStart(7)}`;
     console.log(`\n$ ${command}`);
     console.log(`${''.padEnd(34)} ${'changes/s'.padStart(10)} ${['p50', 'p90', 'p99', 'p99.9'].map((s) => s.padStart(8)).join('')} ${'max'.padStart(8)} ${'n'.padStart(7)}   (latency in ms)`);
     console.log(row('floor (INSERT -> NOTIFY -> LISTEN)', ft.rate, fl));
-    console.log(row('connector (durable, via realtime)', ct.rate, cl));
-    const addedP50 = (cl.getValueAtPercentile(50) - fl.getValueAtPercentile(50)) / 1000;
-    const share = ct.rate / ft.rate;
-    console.log(`\nconnector adds ${addedP50.toFixed(2)} ms at p50 over the floor (target < 2 ms): ${addedP50 < 2 ? 'met' : 'NOT met'}`);
-    console.log(`connector sustains ${(share * 100).toFixed(0)}% of the floor's throughput (target >= 80%): ${share >= 0.8 ? 'met' : 'NOT met'}`);
-    console.log(`writes in the throughput window: floor ${ft.written}, connector ${ct.written}; latency phase ${o.rate}/s for ${o.seconds} s over ${o.writers} connections, ${o.rooms} rooms`);
-    console.log(`CPU per change in the throughput window, µs (${cpus().length} cores): floor: ${perChange(...ft.cpu, ft.written)}; connector: ${perChange(...ct.cpu, ct.written)}`);
+    connectors.forEach((c, i) => console.log(row(c.name, cts[i]!.rate, cls[i]!)));
+    connectors.forEach((c, i) => {
+      const addedP50 = (cls[i]!.getValueAtPercentile(50) - fl.getValueAtPercentile(50)) / 1000;
+      const share = cts[i]!.rate / ft.rate;
+      console.log(`\n${c.name}: adds ${addedP50.toFixed(2)} ms at p50 over the floor (target < 2 ms): ${addedP50 < 2 ? 'met' : 'NOT met'}`);
+      console.log(`${c.name}: sustains ${(share * 100).toFixed(0)}% of the floor's throughput (target >= 80%): ${share >= 0.8 ? 'met' : 'NOT met'}`);
+    });
+    console.log(`writes in the throughput window: floor ${ft.written}, ${connectors.map((c, i) => `${c.name} ${cts[i]!.written}`).join(', ')}; latency phase ${o.rate}/s for ${o.seconds} s over ${o.writers} connections, ${o.rooms} rooms`);
+    console.log(`CPU per change in the throughput window, µs (${cpus().length} cores): floor: ${perChange(...ft.cpu, ft.written)}; ${connectors.map((c, i) => `${c.name}: ${perChange(...cts[i]!.cpu, cts[i]!.written)}`).join('; ')}`);
     sub.close();
     await db.end();
   } finally {

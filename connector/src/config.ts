@@ -49,12 +49,37 @@ const realtimeSchema = z.strictObject({
   wsConnectivityCheckUrl: z.string().optional(),
 });
 
+// Postgres truncates identifiers at 63 bytes and slot names allow only [a-z0-9_].
+const slotName = z.string().regex(/^[a-z0-9_]{1,63}$/, 'expected 1-63 characters of a-z, 0-9 and _');
+
+const walSchema = z.strictObject({
+  /** Replication slot; default `ably_<hash of database and schema>` (slots are cluster-wide names). */
+  slotName: slotName.optional(),
+  /** Publication; default `ably_connector_<hash of schema>`. */
+  publicationName: z.string().min(1).max(63).optional(),
+  /**
+   * Per table: `full` makes UPDATE and DELETE carry the whole old row (REPLICA IDENTITY FULL, set
+   * by the connector); `default` leaves the table's identity alone, so DELETE carries only its key
+   * and an UPDATE leaves out unchanged TOASTed columns. Tables not named here get `full`.
+   */
+  replicaIdentity: z.record(z.string().min(1), z.enum(['full', 'default'])).default({}),
+  /** A slot with no consumer for this long is reported (log and metric): it pins WAL on the server. */
+  unconsumedWarnSeconds: z.number().int().min(1).max(86_400).default(60),
+  /** How often the slot's lag is read (health and metrics). */
+  lagPollMs: z.number().int().min(50).max(600_000).default(1000),
+});
+
 const extensionsSchema = z.strictObject({
   /** A libpq URL used instead of (or on top of) `dbConfig`, e.g. with `?options=-c search_path=x`. */
   database: z.strictObject({ url: z.string().min(1) }).optional(),
   realtime: realtimeSchema.optional(),
-  /** durable: outbox + NOTIFY as wake-up (default). notify: the original's fire-and-forget NOTIFY. */
-  mode: z.enum(['durable', 'notify']).default('durable'),
+  /**
+   * durable: outbox + NOTIFY as wake-up (default). notify: the original's fire-and-forget NOTIFY.
+   * wal: logical replication (pgoutput) from a slot; no trigger on writers.
+   */
+  mode: z.enum(['durable', 'notify', 'wal']).default('durable'),
+  /** Settings of `mode: "wal"` only. */
+  wal: walSchema.prefault({}),
   /** operation: INSERT|UPDATE|DELETE (default). original: the original connector's fixed name. */
   messageName: z.enum(['operation', 'original']).default('operation'),
   /** When true, `{column}` in ablychannelname is filled from the changed row. */
@@ -137,6 +162,7 @@ export interface ConnectorConfig {
   channelTemplates: boolean;
   batch: Extensions['batch'];
   timing: Extensions['timing'];
+  wal: Extensions['wal'];
   seed?: number;
 }
 
@@ -205,6 +231,12 @@ export function parseConnectorConfig(raw: unknown, env: NodeJS.ProcessEnv = proc
     throw new ConfigError('ABLY_PORT: a port without ABLY_HOST would still go to Ably; set ABLY_HOST too');
   }
 
+  for (const t of Object.keys(ext.wal.replicaIdentity)) {
+    if (!file.connector.some((m) => m.tablename === t)) {
+      throw new ConfigError(`config.extensions.wal.replicaIdentity.${t}: no mapping names table ${JSON.stringify(t)}`);
+    }
+  }
+
   const seen = new Set<string>();
   const mappings: Mapping[] = file.connector.map((m, i) => {
     const key = `${m.tablename}\u0000${m.ablychannelname}\u0000${m.operation}`;
@@ -228,6 +260,7 @@ export function parseConnectorConfig(raw: unknown, env: NodeJS.ProcessEnv = proc
     channelTemplates: ext.channelTemplates,
     batch: ext.batch,
     timing: ext.timing,
+    wal: ext.wal,
     ...(ext.seed !== undefined ? { seed: ext.seed } : {}),
   };
 }

@@ -16,6 +16,8 @@ import { backoffMs, closeClient, jitterSource, newClient, sleep } from './pg.ts'
 import { routeKey } from './plan.ts';
 import { RealtimePublisher } from './publisher.ts';
 import { setupDatabase, type SetupResult } from './setup.ts';
+import { WalWorker } from './wal.ts';
+import { SlotMonitor } from './wal-monitor.ts';
 
 export interface ConnectorOptions {
   logger?: Logger;
@@ -54,6 +56,8 @@ export class Connector {
   private worker?: Worker;
   private main?: pg.Client;
   private acker?: pg.Client;
+  private slotMonitor?: SlotMonitor;
+  private slotTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly config: ConnectorConfig,
@@ -93,6 +97,7 @@ export class Connector {
       throw err;
     }
     const ctx: WorkerContext = { cfg, setup, routes: routesOf(cfg.mappings, setup), publisher, metrics: this.metrics, log: this.log, random };
+    if (setup.wal) this.watchSlot(setup.wal.slot);
     const supervisor = this.supervise(ctx, main);
     const started = http;
     const pub = publisher;
@@ -104,6 +109,24 @@ export class Connector {
       stats: () => this.metrics.stats(),
       stop: () => (stopped ??= this.shutdown(supervisor, pub, started)),
     };
+  }
+
+  /** Every instance watches the slot: a standby is the one left to warn when nothing consumes it. */
+  private watchSlot(slot: string): void {
+    const monitor = new SlotMonitor(slot, this.config.wal.unconsumedWarnSeconds, this.metrics, this.log);
+    this.slotMonitor = monitor;
+    let busy = false;
+    this.slotTimer = setInterval(() => {
+      const c = this.main;
+      if (busy || !c || !this.pgUp) return;
+      busy = true;
+      const lag = this.worker instanceof WalWorker ? this.worker.lagSeconds() : 0;
+      monitor
+        .poll(c, lag)
+        .catch((err: Error) => this.log.debug({ err: err.message }, 'slot status not read'))
+        .finally(() => (busy = false));
+    }, this.config.wal.lagPollMs);
+    this.slotTimer.unref();
   }
 
   private openClient(role: string): pg.Client {
@@ -122,7 +145,7 @@ export class Connector {
 
   private health(publisher: RealtimePublisher): { ok: boolean; [k: string]: unknown } {
     const realtime = publisher.state;
-    return { ok: this.pgUp && realtime === 'connected' && !this.stopping, active: this.active, postgres: this.pgUp ? 'connected' : 'disconnected', realtime, mode: this.config.mode, ...this.metrics.stats() };
+    return { ok: this.pgUp && realtime === 'connected' && !this.stopping, active: this.active, postgres: this.pgUp ? 'connected' : 'disconnected', realtime, mode: this.config.mode, ...this.metrics.stats(), ...(this.slotMonitor ? { slot: this.slotMonitor.current() } : {}) };
   }
 
   private async supervise(ctx: WorkerContext, first: pg.Client): Promise<void> {
@@ -155,7 +178,7 @@ export class Connector {
         // Deleting acknowledged rows need not wait for the disk: a delete lost in a database crash
         // only means a re-send, which the message ids make harmless.
         await this.acker.query('SET synchronous_commit = off');
-        this.worker = this.config.mode === 'durable' ? new DurableWorker(ctx, main, this.acker) : new NotifyWorker(ctx, main);
+        this.worker = this.newWorker(ctx, main, this.acker);
         this.active = true;
         this.metrics.active(true);
         this.log.info({ schema, mode: this.config.mode }, 'leader: publishing');
@@ -187,6 +210,12 @@ export class Connector {
     this.setInactive();
   }
 
+  private newWorker(ctx: WorkerContext, main: pg.Client, acker: pg.Client): Worker {
+    if (this.config.mode === 'durable') return new DurableWorker(ctx, main, acker);
+    if (this.config.mode === 'wal') return new WalWorker(ctx, main);
+    return new NotifyWorker(ctx, main);
+  }
+
   private setInactive(): void {
     if (this.active) this.log.info('no longer leader');
     this.active = false;
@@ -196,6 +225,7 @@ export class Connector {
   private async shutdown(supervisor: Promise<void>, publisher: RealtimePublisher, http: HttpEndpoint): Promise<void> {
     this.stopping = true;
     this.abort.abort();
+    clearInterval(this.slotTimer);
     const worker = this.worker;
     worker?.stop();
     const timeout = setTimeout(() => worker?.fail(new Error('shutdown timeout: publishes still unacknowledged')), this.config.timing.shutdownTimeoutMs);

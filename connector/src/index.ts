@@ -11,5 +11,6 @@ export {
 } from './config.ts';
 export { Connector, type ConnectorOptions, type StartedConnector } from './connector.ts';
 export { SetupError } from './errors.ts';
+export { dropWalSlot } from './wal-setup.ts';
 export type { ConnectorStats } from './metrics.ts';
 export type { ChangeData } from './plan.ts';

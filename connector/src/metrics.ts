@@ -28,6 +28,9 @@ export class ConnectorMetrics {
   private readonly backlogG: Gauge;
   private readonly activeG: Gauge;
   private readonly lagH: Histogram;
+  private readonly slotBytesG: Gauge;
+  private readonly slotSecondsG: Gauge;
+  private readonly slotUnconsumedG: Gauge;
 
   constructor() {
     const registers = [this.registry];
@@ -44,6 +47,19 @@ export class ConnectorMetrics {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
+    this.slotBytesG = new Gauge({ name: 'ably_connector_slot_lag_bytes', help: 'Mode wal: WAL written since the replication slot\'s confirmed position', registers });
+    this.slotSecondsG = new Gauge({ name: 'ably_connector_slot_lag_seconds', help: 'Mode wal: age of the oldest change streamed and not yet acknowledged', registers });
+    this.slotUnconsumedG = new Gauge({
+      name: 'ably_connector_slot_unconsumed_seconds',
+      help: 'Mode wal: how long the replication slot has had no consumer (it pins WAL meanwhile; see max_slot_wal_keep_size)',
+      registers,
+    });
+  }
+
+  slot(lagBytes: number, lagSeconds: number, unconsumedSeconds: number): void {
+    this.slotBytesG.set(lagBytes);
+    this.slotSecondsG.set(lagSeconds);
+    this.slotUnconsumedG.set(unconsumedSeconds);
   }
 
   seen(n: number): void {

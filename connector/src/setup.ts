@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { ConnectorConfig, Mapping, Operation } from './config.ts';
 import { SetupError } from './errors.ts';
+import { checkWalPrerequisites, ensureSlot, reconcilePublication, walNames, type WalNames } from './wal-setup.ts';
 import {
   SETUP_LOCK_CLASS,
   TGTYPE,
@@ -36,6 +37,8 @@ export interface SetupResult {
   tables: Map<string, ResolvedTable>;
   triggersCreated: string[];
   triggersDropped: string[];
+  /** Mode wal: the slot and publication it reads. */
+  wal?: WalNames;
 }
 
 /** Resolves a configured table name as the original's unquoted SQL would have, without its injection. */
@@ -131,6 +134,14 @@ async function reconcileMappings(
   }
   for (const { table, op } of wanted.values()) {
     const name = triggerName(table.relname, op);
+    if (cfg.mode === 'wal') {
+      // WAL capture needs no trigger: one left by another mode would tax writers for nothing.
+      const has = await c.query('SELECT 1 FROM pg_trigger WHERE tgrelid = $1 AND tgname = $2', [table.oid, name]);
+      if (has.rowCount === 0) continue;
+      await c.query(`DROP TRIGGER ${quoteIdent(name)} ON ${table.qualified}`);
+      dropped.push(`${table.relname}.${name}`);
+      continue;
+    }
     // Replacing an identical trigger would still lock the table against writers; skip it.
     if (await triggerIsCurrent(c, n, table, name, op, cfg.mode)) continue;
     await c.query(rowTriggerDdl(n, table.qualified, name, op, cfg.mode));
@@ -168,11 +179,19 @@ export async function setupDatabase(c: pg.ClientBase, cfg: ConnectorConfig): Pro
     if (!schema) throw new SetupError('no schema on the search_path exists; create one or fix search_path');
     await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SETUP_LOCK_CLASS, schema]);
     const names = objectNames(schema);
-    const outboxId = await installObjects(c, names);
     const tables = await resolveAll(c, cfg.mappings);
+    let wal: WalNames | undefined;
+    if (cfg.mode === 'wal') {
+      const db = (await c.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
+      wal = walNames(cfg, db, schema);
+      await checkWalPrerequisites(c, wal, tables.values());
+    }
+    const outboxId = await installObjects(c, names);
     const { created, dropped } = await reconcileMappings(c, cfg, names, tables);
+    if (wal) await reconcilePublication(c, cfg, wal, tables);
     await c.query('COMMIT');
-    return { names, outboxId, tables, triggersCreated: created, triggersDropped: dropped };
+    if (wal) await ensureSlot(c, wal);
+    return { names, outboxId, tables, triggersCreated: created, triggersDropped: dropped, ...(wal ? { wal } : {}) };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => {});
     if (err instanceof SetupError) throw err;

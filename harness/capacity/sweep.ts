@@ -31,7 +31,7 @@ export interface SweepInput {
   refine: number;
   seed: number;
   outDir: string;
-  stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile'>;
+  stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'connectorMode'>;
   /** Unmeasured run at the first rate before the steps, so JIT, pools and caches are warm in every measured step (0: none). */
   warmupMs?: number;
   print?: (line: string) => void;

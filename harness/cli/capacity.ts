@@ -37,6 +37,7 @@ const program = new Command('npm run capacity --')
   .option('--slo <metric=expr>', 'SLO threshold (repeatable; replaces the default per metric), default e2e_latency=p(99)<100 and lost=count==0', collect)
   .option('--target <rate,rooms,readers[,writers]>', 'also project a deployment: ops/s per room, rooms, readers per room (and writers per room) (repeatable)', collect)
   .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave, with their 0-40 ms queue delay), ordered (the ideal), or a rules file')
+  .option('--connector-mode <mode>', 'how the connector captures changes: durable (default), notify or wal (logical replication)')
   .option('--seed <n>', `workload seed (default ${CAPACITY_DEFAULTS.seed}); step i uses seed + i`)
   .option('--out <dir>', 'output directory (default reports/capacity/<timestamp>)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
@@ -66,6 +67,7 @@ const Flags = z.object({
   seed: num('--seed', z.number().int().min(0).max(2 ** 31).describe('a non-negative integer')),
   out: z.string().optional(),
   rules: z.string().optional(),
+  connectorMode: z.enum(['durable', 'notify', 'wal'], { error: () => '--connector-mode: expected durable, notify or wal' }).optional(),
   pg: z.string(),
   databaseUrl: z.string().optional(),
 });
@@ -147,7 +149,7 @@ runMain(async () => {
     outDir,
     targets,
     rules,
-    stackOpts: { ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg }), rulesFile },
+    stackOpts: { ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg }), rulesFile, ...(f.connectorMode ? { connectorMode: f.connectorMode } : {}) },
     print: say,
   });
   const files = await writeCapacityReport(r);

@@ -44,6 +44,7 @@ const program = new Command('npm run scenario --')
   .option('--target <file>', 'run against a deployment the harness does not start: a target file (the JSON `npm run stack -- --json` prints)')
   .option('--target-env', 'as --target, from DATABASE_URL, CHAT_FUNCTIONS_URL, ABLY_HOST, ABLY_PORT, ABLY_TLS')
   .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave), ordered (the ideal), or a rules file')
+  .option('--connector-mode <mode>', 'how the connector captures changes: durable (default: trigger + outbox), notify (trigger + NOTIFY, the original) or wal (logical replication)')
   .option('--compare-modes', 'run the scenario twice with the same seed, ably-lambda then ordered, and compare them side by side')
   .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
@@ -68,6 +69,15 @@ function parseReaderClient(v: string): ReaderClient {
   return v as ReaderClient;
 }
 
+const CONNECTOR_MODES = ['durable', 'notify', 'wal'] as const;
+
+function parseConnectorMode(v: string | undefined): (typeof CONNECTOR_MODES)[number] | undefined {
+  if (v === undefined) return undefined;
+  const mode = CONNECTOR_MODES.find((m) => m === v);
+  if (!mode) throw new UsageError(`--connector-mode '${v}': expected ${CONNECTOR_MODES.join(', ')}`);
+  return mode;
+}
+
 function positiveInt(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -80,7 +90,7 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string; keep?: boolean; schema?: string;
-    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
+    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; connectorMode?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
   }>();
   if (o.compare) {
     if (o.compare.length < 2) throw new UsageError('--compare needs at least two run directories');
@@ -158,6 +168,8 @@ runMain(async () => {
   if (target && (o.fault.length || mutants.length || o.compareModes || o.rules)) {
     throw new UsageError('--target runs against a deployment the harness does not own: --fault, --mutant, --rules and --compare-modes need the embedded stack');
   }
+  const connectorMode = parseConnectorMode(o.connectorMode);
+  if (target && connectorMode) throw new UsageError('--connector-mode needs the embedded stack; drop --target');
   if ((o.keep || o.schema) && !databaseUrl) throw new UsageError(`${o.keep ? '--keep' : '--schema'} needs an existing database (--database-url or DATABASE_URL); the embedded one is removed with its run`);
   if (o.schema !== undefined && !SCHEMA_RE.test(o.schema)) throw new UsageError(`--schema '${o.schema}' is not a plain lower-case identifier (a-z, 0-9, _; at most 63)`);
   const stackOpts = {
@@ -165,6 +177,7 @@ runMain(async () => {
     ...(rulesFile ? { rulesFile } : {}),
     ...(o.schema ? { schema: o.schema } : {}),
     ...(o.keep ? { keep: true } : {}),
+    ...(connectorMode ? { connectorMode } : {}),
   };
   if (name === 'self-check') {
     return runSelfCheck({ seed, stackOpts, findScenario, print: (s) => process.stdout.write(s), only: mutants, ...(durationMs !== undefined ? { durationMs } : {}) });

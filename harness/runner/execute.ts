@@ -27,7 +27,7 @@ export interface ExecuteInput {
   outDir?: string;
   /** Run against a deployment the harness does not start (see harness/stack/target.ts). */
   target?: Target;
-  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'schema' | 'keep'>;
+  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'schema' | 'keep' | 'connectorMode'>;
   print?: (s: string) => void;
   quiet?: boolean;
 }
@@ -92,7 +92,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     scenario: sc.name,
     thresholds,
     environment: collectEnvironment({
-      stack: input.target ? { target: { realtime: input.target.realtime.host ?? 'Ably', functions: new URL(input.target.loginUrl).origin } } : { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
+      stack: input.target ? { target: { realtime: input.target.realtime.host ?? 'Ably', functions: new URL(input.target.loginUrl).origin } } : { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? input.stackOpts.connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
       generator: { workers: run.generator.workers, readerClient: run.generator.readerClient },
     }),
     options: { ...options, mutants: input.mutants, faults: faults.map((f) => f.raw), executor: { ...run.executor } },

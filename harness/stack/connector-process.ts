@@ -23,7 +23,7 @@ const READY = /^connector ready: (\S+)/m;
 export interface ConnectorHealth {
   ok: boolean;
   active: boolean;
-  mode: 'durable' | 'notify';
+  mode: 'durable' | 'notify' | 'wal';
   backlog: number;
   published: number;
   acknowledged: number;

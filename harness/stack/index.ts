@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type * as Ably from 'ably';
-import { parseConnectorConfig } from '../../connector/src/index.ts';
+import pg from 'pg';
+import { dropWalSlot, parseConnectorConfig } from '../../connector/src/index.ts';
 import { channelWildcard, INCOMING_CHANNEL_TEMPLATE } from '../../reference-app/contract/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
 import { DEFAULT_WORKERS } from '../lambda/index.ts';
@@ -42,7 +43,7 @@ export interface StackOptions {
   keep?: boolean;
   /** Integration rules file (default: Ably + Lambda's real, unordered delivery). */
   rulesFile?: string;
-  connectorMode?: 'durable' | 'notify';
+  connectorMode?: 'durable' | 'notify' | 'wal';
   /** Connector processes sharing the leader lock: 1 (default), or 2 for an active and a standby. */
   connectors?: number;
   /** Lifetime of the tokens the token endpoint issues (default 1 h); short ones make clients renew. */
@@ -97,6 +98,16 @@ export interface StartedStack {
   /** The OS processes of the stack, for per-part CPU and memory. */
   processes(): Array<{ part: string; pid: number }>;
   stop(): Promise<void>;
+}
+
+async function dropSlotOf(url: string, cfg: ReturnType<typeof parseConnectorConfig>): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await dropWalSlot(c, cfg);
+  } finally {
+    await c.end();
+  }
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<StartedStack> {
@@ -201,7 +212,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     };
     // Validate here, where a mistake is ours, rather than in the child's stderr. The stack sets
     // every target itself: the user's ABLY_* variables are for real deployments, hence `{}`.
-    parseConnectorConfig(connectorConfig, {});
+    const parsedConnectorConfig = parseConnectorConfig(connectorConfig, {});
+    // Registered before the connectors, so it runs after they stopped: a slot left behind pins WAL.
+    if (parsedConnectorConfig.mode === 'wal') stops.push({ name: 'replication slot', stop: () => dropSlotOf(databaseUrl, parsedConnectorConfig) });
     const connectors: ConnectorProcess[] = [];
     for (let i = 0; i < Math.max(1, opts.connectors ?? 1); i++) {
       // One seed per connector: the same jitter would make an active and a standby reconnect in lockstep.
