@@ -45,7 +45,7 @@ describe('connector process', () => {
       await stack.connectorControl!.kill();
       expect(alive(first)).toBe(false);
       // With no connector the stack cannot settle, and says what it is waiting for.
-      expect(await stack.quiesce(300)).toEqual({ settled: false, waiting: ['connector backlog'] });
+      expect(await stack.quiesce(300)).toEqual({ settled: false, waiting: ['connector: not answering'] });
       await stack.connectorControl!.start();
       expect(stack.connector!.pid()).not.toBe(first);
       expect((await stack.connector!.health())?.active).toBeDefined();
