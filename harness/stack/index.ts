@@ -69,6 +69,8 @@ export interface StackEndpoints {
   loginUrl?: string;
   historyUrl?: string;
   lambdaEndpoint?: string;
+  /** Everything an @aws-sdk/client-lambda user needs to invoke the stack's functions (signed with SigV4). */
+  lambda?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
   connectorHealthUrl?: string;
   chatUrl?: string;
 }
@@ -161,6 +163,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
             workers,
           },
         },
+        // Per-run credentials: a secret printed in the source would let anyone forge the writer's caller.
+        credentials: { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') },
         logLevel,
       }),
       startRealtimePart({ keys: [rootKey, connectorKey], logLevel }),
@@ -258,6 +262,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         loginUrl: viaProxy(functions.loginUrl, fnAt),
         historyUrl: viaProxy(functions.historyUrl, fnAt),
         lambdaEndpoint: lambda.endpoint,
+        lambda: { endpoint: lambda.endpoint, region: lambda.region, ...lambda.credentials },
         connectorHealthUrl: connector.healthUrl,
         ...(web ? { chatUrl: web.url } : {}),
       },

@@ -24,6 +24,7 @@ const targetSchema = z.strictObject({
     .default({ tls: true }),
   // What `npm run stack -- --json` also prints; accepted and unused here.
   lambdaEndpoint: z.string().optional(),
+  lambda: z.strictObject({ endpoint: z.string(), region: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
   connectorHealthUrl: z.string().optional(),
   chatUrl: z.string().optional(),
 });
@@ -108,6 +109,7 @@ export function connectTarget(t: Target): StartedStack {
       loginUrl: t.loginUrl,
       historyUrl: t.historyUrl,
       lambdaEndpoint: t.lambdaEndpoint ?? '',
+      lambda: t.lambda ?? { endpoint: t.lambdaEndpoint ?? '', region: '', accessKeyId: '', secretAccessKey: '' },
       connectorHealthUrl: t.connectorHealthUrl ?? '',
     },
     realtimeClientOptions: clientOptions(t),
