@@ -11,6 +11,7 @@ import type { Inbound } from './protocol/codec.ts';
 import { Action, Flag, MODE_MASK, PresenceAction } from './protocol/constants.ts';
 import { Errors, isAblyError } from './protocol/errors.ts';
 import { messageSize, payloadFromWire } from './protocol/payload.ts';
+import { LimitErrors, RateWindow } from './limits.ts';
 
 let syncCounter = 0;
 
@@ -146,7 +147,8 @@ function once(conn: Connection, pm: Inbound, op: (msgSerial: number) => (string 
   try {
     conn.ack(msgSerial, op(msgSerial));
   } catch (e) {
-    if (!isAblyError(e)) throw e;
+    // A fatal rate breach closes the connection (the caller fails it) instead of NACKing.
+    if (!isAblyError(e) || e.code === FATAL_INBOUND) throw e;
     conn.nack(msgSerial, e);
   }
 }
@@ -182,6 +184,7 @@ export function handleMessage(conn: Connection, pm: Inbound): void {
     });
     const max = conn.core.opts.maxMessageSize;
     if (size > max) throw Errors.tooBig(size, max);
+    enforcePublishRates(conn, base, out.length);
     return conn.core.publish(base, out, { idBase: `${conn.id}:${msgSerial}`, connectionId: conn.id });
   });
 }
@@ -225,3 +228,23 @@ export function handlePresence(conn: Connection, pm: Inbound): void {
   });
 }
 
+
+const FATAL_INBOUND = 42921;
+const channelRates = new WeakMap<object, RateWindow>();
+
+/** Ably's publish rates: per connection (NACK, then close far beyond it) and per channel across publishers (NACK). */
+function enforcePublishRates(conn: Connection, base: string, n: number): void {
+  const limits = conn.core.opts.limits;
+  const channel = conn.core.channel(base);
+  let window = channelRates.get(channel);
+  if (!window) channelRates.set(channel, (window = new RateWindow()));
+  if (!conn.rateLimited) {
+    window.hit(n);
+    return;
+  }
+  const mine = conn.inboundRate.hit(n);
+  if (mine > limits.connectionInboundRate * limits.fatalInboundFactor) throw LimitErrors.connectionInboundFatal(limits.connectionInboundRate);
+  if (mine > limits.connectionInboundRate) throw LimitErrors.connectionInbound(limits.connectionInboundRate);
+  if (window.hit(0) + n > limits.channelInboundRate) throw LimitErrors.channelInbound(limits.channelInboundRate);
+  window.hit(n);
+}

@@ -12,6 +12,7 @@ import type { CoreConnection, RealtimeCore } from './core.ts';
 import { decodeBody, encodeFrame, parseInbound } from './protocol/codec.ts';
 import { Action, type Format } from './protocol/constants.ts';
 import { AblyError, Errors, isAblyError } from './protocol/errors.ts';
+import { LimitErrors, RateWindow } from './limits.ts';
 
 export interface ConnectionParams {
   format: Format;
@@ -38,6 +39,9 @@ export class Connection implements CoreConnection, Recipient {
   readonly attachments = new Map<string, Attachment>();
   nextMsgSerial = 0;
   lastSendAt = 0;
+  /** Messages this connection published in the current second (every attempt, refused ones too). */
+  readonly inboundRate = new RateWindow();
+  private readonly protocolRate = new RateWindow();
   private ws: WebSocket | null = null;
   private closed = false;
   private timers: { renew?: NodeJS.Timeout; expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
@@ -83,7 +87,7 @@ export class Connection implements CoreConnection, Recipient {
       connectionKey: this.key,
       maxMessageSize: o.maxMessageSize,
       maxFrameSize: maxFrameSize(o.maxMessageSize),
-      maxInboundRate: 1000,
+      maxInboundRate: o.limits.connectionInboundRate,
       serverId: this.core.serverId,
       connectionStateTtl: o.connectionStateTtlMs,
       maxIdleInterval: o.maxIdleIntervalMs,
@@ -131,8 +135,18 @@ export class Connection implements CoreConnection, Recipient {
     this.discard();
   }
 
+  /** Whether Ably's rate limits apply to this connection (see limits.ts, `appliesTo`). */
+  get rateLimited(): boolean {
+    return this.core.opts.limits.appliesTo === 'all' || this.identity.method === 'token';
+  }
+
   private onFrame(ws: WebSocket, data: Buffer, isBinary: boolean): void {
     if (ws !== this.ws || this.closed) return;
+    const protocolLimit = this.core.opts.limits.protocolMessageRate;
+    if (this.rateLimited && this.protocolRate.hit() > protocolLimit) {
+      this.fail(LimitErrors.protocolRate(protocolLimit));
+      return;
+    }
     let pm;
     try {
       const limit = maxFrameSize(this.core.opts.maxMessageSize);

@@ -13,10 +13,12 @@ import { Action, Flag, type Format } from './protocol/constants.ts';
 import { decodePayload, messageToWire, payloadToWire, type Payload, type StoredMessage } from './protocol/payload.ts';
 import { Outbox } from './outbox.ts';
 import { Stats } from './metrics.ts';
+import type { Limits } from './limits.ts';
 import { randomSource } from '../lib/rng.ts';
 
 export interface CoreOptions extends RetentionOptions {
   maxMessageSize: number;
+  limits: Limits;
   connectionStateTtlMs: number;
   maxIdleIntervalMs: number;
   presenceLeaveGraceMs: number;

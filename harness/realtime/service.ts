@@ -9,11 +9,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { registerCleanup } from '../lib/cleanup.ts';
 import { apiKeyString, generateKey, KeyStore, realtimeKeySchema, type RealtimeKey } from './auth/keys.ts';
-import { Connection } from './connection.ts';
+import { Connection, maxFrameSize } from './connection.ts';
 import { RealtimeCore, type PublishedMessage } from './core.ts';
 import { acceptRealtime } from './handshake.ts';
 import { CONNECTIVITY_PATH, WS_CONNECTIVITY_PATH } from './http/admin.ts';
 import { httpHandler } from './http/router.ts';
+import { limitsSchema, type LimitsInput } from './limits.ts';
 import { createRegistry } from './metrics.ts';
 
 export interface RealtimeServiceOptions {
@@ -32,6 +33,8 @@ export interface RealtimeServiceOptions {
   historyMaxRecords?: number;
   /** How long a message id is remembered for idempotent publishing. */
   idempotencyWindowMs?: number;
+  /** Ably's per-app rate limits (defaults: a standard account's). */
+  limits?: LimitsInput;
 }
 
 export interface StartedRealtime {
@@ -77,6 +80,7 @@ const optionsSchema = z.object({
   historyTtlMs: ms.default(120_000),
   historyMaxRecords: ms.default(50_000),
   idempotencyWindowMs: ms.default(120_000),
+  limits: limitsSchema.prefault({}),
 });
 
 export class RealtimeService {
@@ -96,7 +100,7 @@ export class RealtimeService {
     const registry = createRegistry(core.stats, { connections: () => core.liveConnections(), channels: () => core.channels.size });
     const metricsText = () => registry.metrics();
 
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 64 << 20, perMessageDeflate: false });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize(o.maxMessageSize), perMessageDeflate: false });
     const probes = new Set<WebSocket>();
     const server = createServer(httpHandler(core, metricsText));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
