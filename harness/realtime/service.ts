@@ -102,7 +102,7 @@ export class RealtimeService {
 
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize(o.maxMessageSize), perMessageDeflate: false });
     const probes = new Set<WebSocket>();
-    const server = createServer(httpHandler(core, metricsText));
+    const server = createServer(httpHandler(core, metricsText, apiKeyString(keys[0]!)));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname === '/') wss.handleUpgrade(req, socket, head, (ws) => acceptRealtime(core, ws, url));

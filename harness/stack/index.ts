@@ -72,6 +72,8 @@ export interface StackEndpoints {
   /** Everything an @aws-sdk/client-lambda user needs to invoke the stack's functions (signed with SigV4). */
   lambda?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
   connectorHealthUrl?: string;
+  /** The realtime service's fault controls: POST {url}/{drop,pause,resume,delay}, HTTP Basic with `realtime.apiKey`; no CORS. */
+  admin?: { url: string; auth: 'basic-root-key' };
   chatUrl?: string;
 }
 
@@ -264,6 +266,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         lambdaEndpoint: lambda.endpoint,
         lambda: { endpoint: lambda.endpoint, region: lambda.region, ...lambda.credentials },
         connectorHealthUrl: connector.healthUrl,
+        admin: { url: `http://${realtime.host}:${realtime.port}/admin`, auth: 'basic-root-key' },
         ...(web ? { chatUrl: web.url } : {}),
       },
       quiesce: (timeoutMs) => quiesceStack({ realtime: rt.part, lambda: lambdaStart.value.part, connectors }, timeoutMs),

@@ -26,6 +26,7 @@ const targetSchema = z.strictObject({
   lambdaEndpoint: z.string().optional(),
   lambda: z.strictObject({ endpoint: z.string(), region: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
   connectorHealthUrl: z.string().optional(),
+  admin: z.strictObject({ url: z.string(), auth: z.literal('basic-root-key') }).optional(),
   chatUrl: z.string().optional(),
 });
 
@@ -111,6 +112,7 @@ export function connectTarget(t: Target): StartedStack {
       lambdaEndpoint: t.lambdaEndpoint ?? '',
       lambda: t.lambda ?? { endpoint: t.lambdaEndpoint ?? '', region: '', accessKeyId: '', secretAccessKey: '' },
       connectorHealthUrl: t.connectorHealthUrl ?? '',
+      admin: t.admin ?? { url: '', auth: 'basic-root-key' },
     },
     realtimeClientOptions: clientOptions(t),
     // Nothing to drain from here: the run's quiet period (no delivery for a while) stands in.
