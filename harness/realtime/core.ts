@@ -151,8 +151,7 @@ export class RealtimeCore {
         frame = messageFrame(rec, sub.clientName, sub.conn.format);
         frames.set(k, frame);
       }
-      sub.conn.sendFrame(frame);
-      this.stats.messagesOut += rec.messages.length;
+      if (sub.conn.deliver(sub, frame)) this.stats.messagesOut += rec.messages.length;
     }
   }
 

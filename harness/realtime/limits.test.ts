@@ -82,6 +82,38 @@ describe('rate limits with Ably codes', () => {
     expect(await strict.metricsText()).toMatch(/realtime_errors_total\{code="42924"\} 1/);
   });
 
+  it('drops messages to a consumer whose socket stops reading (42915), then tells it of the gap (80020)', async () => {
+    const own = await startTestService({ limits: { maxQueuedBytes: 256 << 10 }, maxIdleIntervalMs: 1000 });
+    try {
+      const ws = new WebSocket(`ws://${own.svc.host}:${own.svc.port}/?key=${encodeURIComponent(own.svc.apiKey)}&format=json`);
+      const attached: Array<{ error?: { code: number } }> = [];
+      let onAttached: () => void = () => {};
+      ws.on('message', (d: Buffer) => {
+        const f = JSON.parse(d.toString()) as { action: number; error?: { code: number } };
+        if (f.action === 4) ws.send(JSON.stringify({ action: 10, channel: 'firehose' }));
+        if (f.action === 11) (attached.push(f), onAttached());
+      });
+      await new Promise<void>((r) => (onAttached = r));
+      const sock = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+      sock.pause();
+      const pub = await own.clients.connected();
+      const big = 'x'.repeat(60_000);
+      const ch = pub.channels.get('firehose');
+      for (let i = 0; i < 8; i++) await Promise.all(Array.from({ length: 25 }, () => ch.publish('m', big)));
+      const metrics = await own.svc.metricsText();
+      expect(metrics).toMatch(/realtime_errors_total\{code="42915"\} 1/);
+      expect(metrics).toMatch(/realtime_outbound_dropped_total [1-9]/);
+      const gap = new Promise<void>((r) => (onAttached = r));
+      sock.resume();
+      await gap;
+      expect(attached.at(-1)?.error?.code).toBe(80020);
+      ws.terminate();
+    } finally {
+      own.clients.closeAll();
+      await own.svc.stop();
+    }
+  });
+
   it('refuses a frame over the frame size from its header (close 1009), before buffering it', async () => {
     const r = await rawSocket(svc, [Buffer.alloc(2 << 20, 0x20)]);
     expect(r.code).toBe(1009);

@@ -23,6 +23,11 @@ export const limitsSchema = z.strictObject({
    * production chat of this shape would arrange with Ably. 'all': every connection.
    */
   appliesTo: z.enum(['tokens', 'all']).default('tokens'),
+  /**
+   * Bytes a connection's socket may have queued before messages to it are dropped (42915) and each
+   * affected channel gets a continuity loss (80020) once it drains; bounds a slow consumer's memory.
+   */
+  maxQueuedBytes: z.number().int().min(1024).default(4 << 20),
 });
 
 export type Limits = z.infer<typeof limitsSchema>;
@@ -52,5 +57,6 @@ export const LimitErrors = {
     new AblyError(42921, 429, `Rate limit exceeded; connection closed (fatal); metric = connection.inboundRate; permitted rate = ${rate}`),
   channelInbound: (rate: number) =>
     new AblyError(42913, 429, `Rate limit exceeded; request rejected (nonfatal); metric = channel.maxRate; permitted rate = ${rate}`),
+  continuityLoss: () => new AblyError(80020, 400, 'Continuity of the channel was lost: messages were dropped because the connection could not keep up (42915)'),
   protocolRate: (rate: number) => new AblyError(42924, 429, `Connection terminated for abuse (inbound protocol message rate exceeded ${rate}/s)`),
 } as const;
