@@ -43,6 +43,8 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   const requested = (pm.flags ?? 0) & MODE_MASK;
   const modes = requested ? requested & allowed : allowed;
   if (!modes) return conn.channelError(name, Errors.notPermitted(`Channel denied access based on given capability; channel = ${base}`));
+  const maxChannels = conn.core.opts.limits.maxChannelsPerConnection;
+  if (conn.rateLimited && !conn.attachments.has(name) && conn.attachments.size >= maxChannels) return conn.channelError(name, LimitErrors.tooManyChannels(maxChannels));
 
   const ch = conn.core.channel(base);
   const existing = conn.attachments.get(name);

@@ -10,7 +10,7 @@ let clients: Clients;
 let strict: StartedRealtime;
 
 beforeAll(async () => {
-  ({ svc, clients } = await startTestService({ limits: { connectionInboundRate: 10, channelInboundRate: 15, fatalInboundFactor: 5 } }));
+  ({ svc, clients } = await startTestService({ limits: { connectionInboundRate: 10, channelInboundRate: 15, fatalInboundFactor: 5, maxChannelsPerConnection: 3 } }));
   strict = (await startTestService({ limits: { appliesTo: 'all', protocolMessageRate: 20 } })).svc;
 });
 afterAll(async () => {
@@ -68,6 +68,14 @@ describe('rate limits with Ably codes', () => {
     const failed = new Promise<Ably.ErrorInfo | undefined>((resolve) => c.connection.once('failed', (s) => resolve(s.reason)));
     void publishMany(c, 'flood-b', 80);
     expect((await failed)?.code).toBe(42921);
+  });
+
+  it('refuses a channel beyond the per-connection channel count with 90010', async () => {
+    const c = await user('hog');
+    await Promise.all(['h1', 'h2', 'h3'].map((n) => c.channels.get(n).attach()));
+    await expect(c.channels.get('h4').attach()).rejects.toMatchObject({ code: 90010, statusCode: 400 });
+    await c.channels.get('h1').detach();
+    await c.channels.get('h5').attach();
   });
 
   it('exempts key-authenticated server parts by default', async () => {
