@@ -12,6 +12,7 @@ import { parseConnectorConfig } from '../../connector/src/index.ts';
 import { channelWildcard, INCOMING_CHANNEL_TEMPLATE } from '../../reference-app/contract/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
 import { DEFAULT_WORKERS } from '../lambda/index.ts';
+import type { LimitsInput } from '../realtime/limits.ts';
 import { loadRules } from '../realtime/rules/index.ts';
 import { registerCleanup } from '../lib/cleanup.ts';
 import { ConnectorProcess } from './connector-process.ts';
@@ -60,7 +61,15 @@ export interface StackOptions {
   /** Worker threads (Lambda instances) running the chat-writer (default 4). */
   lambdaWorkers?: number;
   onProgress?: (msg: string) => void;
+  /**
+   * The realtime service's limits. Default: a standard Ably account's, except the two publish
+   * rates (per connection, per channel), raised to 1000/s so the load scenarios measure the chat
+   * rather than an account tier; pass `{}` for a standard account's rates throughout.
+   */
+  realtimeLimits?: LimitsInput;
 }
+
+const STACK_LIMITS: LimitsInput = { connectionInboundRate: 1000, channelInboundRate: 1000 };
 
 export interface StackEndpoints {
   databaseUrl: string;
@@ -169,7 +178,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         credentials: { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') },
         logLevel,
       }),
-      startRealtimePart({ keys: [rootKey, connectorKey], logLevel }),
+      startRealtimePart({ keys: [rootKey, connectorKey], logLevel, limits: opts.realtimeLimits ?? STACK_LIMITS }),
     ]);
     if (lambdaStart.status === 'fulfilled') own('lambda', lambdaStart.value.part);
     if (rtStart.status === 'fulfilled') own('realtime', rtStart.value.part);
