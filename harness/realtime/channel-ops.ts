@@ -206,6 +206,9 @@ export function handlePresence(conn: Connection, pm: Inbound): void {
       if (clientId === undefined) throw Errors.noClientIdForPresence();
       return clientId;
     });
+    const maxMembers = conn.core.opts.limits.maxPresenceMembers;
+    const joining = new Set(clientIds.filter((id, i) => items[i]!.action !== PresenceAction.LEAVE && !ch.presence.has(`${id}:${conn.id}`)));
+    if (conn.rateLimited && joining.size > 0 && ch.presence.size + joining.size > maxMembers) throw LimitErrors.tooManyMembers(maxMembers);
     items.forEach((p, i) => {
       const clientId = clientIds[i]!;
       const memberKey = `${clientId}:${conn.id}`;

@@ -10,7 +10,7 @@ let clients: Clients;
 let strict: StartedRealtime;
 
 beforeAll(async () => {
-  ({ svc, clients } = await startTestService({ limits: { connectionInboundRate: 10, channelInboundRate: 15, fatalInboundFactor: 5, maxChannelsPerConnection: 3 } }));
+  ({ svc, clients } = await startTestService({ limits: { connectionInboundRate: 10, channelInboundRate: 15, fatalInboundFactor: 5, maxChannelsPerConnection: 3, maxPresenceMembers: 2 } }));
   strict = (await startTestService({ limits: { appliesTo: 'all', protocolMessageRate: 20 } })).svc;
 });
 afterAll(async () => {
@@ -76,6 +76,15 @@ describe('rate limits with Ably codes', () => {
     await expect(c.channels.get('h4').attach()).rejects.toMatchObject({ code: 90010, statusCode: 400 });
     await c.channels.get('h1').detach();
     await c.channels.get('h5').attach();
+  });
+
+  it('NACKs a presence enter beyond the member count of a channel with 91003', async () => {
+    const [a, b, c] = await Promise.all([user('p1'), user('p2'), user('p3')]);
+    await a.channels.get('room-p').presence.enter('x');
+    await b.channels.get('room-p').presence.enter('y');
+    await expect(c.channels.get('room-p').presence.enter('z')).rejects.toMatchObject({ code: 91003 });
+    await a.channels.get('room-p').presence.leave();
+    await c.channels.get('room-p').presence.enter('z');
   });
 
   it('exempts key-authenticated server parts by default', async () => {

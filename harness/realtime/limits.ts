@@ -30,6 +30,8 @@ export const limitsSchema = z.strictObject({
   maxQueuedBytes: z.number().int().min(1024).default(4 << 20),
   /** Channels one connection may have attached (Ably: 200); one more is refused with 90010. */
   maxChannelsPerConnection: z.number().int().min(1).default(200),
+  /** Members one channel's presence set may hold (Ably: 200); entering one more is NACKed with 91003. */
+  maxPresenceMembers: z.number().int().min(1).default(200),
 });
 
 export type Limits = z.infer<typeof limitsSchema>;
@@ -61,5 +63,6 @@ export const LimitErrors = {
     new AblyError(42913, 429, `Rate limit exceeded; request rejected (nonfatal); metric = channel.maxRate; permitted rate = ${rate}`),
   continuityLoss: () => new AblyError(80020, 400, 'Continuity of the channel was lost: messages were dropped because the connection could not keep up (42915)'),
   tooManyChannels: (max: number) => new AblyError(90010, 400, `Maximum number of channels per connection (${max}) exceeded`),
+  tooManyMembers: (max: number) => new AblyError(91003, 400, `Unable to enter member to presence channel; maximum number of ${max} members exceeded`),
   protocolRate: (rate: number) => new AblyError(42924, 429, `Connection terminated for abuse (inbound protocol message rate exceeded ${rate}/s)`),
 } as const;
