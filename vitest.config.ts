@@ -44,6 +44,7 @@ const UNIT = [
   'harness/report/output.test.ts',
   'harness/k6/contract-copy.test.ts',
   'harness/lib/duration.test.ts',
+  'harness/realtime/rules/fair-queue.test.ts',
   'harness/lib/proc.test.ts',
   'harness/lib/rng.test.ts',
   'harness/lib/timestamp.test.ts',

@@ -97,7 +97,7 @@ if (process.argv[1] && /realtime\.ts$/.test(process.argv[1])) {
     if (o.json) process.stdout.write(`${JSON.stringify(endpoint)}\n`);
     else {
       process.stdout.write(`realtime ready: ${endpoint.ws} (REST ${endpoint.rest}) key ${started.apiKey}\n`);
-      process.stdout.write(`clients: { endpoint: '${started.host}', port: ${started.port}, tls: false, key: '${started.apiKey}' }; admin: POST ${endpoint.rest}/admin/{drop,pause,resume,delay}, GET ${endpoint.rest}/metrics\n`);
+      process.stdout.write(`clients: { endpoint: '${started.host}', port: ${started.port}, tls: false, key: '${started.apiKey}' }; admin (HTTP Basic with the key): POST ${endpoint.rest}/admin/{drop,pause,resume,delay}, GET ${endpoint.rest}/metrics\n`);
     }
     await untilInterrupted();
   });

@@ -37,6 +37,8 @@ export interface StartedLambda {
   credentials: { accessKeyId: string; secretAccessKey: string };
   setFault(fn: string, fault: LambdaFault): void;
   stats(fn: string): FunctionStats;
+  /** Requests refused before reaching a function, by AWS error type (InvalidSignatureException, ...). */
+  refusals(): Record<string, number>;
   /** Observe every attempt (queued, started, finished, retries, drops, throttles). Returns unsubscribe. */
   onInvocation(listener: (r: InvocationRecord) => void): () => void;
   /** Resolves when no asynchronous event waits, runs or awaits a retry. */
@@ -85,6 +87,7 @@ export class LambdaService {
       for (const l of listeners) l(r);
     };
     const targets = new Map<string, InvokeTarget>();
+    const refused = new Map<string, number>();
     const executors = await startExecutors(o.functions, region);
     for (const [name, executor] of executors) {
       const runner = new FunctionRunner(name, executor, region);
@@ -93,8 +96,9 @@ export class LambdaService {
     }
     const onRequest = createInvokeHandler({
       lookup: (n) => targets.get(n),
-      accessKeyId: credentials.accessKeyId,
+      credentials,
       region,
+      onRefused: (errorType) => refused.set(errorType, (refused.get(errorType) ?? 0) + 1),
       logger,
       onThrottle: (fn, requestId) =>
         emit({ functionName: fn, requestId, invocationType: 'RequestResponse', attempt: 1, phase: 'throttled', at: Date.now() }),
@@ -139,6 +143,7 @@ export class LambdaService {
       credentials,
       setFault: (fn, fault) => target(fn).runner.setFault(parseOrThrow(FaultSchema, fault, `fault for ${fn}`)),
       stats: (fn) => ({ ...target(fn).runner.stats }),
+      refusals: () => Object.fromEntries(refused),
       onInvocation: (l) => {
         listeners.add(l);
         return () => listeners.delete(l);

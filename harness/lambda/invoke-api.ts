@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AsyncQueue } from './async-queue.ts';
 import type { FunctionRunner, RunOutcome } from './runner.ts';
+import { verifySigV4, type SigV4Credentials } from './sigv4.ts';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
@@ -20,10 +21,12 @@ export interface InvokeTarget {
 
 export interface InvokeApiDeps {
   lookup(name: string): InvokeTarget | undefined;
-  accessKeyId: string;
+  credentials: SigV4Credentials;
   region: string;
   logger: Logger;
   onThrottle(fn: string, requestId: string): void;
+  /** A request refused before it reached a function (bad or missing signature), by AWS error type. */
+  onRefused?(errorType: string): void;
   onSync(fn: string, requestId: string, phase: 'started' | 'finished', error?: string): void;
 }
 
@@ -37,10 +40,18 @@ export function createInvokeHandler(deps: InvokeApiDeps) {
     if (req.method !== 'POST' || !m) {
       return sendError(res, 404, 'UnknownOperationException', `no operation at ${req.method} ${url.pathname}`);
     }
-    // The SDK signs with SigV4; only the access key id is checked here, which catches a client pointed at the wrong stack.
-    const auth = req.headers.authorization ?? '';
-    if (!auth.includes(`Credential=${deps.accessKeyId}/`)) {
-      return sendError(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    // The signature covers the payload hash, so the body is read (bounded) before anything else is believed.
+    const body = await readBody(req, MAX_SYNC_PAYLOAD);
+    if (body === 'too-large') {
+      return sendError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation`);
+    }
+    const refusal = verifySigV4(
+      { method: req.method ?? 'POST', rawUrl: req.url ?? '/', headers: req.headers, body },
+      { credentials: deps.credentials, region: deps.region, service: 'lambda' },
+    );
+    if (refusal) {
+      deps.onRefused?.(refusal.errorType);
+      return sendError(res, refusal.status, refusal.errorType, refusal.message);
     }
     const name = functionNameFrom(safeDecode(m[1]!));
     const target = deps.lookup(name);
@@ -52,10 +63,8 @@ export function createInvokeHandler(deps: InvokeApiDeps) {
     if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
       return sendError(res, 400, 'InvalidParameterValueException', `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`);
     }
-    const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
-    const body = await readBody(req, limit);
-    if (body === 'too-large') {
-      return sendError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the InvokeFunction operation`);
+    if (type === 'Event' && body.length > MAX_ASYNC_PAYLOAD) {
+      return sendError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_ASYNC_PAYLOAD} bytes for the InvokeFunction operation`);
     }
     let event: unknown;
     try {

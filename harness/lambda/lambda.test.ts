@@ -81,6 +81,44 @@ describe('local Lambda Invoke API with @aws-sdk/client-lambda', () => {
     wrong.destroy();
   });
 
+  it('refuses a wrong secret with 403 InvalidSignatureException, as AWS does', async () => {
+    const forged = new LambdaClient({ endpoint: lambda.endpoint, region: lambda.region, credentials: { ...lambda.credentials, secretAccessKey: 'guessed' }, maxAttempts: 1 });
+    const err = await forged.send(new InvokeCommand({ FunctionName: 'echo' })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
+    forged.destroy();
+  });
+
+  it('refuses a clock more than 5 minutes off with the AWS expiry message', async () => {
+    const skewed = new LambdaClient({ endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials, maxAttempts: 1, systemClockOffset: -10 * 60_000 });
+    const err = await skewed.send(new InvokeCommand({ FunctionName: 'echo' })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'InvalidSignatureException', message: expect.stringMatching(/^Signature expired: /) });
+    skewed.destroy();
+  });
+
+  it('refuses a hand-made request that names the key id but cannot sign, and counts it', async () => {
+    const before = lambda.refusals().InvalidSignatureException ?? 0;
+    const ran = lambda.stats('echo').invocations;
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const res = await fetch(`${lambda.endpoint}/2015-03-31/functions/echo/invocations`, {
+      method: 'POST',
+      headers: {
+        'x-amz-date': amzDate,
+        authorization: `AWS4-HMAC-SHA256 Credential=${lambda.credentials.accessKeyId}/${day}/${lambda.region}/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=00`,
+      },
+      body: JSON.stringify({ clientId: 'alice' }),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
+    expect(lambda.refusals().InvalidSignatureException).toBe(before + 1);
+    expect(lambda.stats('echo').invocations).toBe(ran);
+  });
+
+  it('verifies signatures over a qualifier query and an ARN path', async () => {
+    const r = await client.send(new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:echo', Qualifier: '$LATEST', Payload: enc('q') }));
+    expect(dec(r.Payload).event).toBe('q');
+  });
+
   it('answers an Event invocation with 202 and runs the handler afterwards', async () => {
     const r = await client.send(new InvokeCommand({ FunctionName: 'record', InvocationType: 'Event', Payload: enc({ n: 1 }) }));
     expect(r.StatusCode).toBe(202);

@@ -12,6 +12,7 @@ import { Action, Flag, MODE_MASK, PresenceAction } from './protocol/constants.ts
 import { Errors, isAblyError } from './protocol/errors.ts';
 import { messageSize, payloadFromWire } from './protocol/payload.ts';
 import { asStored, changeAction, type MessageChange } from './mutations.ts';
+import { LimitErrors, RateWindow } from './limits.ts';
 
 let syncCounter = 0;
 
@@ -46,6 +47,8 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   const requested = paramModes ?? (flagModes || undefined);
   const modes = grantedModes(conn, base, requested);
   if (!modes) return conn.channelError(name, Errors.notPermitted(`Channel denied access based on given capability; channel = ${base}`));
+  const maxChannels = conn.core.opts.limits.maxChannelsPerConnection;
+  if (conn.rateLimited && !conn.attachments.has(name) && conn.attachments.size >= maxChannels) return conn.channelError(name, LimitErrors.tooManyChannels(maxChannels));
 
   const ch = conn.core.channel(base);
   const existing = conn.attachments.get(name);
@@ -193,7 +196,8 @@ function once(conn: Connection, pm: Inbound, op: (msgSerial: number) => (string 
   try {
     conn.ack(msgSerial, op(msgSerial));
   } catch (e) {
-    if (!isAblyError(e)) throw e;
+    // A fatal rate breach closes the connection (the caller fails it) instead of NACKing.
+    if (!isAblyError(e) || e.code === FATAL_INBOUND) throw e;
     conn.nack(msgSerial, e);
   }
 }
@@ -236,6 +240,7 @@ export function handleMessage(conn: Connection, pm: Inbound): void {
     });
     const max = conn.core.opts.maxMessageSize;
     if (size > max) throw Errors.tooBig(size, max);
+    enforcePublishRates(conn, base, out.length);
     return conn.core.publish(base, out, { idBase: `${conn.id}:${msgSerial}`, connectionId: conn.id });
   });
 }
@@ -268,6 +273,9 @@ export function handlePresence(conn: Connection, pm: Inbound): void {
       if (clientId === undefined) throw Errors.noClientIdForPresence();
       return clientId;
     });
+    const maxMembers = conn.core.opts.limits.maxPresenceMembers;
+    const joining = new Set(clientIds.filter((id, i) => items[i]!.action !== PresenceAction.LEAVE && !ch.presence.has(`${id}:${conn.id}`)));
+    if (conn.rateLimited && joining.size > 0 && ch.presence.size + joining.size > maxMembers) throw LimitErrors.tooManyMembers(maxMembers);
     items.forEach((p, i) => {
       const clientId = clientIds[i]!;
       const memberKey = `${clientId}:${conn.id}`;
@@ -292,3 +300,23 @@ export function handlePresence(conn: Connection, pm: Inbound): void {
   });
 }
 
+
+const FATAL_INBOUND = 42921;
+const channelRates = new WeakMap<object, RateWindow>();
+
+/** Ably's publish rates: per connection (NACK, then close far beyond it) and per channel across publishers (NACK). */
+function enforcePublishRates(conn: Connection, base: string, n: number): void {
+  const limits = conn.core.opts.limits;
+  const channel = conn.core.channel(base);
+  let window = channelRates.get(channel);
+  if (!window) channelRates.set(channel, (window = new RateWindow()));
+  if (!conn.rateLimited) {
+    window.hit(n);
+    return;
+  }
+  const mine = conn.inboundRate.hit(n);
+  if (mine > limits.connectionInboundRate * limits.fatalInboundFactor) throw LimitErrors.connectionInboundFatal(limits.connectionInboundRate);
+  if (mine > limits.connectionInboundRate) throw LimitErrors.connectionInbound(limits.connectionInboundRate);
+  if (window.hit(0) + n > limits.channelInboundRate) throw LimitErrors.channelInbound(limits.channelInboundRate);
+  window.hit(n);
+}

@@ -21,6 +21,8 @@ export interface Recipient {
   readonly format: Format;
   readonly echo: boolean;
   sendFrame(frame: Buffer): void;
+  /** A message frame for one attachment: may be dropped for a slow consumer (then a continuity loss follows). */
+  deliver(sub: Subscriber, frame: Buffer): boolean;
 }
 
 /** One attachment of a connection to a channel, under the name the client used (may carry a `[?params]` qualifier). */

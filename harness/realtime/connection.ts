@@ -12,6 +12,7 @@ import type { CoreConnection, RealtimeCore } from './core.ts';
 import { decodeBody, encodeFrame, parseInbound } from './protocol/codec.ts';
 import { Action, type Format } from './protocol/constants.ts';
 import { AblyError, Errors, isAblyError } from './protocol/errors.ts';
+import { LimitErrors, RateWindow } from './limits.ts';
 
 export interface ConnectionParams {
   format: Format;
@@ -35,6 +36,11 @@ export class Connection implements CoreConnection, Recipient {
   readonly attachments = new Map<string, Attachment>();
   nextMsgSerial = 0;
   lastSendAt = 0;
+  /** Messages this connection published in the current second (every attempt, refused ones too). */
+  readonly inboundRate = new RateWindow();
+  private readonly protocolRate = new RateWindow();
+  /** Attachments (by the client's channel name) that lost messages to a full socket and await their continuity loss. */
+  private readonly gaps = new Set<string>();
   private ws: WebSocket | null = null;
   private closed = false;
   private timers: { expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
@@ -90,7 +96,7 @@ export class Connection implements CoreConnection, Recipient {
       connectionKey: this.key,
       maxMessageSize: o.maxMessageSize,
       maxFrameSize: maxFrameSize(o.maxMessageSize),
-      maxInboundRate: 1000,
+      maxInboundRate: o.limits.connectionInboundRate,
       serverId: this.core.serverId,
       connectionStateTtl: o.connectionStateTtlMs,
       maxIdleInterval: o.maxIdleIntervalMs,
@@ -107,6 +113,32 @@ export class Connection implements CoreConnection, Recipient {
     if (!this.ws) return;
     this.lastSendAt = Date.now();
     this.core.outbox.send(this.ws, frame, this.format === 'msgpack');
+  }
+
+  deliver(sub: Subscriber, frame: Buffer): boolean {
+    const ws = this.ws;
+    if (!ws) return false;
+    const cap = this.core.opts.limits.maxQueuedBytes;
+    if (this.gaps.size > 0) this.reportGaps(cap);
+    if (ws.bufferedAmount + frame.length > cap || this.gaps.has(sub.clientName)) {
+      if (!this.gaps.has(sub.clientName)) this.core.stats.error(42915);
+      this.gaps.add(sub.clientName);
+      this.core.stats.outboundDropped++;
+      return false;
+    }
+    this.sendFrame(frame);
+    return true;
+  }
+
+  /** Once the socket has drained to half the cap, each channel that lost messages learns it (ATTACHED without RESUMED, 80020). */
+  reportGaps(cap = this.core.opts.limits.maxQueuedBytes): void {
+    if (!this.ws || this.ws.bufferedAmount > cap / 2) return;
+    for (const name of this.gaps) {
+      const a = this.attachments.get(name);
+      this.gaps.delete(name);
+      if (!a) continue;
+      this.send({ action: Action.ATTACHED, channel: name, flags: a.sub.modes, channelSerial: a.channel.lastSerial(), error: LimitErrors.continuityLoss().toWire() });
+    }
   }
 
   send(pm: object): void {
@@ -140,8 +172,18 @@ export class Connection implements CoreConnection, Recipient {
     this.discard();
   }
 
+  /** Whether Ably's rate limits apply to this connection (see limits.ts, `appliesTo`). */
+  get rateLimited(): boolean {
+    return this.core.opts.limits.appliesTo === 'all' || this.identity.method === 'token';
+  }
+
   private onFrame(ws: WebSocket, data: Buffer, isBinary: boolean): void {
     if (ws !== this.ws || this.closed) return;
+    const protocolLimit = this.core.opts.limits.protocolMessageRate;
+    if (this.rateLimited && this.protocolRate.hit() > protocolLimit) {
+      this.fail(LimitErrors.protocolRate(protocolLimit));
+      return;
+    }
     let pm;
     try {
       const limit = maxFrameSize(this.core.opts.maxMessageSize);
@@ -226,6 +268,7 @@ export class Connection implements CoreConnection, Recipient {
 
   /** Keeps an idle connection alive for the client's liveness check. */
   keepAlive(now: number): void {
+    if (this.gaps.size > 0) this.reportGaps();
     if (!this.ws || now - this.lastSendAt < this.core.opts.maxIdleIntervalMs / 2 || this.core.outbox.state.paused) return;
     this.core.stats.heartbeats++;
     if (this.heartbeats) this.send({ action: Action.HEARTBEAT });

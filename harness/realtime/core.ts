@@ -14,10 +14,12 @@ import { decodePayload, messageToWire, payloadToWire, type Payload, type StoredM
 import { Outbox } from './outbox.ts';
 import { applyChange, latestVersion, type MessageChange } from './mutations.ts';
 import { Stats } from './metrics.ts';
+import type { Limits } from './limits.ts';
 import { randomSource } from '../lib/rng.ts';
 
 export interface CoreOptions extends RetentionOptions {
   maxMessageSize: number;
+  limits: Limits;
   connectionStateTtlMs: number;
   maxIdleIntervalMs: number;
   presenceLeaveGraceMs: number;
@@ -169,8 +171,7 @@ export class RealtimeCore {
         frame = messageFrame(rec, sub.clientName, sub.conn.format);
         frames.set(k, frame);
       }
-      sub.conn.sendFrame(frame);
-      this.stats.messagesOut += rec.messages.length;
+      if (sub.conn.deliver(sub, frame)) this.stats.messagesOut += rec.messages.length;
     }
   }
 

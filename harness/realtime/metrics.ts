@@ -14,6 +14,8 @@ export class Stats {
   presenceIn = 0;
   acks = 0;
   heartbeats = 0;
+  /** Message frames dropped because a slow consumer's socket was over its queued-bytes cap. */
+  outboundDropped = 0;
   readonly nacks = new Map<number, number>();
   readonly errors = new Map<number, number>();
   readonly rest = new Map<string, number>();
@@ -61,6 +63,7 @@ export function createRegistry(stats: Stats, gauges: { connections: () => number
   simple('realtime_presence_in_total', 'Presence messages accepted', () => stats.presenceIn);
   simple('realtime_acks_total', 'ACKs sent', () => stats.acks);
   simple('realtime_heartbeats_total', 'Heartbeats sent to idle connections (HEARTBEAT frames or WebSocket pings)', () => stats.heartbeats);
+  simple('realtime_outbound_dropped_total', 'Message frames dropped for slow consumers (42915; the client sees 80020)', () => stats.outboundDropped);
   labelled('realtime_nacks_total', 'NACKs sent, by Ably error code', 'code', () => stats.nacks);
   labelled('realtime_errors_total', 'ERROR frames and REST errors, by Ably error code', 'code', () => stats.errors);
   labelled('realtime_rest_requests_total', 'REST requests, by route', 'route', () => stats.rest);

@@ -15,8 +15,9 @@ afterAll(async () => {
   await svc.stop();
 });
 
+const rootAuth = () => ({ authorization: `Basic ${Buffer.from(svc.apiKey).toString('base64')}` });
 const post = async (path: string) => {
-  const res = await fetch(`${base}${path}`, { method: 'POST' });
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: rootAuth() });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 const health = async () => (await (await fetch(`${base}/health`)).json()) as { delivery: { held: number; paused: boolean } };
@@ -97,7 +98,8 @@ describe('admin API', () => {
         const three = new Promise<void>((resolve) =>
           cs.forEach((c) => c.connection.once('disconnected', () => first.push(c.connection.id!) === 3 && resolve())),
         );
-        const r = await fetch(`http://${own.svc.host}:${own.svc.port}/admin/drop?fraction=0.5&seed=7`, { method: 'POST' });
+        const auth = { authorization: `Basic ${Buffer.from(own.svc.apiKey).toString('base64')}` };
+        const r = await fetch(`http://${own.svc.host}:${own.svc.port}/admin/drop?fraction=0.5&seed=7`, { method: 'POST', headers: auth });
         expect(((await r.json()) as { dropped: number }).dropped).toBe(3);
         await three;
         await Promise.all(cs.map((c) => c.connection.whenState('connected')));
@@ -116,6 +118,19 @@ describe('admin API', () => {
     expect((await post('/admin/drop?fraction=2')).status).toBe(400);
     expect((await post('/admin/drop?fraction=0.5&seed=x')).status).toBe(400);
     expect((await fetch(`${base}/admin/pause`)).status).toBe(405);
+  });
+
+  it('refuses the fault controls without the root key, and sends no CORS headers for them', async () => {
+    const origin = { origin: 'https://evil.example' };
+    const anon = await fetch(`${base}/admin/delay?ms=600000`, { method: 'POST', headers: origin });
+    expect(anon.status).toBe(401);
+    expect(((await anon.json()) as { error: { code: number } }).error.code).toBe(40101);
+    expect(anon.headers.get('access-control-allow-origin')).toBeNull();
+    const otherKey = await fetch(`${base}/admin/pause`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('app.other:secret').toString('base64')}` } });
+    expect(otherKey.status).toBe(401);
+    expect((await health()).delivery).toMatchObject({ paused: false, delayMs: 0 });
+    const preflight = await fetch(`${base}/admin/pause`, { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'POST' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('exposes Prometheus counters from its own registry', async () => {

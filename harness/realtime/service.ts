@@ -9,12 +9,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { registerCleanup } from '../lib/cleanup.ts';
 import { apiKeyString, generateKey, KeyStore, realtimeKeySchema, type RealtimeKey } from './auth/keys.ts';
-import { Connection } from './connection.ts';
+import { Connection, maxFrameSize } from './connection.ts';
 import { RealtimeCore, type PublishedMessage } from './core.ts';
 import { acceptRealtime } from './handshake.ts';
 import { CONNECTIVITY_PATH, WS_CONNECTIVITY_PATH } from './http/admin.ts';
 import { httpHandler } from './http/router.ts';
 import { SandboxApps } from './http/sandbox.ts';
+import { limitsSchema, type LimitsInput } from './limits.ts';
 import { createRegistry } from './metrics.ts';
 
 export interface RealtimeServiceOptions {
@@ -35,6 +36,8 @@ export interface RealtimeServiceOptions {
   idempotencyWindowMs?: number;
   /** Serve Ably's sandbox provisioning API (`POST /apps`, `DELETE /apps/:id`), for ably-js's own test suite. */
   sandbox?: boolean;
+  /** Ably's per-app rate limits (defaults: a standard account's). */
+  limits?: LimitsInput;
 }
 
 export interface StartedRealtime {
@@ -81,6 +84,7 @@ const optionsSchema = z.object({
   historyMaxRecords: ms.default(50_000),
   idempotencyWindowMs: ms.default(120_000),
   sandbox: z.boolean().default(false),
+  limits: limitsSchema.prefault({}),
 });
 
 export class RealtimeService {
@@ -100,9 +104,9 @@ export class RealtimeService {
     const registry = createRegistry(core.stats, { connections: () => core.liveConnections(), channels: () => core.channels.size });
     const metricsText = () => registry.metrics();
 
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 64 << 20, perMessageDeflate: false });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize(o.maxMessageSize), perMessageDeflate: false });
     const probes = new Set<WebSocket>();
-    const server = createServer(httpHandler(core, metricsText, o.sandbox ? new SandboxApps() : undefined));
+    const server = createServer(httpHandler(core, metricsText, apiKeyString(keys[0]!), o.sandbox ? new SandboxApps() : undefined));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname === '/') wss.handleUpgrade(req, socket, head, (ws) => acceptRealtime(core, ws, url));

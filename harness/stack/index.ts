@@ -13,6 +13,7 @@ import { dropWalSlot, parseConnectorConfig } from '../../connector/src/index.ts'
 import { channelWildcard, INCOMING_CHANNEL_TEMPLATE } from '../../reference-app/contract/index.ts';
 import { migrate } from '../../reference-app/db/migrate.ts';
 import { DEFAULT_WORKERS } from '../lambda/index.ts';
+import type { LimitsInput } from '../realtime/limits.ts';
 import { loadRules } from '../realtime/rules/index.ts';
 import { registerCleanup } from '../lib/cleanup.ts';
 import { ConnectorProcess } from './connector-process.ts';
@@ -61,7 +62,15 @@ export interface StackOptions {
   /** Worker threads (Lambda instances) running the chat-writer (default 4). */
   lambdaWorkers?: number;
   onProgress?: (msg: string) => void;
+  /**
+   * The realtime service's limits. Default: a standard Ably account's, except the two publish
+   * rates (per connection, per channel), raised to 1000/s so the load scenarios measure the chat
+   * rather than an account tier; pass `{}` for a standard account's rates throughout.
+   */
+  realtimeLimits?: LimitsInput;
 }
+
+const STACK_LIMITS: LimitsInput = { connectionInboundRate: 1000, channelInboundRate: 1000 };
 
 export interface StackEndpoints {
   databaseUrl: string;
@@ -70,7 +79,11 @@ export interface StackEndpoints {
   loginUrl?: string;
   historyUrl?: string;
   lambdaEndpoint?: string;
+  /** Everything an @aws-sdk/client-lambda user needs to invoke the stack's functions (signed with SigV4). */
+  lambda?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
   connectorHealthUrl?: string;
+  /** The realtime service's fault controls: POST {url}/{drop,pause,resume,delay}, HTTP Basic with `realtime.apiKey`; no CORS. */
+  admin?: { url: string; auth: 'basic-root-key' };
   chatUrl?: string;
 }
 
@@ -172,9 +185,11 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
             workers,
           },
         },
+        // Per-run credentials: a secret printed in the source would let anyone forge the writer's caller.
+        credentials: { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') },
         logLevel,
       }),
-      startRealtimePart({ keys: [rootKey, connectorKey], logLevel }),
+      startRealtimePart({ keys: [rootKey, connectorKey], logLevel, limits: opts.realtimeLimits ?? STACK_LIMITS }),
     ]);
     if (lambdaStart.status === 'fulfilled') own('lambda', lambdaStart.value.part);
     if (rtStart.status === 'fulfilled') own('realtime', rtStart.value.part);
@@ -271,7 +286,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         loginUrl: viaProxy(functions.loginUrl, fnAt),
         historyUrl: viaProxy(functions.historyUrl, fnAt),
         lambdaEndpoint: lambda.endpoint,
+        lambda: { endpoint: lambda.endpoint, region: lambda.region, ...lambda.credentials },
         connectorHealthUrl: connector.healthUrl,
+        admin: { url: `http://${realtime.host}:${realtime.port}/admin`, auth: 'basic-root-key' },
         ...(web ? { chatUrl: web.url } : {}),
       },
       quiesce: (timeoutMs) => quiesceStack({ realtime: rt.part, lambda: lambdaStart.value.part, connectors }, timeoutMs),

@@ -1,3 +1,4 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../testing/pg.ts';
 import { startStack, type StartedStack } from './index.ts';
@@ -28,6 +29,22 @@ describe('a stack whose parts run in their own processes', () => {
     expect(await stack.realtime!.admin.liveConnections()).toBeGreaterThanOrEqual(1); // the connector
     expect(await stack.realtime!.metricsText()).toMatch(/realtime_messages_in_total/);
     expect((await stack.rules!.stats()).total.envelopes).toBe(0);
+  });
+
+  it('prints all an @aws-sdk/client-lambda user needs, and refuses a wrong signature with 403', async () => {
+    const printed = JSON.parse(JSON.stringify(stack.endpoints)) as { lambda: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string } };
+    const { endpoint, region, accessKeyId, secretAccessKey } = printed.lambda;
+    const ok = new LambdaClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+    const forged = new LambdaClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey: 'LOCALLAMBDAKEY' }, maxAttempts: 1 });
+    try {
+      expect((await ok.send(new InvokeCommand({ FunctionName: 'chat-writer', InvocationType: 'DryRun' }))).StatusCode).toBe(204);
+      const err = await forged.send(new InvokeCommand({ FunctionName: 'chat-writer', Payload: new TextEncoder().encode('{}') })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
+      expect((await stack.lambda!.stats('chat-writer')).invocations).toBe(0);
+    } finally {
+      ok.destroy();
+      forged.destroy();
+    }
   });
 
   it('reports a quiet stack as settled, and names the part that is not quiet', async () => {

@@ -24,7 +24,9 @@ const targetSchema = z.strictObject({
     .default({ tls: true }),
   // What `npm run stack -- --json` also prints; accepted and unused here.
   lambdaEndpoint: z.string().optional(),
+  lambda: z.strictObject({ endpoint: z.string(), region: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
   connectorHealthUrl: z.string().optional(),
+  admin: z.strictObject({ url: z.string(), auth: z.literal('basic-root-key') }).optional(),
   chatUrl: z.string().optional(),
 });
 
@@ -108,7 +110,9 @@ export function connectTarget(t: Target): StartedStack {
       loginUrl: t.loginUrl,
       historyUrl: t.historyUrl,
       lambdaEndpoint: t.lambdaEndpoint ?? '',
+      lambda: t.lambda ?? { endpoint: t.lambdaEndpoint ?? '', region: '', accessKeyId: '', secretAccessKey: '' },
       connectorHealthUrl: t.connectorHealthUrl ?? '',
+      admin: t.admin ?? { url: '', auth: 'basic-root-key' },
     },
     realtimeClientOptions: clientOptions(t),
     // Nothing to drain from here: the run's quiet period (no delivery for a while) stands in.

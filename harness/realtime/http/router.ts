@@ -1,4 +1,5 @@
 /** One HTTP handler for the port: admin and health first, then Ably's REST API. */
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RealtimeCore } from '../core.ts';
 import { AblyError, Errors, isAblyError } from '../protocol/errors.ts';
@@ -7,8 +8,11 @@ import { responseFormat, sendError } from './respond.ts';
 import { restRoute } from './rest.ts';
 import { sandboxRoute, type SandboxApps } from './sandbox.ts';
 
-/** `sandbox`: Ably's app provisioning API is served too (only when the service was started for it). */
-export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>, sandbox?: SandboxApps) {
+/**
+ * `rootKey`: "appId.keyId:secret" of the app's first key, the only credential the fault controls accept.
+ * `sandbox`: Ably's app provisioning API is served too (only when the service was started for it).
+ */
+export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>, rootKey: string, sandbox?: SandboxApps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     let url: URL;
     try {
@@ -18,8 +22,9 @@ export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>, 
     }
     const fmt = responseFormat(req, url);
     const method = req.method ?? 'GET';
-    // Browsers call the REST API cross-origin, as they do Ably's.
-    cors(req, res);
+    const isAdmin = url.pathname.startsWith('/admin/');
+    // Browsers call the REST API cross-origin, as they do Ably's; never the fault controls, which a web page must not reach.
+    if (!isAdmin) cors(req, res);
     if (method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-max-age': '600' });
       res.end();
@@ -36,6 +41,9 @@ export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>, 
       if (admin === 'method') throw methodNotAllowed(method, url.pathname);
       if (admin) {
         core.stats.restRequest(url.pathname);
+        if (isAdmin && !isRootKey(req.headers.authorization, rootKey)) {
+          throw Errors.invalidCredentials('The admin API requires the root key (HTTP Basic auth with the app\'s first key)');
+        }
         return void Promise.resolve(admin(core, url, res, metrics)).catch(fail);
       }
       // Raw segments: channel names are percent-decoded per segment, after splitting.
@@ -68,4 +76,11 @@ function cors(req: IncomingMessage, res: ServerResponse): void {
 
 function methodNotAllowed(method: string, path: string): AblyError {
   return Errors.methodNotAllowed(`Method ${method} not allowed on ${path.slice(0, 200)}`);
+}
+
+function isRootKey(header: string | undefined, rootKey: string): boolean {
+  if (!header?.startsWith('Basic ')) return false;
+  const given = Buffer.from(Buffer.from(header.slice(6).trim(), 'base64').toString('utf8'));
+  const want = Buffer.from(rootKey);
+  return given.length === want.length && timingSafeEqual(given, want);
 }

@@ -2,8 +2,9 @@
  * The two delivery modes.
  *
  * ably-lambda: how Ably's Lambda integration and AWS's asynchronous invocation behave together.
- * Envelopes go into one queue that up to `concurrency` invocations drain in parallel, so order
- * across envelopes is not kept; a function error is retried on AWS's schedule (scaled by
+ * Envelopes wait in per-channel queues served in turn (so one room's flood does not delay other
+ * rooms' writes) and up to `concurrency` invocations drain them in parallel, so order across
+ * envelopes is not kept; a function error is retried on AWS's schedule (scaled by
  * timeScale) up to maxRetries times, then the envelope is dropped; with `duplicateRate` an
  * envelope is invoked twice. Throttles wait and retry without using up an attempt.
  *
@@ -17,9 +18,10 @@ import { Delivery, type Batch, type DeliveryContext, type Job } from './delivery
 import type { Invoker } from './invoker.ts';
 import { randomSource } from '../../lib/rng.ts';
 import type { IntegrationRule } from './schema.ts';
+import { FairQueue } from './fair-queue.ts';
 
 export class AblyLambdaDelivery extends Delivery {
-  private readonly queue: Job[] = [];
+  private readonly queue = new FairQueue<Job>();
   private active = 0;
   private readonly random: () => number;
 
@@ -90,7 +92,7 @@ export class AblyLambdaDelivery extends Delivery {
 
   protected clear(): void {
     this.counters.queued -= this.queue.length;
-    this.queue.length = 0;
+    this.queue.clear();
   }
 }
 

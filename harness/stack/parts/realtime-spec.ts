@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { realtimeKeySchema } from '../../realtime/auth/keys.ts';
+import { limitsSchema } from '../../realtime/limits.ts';
 import type { PartSpec } from '../part-protocol.ts';
 import { credentialsSchema, drainParams, ruleCountersSchema, ruleRecordSchema, ruleStatsSchema } from './schemas.ts';
 
@@ -13,6 +14,7 @@ export const realtimePartSpec = {
   init: z.strictObject({
     keys: z.array(realtimeKeySchema).min(1),
     logLevel: z.string().default('error'),
+    limits: limitsSchema.prefault({}),
   }),
   ready: z.strictObject({
     host: z.string(),

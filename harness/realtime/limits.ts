@@ -1,0 +1,68 @@
+/**
+ * The per-app limits Ably enforces on realtime connections, with its codes: a connection that
+ * publishes too fast is NACKed (42911) and, far beyond the limit, closed (42921); a channel whose
+ * publishers together go too fast NACKs the excess (42913); a connection sending protocol messages
+ * at an abusive rate is closed (42924). Without these, a load test can pass here and fail on Ably,
+ * and one client can starve the others.
+ */
+import { z } from 'zod';
+import { AblyError } from './protocol/errors.ts';
+
+export const limitsSchema = z.strictObject({
+  /** Messages per second one connection may publish (Ably standard account: 50). */
+  connectionInboundRate: z.number().int().min(1).default(50),
+  /** How far beyond the inbound rate a connection is closed rather than NACKed (Ably: about 20x). */
+  fatalInboundFactor: z.number().min(1).default(20),
+  /** Messages per second all publishers together may publish on one channel (Ably: 50). */
+  channelInboundRate: z.number().int().min(1).default(50),
+  /** Protocol messages per second a connection may send before it is closed (Ably: about 2000). */
+  protocolMessageRate: z.number().int().min(1).default(2000),
+  /**
+   * Which connections the rates apply to. 'tokens': end users' connections only; key-authenticated
+   * server parts (the connector) stand for an account whose limits were raised for them, as a
+   * production chat of this shape would arrange with Ably. 'all': every connection.
+   */
+  appliesTo: z.enum(['tokens', 'all']).default('tokens'),
+  /**
+   * Bytes a connection's socket may have queued before messages to it are dropped (42915) and each
+   * affected channel gets a continuity loss (80020) once it drains; bounds a slow consumer's memory.
+   */
+  maxQueuedBytes: z.number().int().min(1024).default(4 << 20),
+  /** Channels one connection may have attached (Ably: 200); one more is refused with 90010. */
+  maxChannelsPerConnection: z.number().int().min(1).default(200),
+  /** Members one channel's presence set may hold (Ably: 200); entering one more is NACKed with 91003. */
+  maxPresenceMembers: z.number().int().min(1).default(200),
+});
+
+export type Limits = z.infer<typeof limitsSchema>;
+export type LimitsInput = z.input<typeof limitsSchema>;
+
+/** Counts events in the current one-second window; cheap enough for the per-frame hot path. */
+export class RateWindow {
+  private second = 0;
+  private count = 0;
+
+  /** Counts `n` events now and returns the window's total so far. */
+  hit(n = 1, now = Date.now()): number {
+    const s = Math.floor(now / 1000);
+    if (s !== this.second) {
+      this.second = s;
+      this.count = 0;
+    }
+    this.count += n;
+    return this.count;
+  }
+}
+
+export const LimitErrors = {
+  connectionInbound: (rate: number) =>
+    new AblyError(42911, 429, `Rate limit exceeded; request rejected (nonfatal); metric = connection.inboundRate; permitted rate = ${rate}`),
+  connectionInboundFatal: (rate: number) =>
+    new AblyError(42921, 429, `Rate limit exceeded; connection closed (fatal); metric = connection.inboundRate; permitted rate = ${rate}`),
+  channelInbound: (rate: number) =>
+    new AblyError(42913, 429, `Rate limit exceeded; request rejected (nonfatal); metric = channel.maxRate; permitted rate = ${rate}`),
+  continuityLoss: () => new AblyError(80020, 400, 'Continuity of the channel was lost: messages were dropped because the connection could not keep up (42915)'),
+  tooManyChannels: (max: number) => new AblyError(90010, 400, `Maximum number of channels per connection (${max}) exceeded`),
+  tooManyMembers: (max: number) => new AblyError(91003, 400, `Unable to enter member to presence channel; maximum number of ${max} members exceeded`),
+  protocolRate: (rate: number) => new AblyError(42924, 429, `Connection terminated for abuse (inbound protocol message rate exceeded ${rate}/s)`),
+} as const;
