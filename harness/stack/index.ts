@@ -59,6 +59,11 @@ export interface StackOptions {
   postgresOnly?: boolean;
   /** Worker threads (Lambda instances) running the chat-writer (default 4). */
   lambdaWorkers?: number;
+  /**
+   * Replaces every rule's `timeScale` (and the Lambda's own retry delays): a scenario that must
+   * outlast AWS's minutes of retries says so here, whichever rules file the user picked.
+   */
+  timeScale?: number;
   onProgress?: (msg: string) => void;
 }
 
@@ -178,6 +183,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     // A first-message-only writer is harmless until envelopes carry several messages.
     if (defects.writerFirstOnly) ruleSet = ruleSet.map((r) => ({ ...r, batching: { enabled: true, maxMessages: 10, maxDelayMs: 50 } }));
     if (opts.seed !== undefined) ruleSet = ruleSet.map((r) => ({ ...r, seed: r.seed ?? opts.seed }));
+    if (opts.timeScale !== undefined) ruleSet = ruleSet.map((r) => ({ ...r, timeScale: opts.timeScale! }));
     await rt.part.request('attachRules', { rules: ruleSet, lambda: { endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials } });
     progress(`realtime service on ${realtime.host}:${realtime.port} with the integration rules (pid ${rt.part.pid()})`);
     const connectorRt = await maybeProxy(wanted, 'connector-realtime', { host: realtime.host, port: realtime.port }, links);
