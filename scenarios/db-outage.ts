@@ -18,6 +18,8 @@ export default defineScenario({
   guarantee: 'every write the realtime service acknowledged is committed or recorded as rejected, even when the database is down longer than the retries last',
   defaults: { ...editStorm.defaults, durationMs: 30_000, rate: 20 },
   stack: { timeScale: DB_OUTAGE_TIME_SCALE },
+  // Hundreds of envelopes wait for the database; once it is back they drain at the writer's pace.
+  quietTimeoutMs: 60_000,
   faults: (o) => [`pg-down=${Math.round(o.durationMs * 0.73)}ms@${Math.round(o.durationMs * 0.13)}ms`],
   thresholds: {
     lost: ['count==0'],

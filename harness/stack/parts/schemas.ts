@@ -47,6 +47,7 @@ export const functionStatsSchema = z.strictObject({
   asyncQueued: count,
   asyncRetries: count,
   asyncDropped: count,
+  asyncToDestination: count,
 });
 
 export const lambdaRecordSchema = z.strictObject({
