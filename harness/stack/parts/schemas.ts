@@ -23,7 +23,7 @@ export const ruleStatsSchema = z.strictObject({ rules: z.record(z.string(), rule
 export const ruleRecordSchema = z.strictObject({
   ruleId: z.string(),
   functionName: z.string(),
-  mode: z.enum(['ably-lambda', 'ordered']),
+  mode: z.enum(['ably-lambda', 'ordered', 'queue']),
   channel: z.string(),
   envelopeId: z.string(),
   invocationId: z.string(),
