@@ -95,9 +95,13 @@ export abstract class Delivery {
     });
   }
 
+  protected envelopeOf(batch: Batch): Envelope {
+    return buildEnvelope(this.rule.id, this.ctx.appId, this.ctx.site, batch.channel, batch.messages);
+  }
+
   /** One invocation of the function with this job's envelope, recorded and counted. */
   protected async attempt(job: Job, type: 'RequestResponse' | 'Event', wrap: (envelope: Envelope) => unknown = (e) => e): Promise<InvokeOutcome> {
-    const envelope = wrap(buildEnvelope(this.rule.id, this.ctx.appId, this.ctx.site, job.channel, job.messages));
+    const envelope = wrap(this.envelopeOf(job));
     this.counters.invocations++;
     this.counters.inFlight++;
     this.record(job, 'started');

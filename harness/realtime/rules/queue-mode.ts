@@ -39,27 +39,36 @@ export class QueueDelivery extends Delivery {
     this.pump();
   }
 
-  /** The next receivable message: visible, not in flight, and (FIFO) first of its group. */
-  private receive(now: number): QueueMessage | undefined {
+  /**
+   * One receive: up to batchSize visible messages not in flight. FIFO: only the head of a group
+   * (what follows an in-flight or invisible message of its group waits), and one group per batch.
+   */
+  private receive(now: number): QueueMessage[] {
     const blocked = new Set<string>();
+    const batch: QueueMessage[] = [];
+    const { fifo, batchSize } = this.rule.queue;
     for (const m of this.messages) {
       const group = m.job.channel;
-      if (this.rule.queue.fifo && blocked.has(group)) continue;
-      if (!m.inFlight && m.visibleAt <= now) return m;
-      blocked.add(group);
+      if (fifo && (blocked.has(group) || (batch.length > 0 && batch[0]!.job.channel !== group))) continue;
+      if (!m.inFlight && m.visibleAt <= now) {
+        batch.push(m);
+        if (batch.length >= batchSize) break;
+      } else blocked.add(group);
     }
-    return undefined;
+    return batch;
   }
 
   private pump(): void {
     const now = performance.now();
     while (!this.stopped && this.active < this.rule.concurrency) {
-      const m = this.receive(now);
-      if (!m) break;
-      m.inFlight = true;
-      m.receives++;
+      const batch = this.receive(now);
+      if (batch.length === 0) break;
+      for (const m of batch) {
+        m.inFlight = true;
+        m.receives++;
+      }
       this.active++;
-      this.track(this.run(m));
+      this.track(this.run(batch));
     }
     this.wakeForNextVisible(now);
   }
@@ -75,21 +84,25 @@ export class QueueDelivery extends Delivery {
     });
   }
 
-  private async run(m: QueueMessage): Promise<void> {
-    const job = { ...m.job, attempt: m.receives };
-    const out = await this.attempt(job, 'RequestResponse', (e) => sqsEvent(e, m, this.rule));
+  private async run(batch: QueueMessage[]): Promise<void> {
+    // One invocation for the batch; it is recorded under the first message's envelope, the others ride along.
+    const jobs = batch.map((m) => ({ ...m.job, attempt: m.receives }));
+    const merged: Job = { ...jobs[0]!, messages: jobs.flatMap((j) => j.messages) };
+    const out = await this.attempt(merged, 'RequestResponse', () => sqsEvent(batch, this.rule, (j) => this.envelopeOf(j)));
     this.active--;
-    m.inFlight = false;
-    if (out.kind === 'ok') {
-      this.remove(m);
-    } else if (m.receives >= this.rule.queue.maxReceiveCount) {
-      this.remove(m);
-      this.counters.dropped++;
-      this.record(job, 'dropped', { error: `moved to the dead-letter queue after ${m.receives} receives; last error: ${out.error}` });
-    } else {
-      this.counters.retries++;
-      m.visibleAt = performance.now() + this.rule.queue.visibilityTimeoutMs * this.rule.timeScale;
-      this.record({ ...job, attempt: m.receives + 1 }, 'retry-scheduled');
+    for (const [i, m] of batch.entries()) {
+      m.inFlight = false;
+      const job = jobs[i]!;
+      if (out.kind === 'ok') this.remove(m);
+      else if (m.receives >= this.rule.queue.maxReceiveCount) {
+        this.remove(m);
+        this.counters.dropped++;
+        this.record(job, 'dropped', { error: `moved to the dead-letter queue after ${m.receives} receives; last error: ${out.error}` });
+      } else {
+        this.counters.retries++;
+        m.visibleAt = performance.now() + this.rule.queue.visibilityTimeoutMs * this.rule.timeScale;
+        this.record({ ...job, attempt: m.receives + 1 }, 'retry-scheduled');
+      }
     }
     this.pump();
   }
@@ -110,25 +123,23 @@ export class QueueDelivery extends Delivery {
   }
 }
 
-/** The event Lambda's SQS event-source mapping passes: one record whose body is Ably's envelope. */
-function sqsEvent(envelope: Envelope, m: QueueMessage, rule: IntegrationRule): unknown {
+/** The event Lambda's SQS event-source mapping passes: one record per message, whose body is Ably's envelope. */
+function sqsEvent(batch: QueueMessage[], rule: IntegrationRule, envelopeOf: (job: Job) => Envelope): unknown {
   const queue = `ably-${rule.id}${rule.queue.fifo ? '.fifo' : ''}`;
   return {
-    Records: [
-      {
-        messageId: m.messageId,
-        receiptHandle: `${m.messageId}:${m.receives}`,
-        body: JSON.stringify(envelope),
-        attributes: {
-          ApproximateReceiveCount: String(m.receives),
-          SentTimestamp: String(Math.round(performance.timeOrigin)),
-          ...(rule.queue.fifo ? { MessageGroupId: envelope.channel, MessageDeduplicationId: m.job.envelopeId } : {}),
-        },
-        messageAttributes: {},
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
-        awsRegion: 'us-east-1',
+    Records: batch.map((m) => ({
+      messageId: m.messageId,
+      receiptHandle: `${m.messageId}:${m.receives}`,
+      body: JSON.stringify(envelopeOf(m.job)),
+      attributes: {
+        ApproximateReceiveCount: String(m.receives),
+        SentTimestamp: String(Math.round(performance.timeOrigin)),
+        ...(rule.queue.fifo ? { MessageGroupId: m.job.channel, MessageDeduplicationId: m.job.envelopeId } : {}),
       },
-    ],
+      messageAttributes: {},
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
+      awsRegion: 'us-east-1',
+    })),
   };
 }

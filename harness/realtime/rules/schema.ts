@@ -32,8 +32,10 @@ const RuleSchema = z.strictObject({
       maxReceiveCount: z.number().int().min(1).max(1000).default(100),
       /** How long a failed message stays invisible before it is received again, before timeScale. */
       visibilityTimeoutMs: z.number().min(0).max(43_200_000).default(30_000),
+      /** Messages per invocation (the event-source mapping's BatchSize; FIFO: of one group, in order). */
+      batchSize: z.number().int().min(1).max(10).default(10),
     })
-    .default({ fifo: true, maxReceiveCount: 100, visibilityTimeoutMs: 30_000 }),
+    .default({ fifo: true, maxReceiveCount: 100, visibilityTimeoutMs: 30_000, batchSize: 10 }),
   /** Several messages of one channel per envelope. Off: one message per envelope. */
   batching: z
     .strictObject({
