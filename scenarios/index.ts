@@ -7,6 +7,7 @@ import steady from './steady.ts';
 import connectorCrash from './connector-crash.ts';
 import connectorFailover from './connector-failover.ts';
 import dbRestart from './db-restart.ts';
+import dbOutage from './db-outage.ts';
 import reconnectStorm from './reconnect-storm.ts';
 import slowLambda from './slow-lambda.ts';
 import hostileClients from './hostile-clients.ts';
@@ -20,6 +21,7 @@ export const scenarios: readonly ScenarioDefinition[] = [
   connectorCrash,
   connectorFailover,
   dbRestart,
+  dbOutage,
   reconnectStorm,
   slowLambda,
   hostileClients,

@@ -22,6 +22,20 @@ describe('acknowledged-writes', () => {
     expect(analyzeAcknowledgedWrites(run.history, run.final).missing[0]).toMatchObject({ opId: 'm5', problem: 'no row with this id and no rejection' });
   });
 
+  it('names the envelope the integration dropped after its retries, and states the cause in one line', () => {
+    const run = removeEvents(cleanRun(), (e) => e.type === 'receive' && e.messageId === 'm5');
+    run.final.rows = run.final.rows.filter((r) => r.id !== 'm5');
+    const dropped = { type: 'invocation' as const, t: 80, invocationId: 'i1', envelopeId: 'env-1', channel: 'chat:r1:outgoing', messageIds: ['m5'], phase: 'dropped' as const, attempt: 3, duplicate: false, error: 'Error: connect ECONNREFUSED' };
+    run.history.push(dropped);
+    const r = check(run.history, run.final);
+    expect(r).toMatchObject({
+      valid: false,
+      details: { missing: 1, droppedEnvelopes: [{ envelopeId: 'env-1', channel: 'chat:r1:outgoing', attempts: 3, error: 'Error: connect ECONNREFUSED', missingWrites: ['m5'] }] },
+    });
+    expect(r.details.cause).toMatch(/^1 of 1 missing acknowledged writes were in 1 envelopes the integration dropped after 3 failed attempts .*ECONNREFUSED.*longer than the retries last/);
+    expect(String(r.details.cause)).not.toContain('\n');
+  });
+
   it('catches an acknowledged edit whose text no version ever carried', () => {
     const run = cloneRun(cleanRun());
     for (const e of run.history) if (e.type === 'receive' && e.text === 'edit e4') e.text = 'edit e9';

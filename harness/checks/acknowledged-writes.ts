@@ -14,6 +14,7 @@
 import type { FinalState, HistoryEvent, InvokeEvent } from '../history/types.ts';
 import { WRITE_PATH_PARTS, unsettledNote, unsettledParts } from './settle.ts';
 import { memoized, examples, indexRun, isWrite } from './model.ts';
+import { droppedCause, droppedEnvelopes } from './dropped-envelopes.ts';
 
 export interface MissingWrite {
   opId: string;
@@ -152,6 +153,11 @@ export function acknowledgedWritesChecker() {
     };
     if (a.missing.length) {
       details.missingExamples = examples(a.missing);
+      const dropped = droppedEnvelopes(history, new Set(a.missing.map((m) => m.opId)));
+      if (dropped.length) {
+        details.droppedEnvelopes = dropped;
+        details.cause = droppedCause(dropped, a.missing.length);
+      }
       const waiting = unsettledParts(history);
       // A write still queued in the integration or the writer is late, not dropped; a connector
       // backlog or a slow client cannot keep an acknowledged write out of the database.

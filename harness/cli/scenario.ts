@@ -15,7 +15,7 @@ import { LINKS } from '../stack/links.ts';
 import { parseFaultSpec } from '../faults/spec.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_RULES, ORDERED_RULES } from '../stack/index.ts';
+import { RULES_PRESET_NAMES, RULES_PRESETS, resolveRules, type RulesPreset, type RulesPresetName } from '../stack/rules-presets.ts';
 import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
 import { defaultOutDir } from '../runner/execute.ts';
 import { loadTarget, targetFromEnv, type Target } from '../stack/target.ts';
@@ -43,9 +43,9 @@ const program = new Command('npm run scenario --')
   .option('--check <dir>', 're-run the checkers and thresholds on a saved run directory')
   .option('--target <file>', 'run against a deployment the harness does not start: a target file (the JSON `npm run stack -- --json` prints)')
   .option('--target-env', 'as --target, from DATABASE_URL, CHAT_FUNCTIONS_URL, ABLY_HOST, ABLY_PORT, ABLY_TLS')
-  .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave), ordered (the ideal), or a rules file')
+  .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave), ordered (the ideal), ably-lambda-destination (plus an on-failure destination, replayed when quiet), queue (Ably -> queue -> Lambda event-source mapping), or a rules file')
   .option('--connector-mode <mode>', 'how the connector captures changes: durable (default: trigger + outbox), notify (trigger + NOTIFY, the original) or wal (logical replication)')
-  .option('--compare-modes', 'run the scenario twice with the same seed, ably-lambda then ordered, and compare them side by side')
+  .option('--compare-modes [list]', 'run the scenario once per integration mode with the same seed (default ably-lambda,ordered; e.g. ably-lambda,ably-lambda-destination,queue) and compare them side by side')
   .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
   .option('--database-url <url>', 'use an existing database (also DATABASE_URL); the run works in a schema of its own, run_<time>_<random>, dropped at the end')
@@ -90,7 +90,7 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string; keep?: boolean; schema?: string;
-    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; connectorMode?: string; compareModes?: boolean; compare?: string[]; target?: string; targetEnv?: boolean;
+    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; connectorMode?: string; compareModes?: boolean | string; compare?: string[]; target?: string; targetEnv?: boolean;
   }>();
   if (o.compare) {
     if (o.compare.length < 2) throw new UsageError('--compare needs at least two run directories');
@@ -152,11 +152,12 @@ runMain(async () => {
     ...(o.readerClient !== undefined ? { readerClient: parseReaderClient(o.readerClient) } : {}),
   };
   const seed = o.seed === undefined ? randomSeed() : positiveInt('--seed', o.seed)!;
-  let rulesFile: string | undefined;
+  let preset: RulesPreset | undefined;
   if (o.rules !== undefined) {
-    rulesFile = o.rules === 'ably-lambda' ? DEFAULT_RULES : o.rules === 'ordered' ? ORDERED_RULES : o.rules;
-    if (!existsSync(rulesFile)) throw new UsageError(`--rules '${o.rules}': expected ably-lambda, ordered or an existing rules file`);
+    preset = resolveRules(o.rules);
+    if (!preset) throw new UsageError(`--rules '${o.rules}': expected ${RULES_PRESET_NAMES.join(', ')} or an existing rules file`);
   }
+  const modes = compareModeList(o.compareModes);
   if (o.compareModes && o.rules !== undefined) throw new UsageError('--compare-modes runs both modes itself; drop --rules');
   let target: Target | undefined;
   try {
@@ -174,7 +175,8 @@ runMain(async () => {
   if (o.schema !== undefined && !SCHEMA_RE.test(o.schema)) throw new UsageError(`--schema '${o.schema}' is not a plain lower-case identifier (a-z, 0-9, _; at most 63)`);
   const stackOpts = {
     ...(databaseUrl ? { pg: 'external' as const, databaseUrl } : { pg: pgProvider }),
-    ...(rulesFile ? { rulesFile } : {}),
+    ...(preset ? { rulesFile: preset.rulesFile } : {}),
+    ...(preset?.eventInvokeConfig ? { eventInvokeConfig: preset.eventInvokeConfig } : {}),
     ...(o.schema ? { schema: o.schema } : {}),
     ...(o.keep ? { keep: true } : {}),
     ...(connectorMode ? { connectorMode } : {}),
@@ -188,10 +190,11 @@ runMain(async () => {
     const base = o.out ?? defaultOutDir(`${scenario.name}-modes`);
     const runs: ComparedRun[] = [];
     let worst = 0;
-    for (const [label, file] of [['ably-lambda', DEFAULT_RULES], ['ordered', ORDERED_RULES]] as const) {
+    for (const label of modes) {
+      const chosen: RulesPreset = RULES_PRESETS[label];
       process.stderr.write(`\n=== ${scenario.name} with the ${label} integration ===\n`);
       const dir = join(base, label);
-      const r = await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: { ...stackOpts, rulesFile: file } });
+      const r = await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: { ...stackOpts, rulesFile: chosen.rulesFile, ...(chosen.eventInvokeConfig ? { eventInvokeConfig: chosen.eventInvokeConfig } : {}) } });
       runs.push({ label, dir, report: r.report });
       worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
     }
@@ -200,3 +203,11 @@ runMain(async () => {
   }
   return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), ...(target ? { target } : {}), stackOpts })).exitCode;
 });
+
+function compareModeList(v: boolean | string | undefined): RulesPresetName[] {
+  if (v === undefined || v === false || v === true) return ['ably-lambda', 'ordered'];
+  const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const n of names) if (!(RULES_PRESET_NAMES as string[]).includes(n)) throw new UsageError(`--compare-modes '${n}': expected a comma-separated list of ${RULES_PRESET_NAMES.join(', ')}`);
+  if (names.length < 2) throw new UsageError('--compare-modes needs at least two modes to compare');
+  return names as RulesPresetName[];
+}

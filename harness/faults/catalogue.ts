@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { ConnectorProcess } from '../stack/connector-process.ts';
 import type { RealtimeHandle, StartedStack } from '../stack/index.ts';
 import { isLinkName, LINK_NAMES, type LinkName } from '../stack/links.ts';
+import { parseDuration } from '../lib/duration.ts';
 
 export interface FaultContext {
   stack: StartedStack;
@@ -167,6 +168,20 @@ export const FAULTS = {
   },
   'pg-restart-fast': { description: 'shut Postgres down (fast mode) and start it again after DURATION', start: pgRestart('fast') },
   'pg-restart-immediate': { description: 'shut Postgres down (immediate mode: crash recovery) and start it again after DURATION', start: pgRestart('immediate') },
+  'pg-down': {
+    description: 'hold Postgres down (fast shutdown) for VALUE (e.g. 20s), longer than the integration\'s retries if VALUE exceeds their time-scaled horizon',
+    value: {
+      help: 'a duration, e.g. 20s',
+      check: (v) => {
+        try {
+          return parseDuration(v) > 0 ? undefined : 'expected a duration above 0, e.g. 20s';
+        } catch {
+          return 'expected a duration, e.g. 20s';
+        }
+      },
+    },
+    start: pgDown,
+  },
   'pg-terminate': {
     description: "terminate every other connection to the database from the server side (pg_terminate_backend)",
     start: async ({ stack }) => {
@@ -261,5 +276,21 @@ function pgRestart(mode: 'fast' | 'immediate'): FaultDef['start'] {
         return `accepting connections ${(performance.now() - t1).toFixed(0)} ms after start`;
       },
     };
+  };
+}
+
+/** pg-restart with the outage's length as the value, so a scenario states how long the database is gone. */
+async function pgDown(ctx: FaultContext): Promise<ActiveFault> {
+  const holdMs = parseDuration(ctx.value ?? '0');
+  const t0 = performance.now();
+  const active = await pgRestart('fast')(ctx);
+  return {
+    detail: `down for ${holdMs} ms; ${active.detail ?? ''}`,
+    end: async () => {
+      // The nemesis may call end early (a DURATION shorter than VALUE): the outage still lasts VALUE.
+      const left = holdMs - (performance.now() - t0);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+      return active.end?.();
+    },
   };
 }

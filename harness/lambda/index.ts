@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { z } from 'zod';
 import { registerCleanup } from '../lib/cleanup.ts';
-import { AsyncQueue } from './async-queue.ts';
+import { AsyncQueue, type QueueConfig } from './async-queue.ts';
 import { createInvokeHandler, type InvokeTarget } from './invoke-api.ts';
 import { InlineExecutor, type Executor } from './executor.ts';
 import { FunctionRunner } from './runner.ts';
@@ -59,6 +59,9 @@ const AsyncSchema = z.strictObject({
   maxRetries: z.number().int().min(0).max(2).optional(),
   retryDelaysMs: z.array(z.number().min(0)).min(1).optional(),
   timeScale: z.number().positive().optional(),
+  // AWS allows 60 s to 6 h.
+  maxEventAgeMs: z.number().min(60_000).max(21_600_000).optional(),
+  onFailure: z.strictObject({ destination: z.string().min(1) }).optional(),
 });
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -77,10 +80,12 @@ export class LambdaService {
     const credentials = o.credentials ?? { accessKeyId: 'LOCALLAMBDAKEY', secretAccessKey: 'local-lambda-secret' };
     const logger = o.logger ?? pino({ level: 'silent' });
     const asyncCfg = parseOrThrow(AsyncSchema, o.async ?? {}, 'async');
-    const asyncConfig: Required<AsyncInvokeConfig> = {
+    const asyncConfig: QueueConfig = {
       maxRetries: asyncCfg.maxRetries ?? 2,
       retryDelaysMs: asyncCfg.retryDelaysMs ?? [60_000, 120_000],
       timeScale: asyncCfg.timeScale ?? 1,
+      ...(asyncCfg.maxEventAgeMs !== undefined ? { maxEventAgeMs: asyncCfg.maxEventAgeMs } : {}),
+      ...(asyncCfg.onFailure ? { onFailure: asyncCfg.onFailure } : {}),
     };
     const listeners = new Set<(r: InvocationRecord) => void>();
     const emit = (r: InvocationRecord) => {

@@ -14,7 +14,7 @@ export type { RunRequest } from './executor.ts';
 const DEFAULT_TIMEOUT_MS = 900_000; // AWS's maximum function timeout
 
 export class FunctionRunner {
-  readonly stats: FunctionStats = { invocations: 0, errors: 0, throttles: 0, inFlight: 0, asyncQueued: 0, asyncRetries: 0, asyncDropped: 0 };
+  readonly stats: FunctionStats = { invocations: 0, errors: 0, throttles: 0, inFlight: 0, asyncQueued: 0, asyncRetries: 0, asyncDropped: 0, asyncToDestination: 0 };
   private fault: LambdaFault = {};
   private rng: () => number = Math.random;
 

@@ -43,8 +43,10 @@ export interface FunctionStats {
   asyncQueued: number;
   /** Asynchronous events retried after a failure. */
   asyncRetries: number;
-  /** Asynchronous events discarded after their last failed attempt (AWS would send them to a DLQ). */
+  /** Asynchronous events discarded after their last failed attempt (no on-failure destination). */
   asyncDropped: number;
+  /** Asynchronous events handed to the on-failure destination (retries exhausted or too old). */
+  asyncToDestination: number;
 }
 
 /** AWS's handling of failed asynchronous (Event) invocations. */
@@ -53,8 +55,12 @@ export interface AsyncInvokeConfig {
   maxRetries?: number;
   /** Wait before each retry (AWS: about 1 minute, then about 2). */
   retryDelaysMs?: number[];
-  /** Multiplies every retry delay; 1/60 turns a minute into a second for tests. */
+  /** Multiplies every retry delay and the maximum event age; 1/60 turns a minute into a second for tests. */
   timeScale?: number;
+  /** AWS's MaximumEventAgeInSeconds, in ms before timeScale: an event this old is not retried again. */
+  maxEventAgeMs?: number;
+  /** AWS's DestinationConfig.OnFailure: a file receiving one destination record per failed event. */
+  onFailure?: { destination: string };
 }
 
 /** One record per attempt, for observers (history, metrics). */

@@ -13,6 +13,11 @@ export function verdictLine(r: Report): string {
   return `FAILED: ${[...badChecks, ...badThresholds.map((t) => `threshold ${t}`)].join(', ')}`;
 }
 
+/** A failing check's own one-line diagnosis (its `cause` detail), e.g. why acknowledged writes are missing. */
+export function causeLines(r: Report): string[] {
+  return r.checks.flatMap((c) => (c.valid !== true && typeof c.details.cause === 'string' ? [`Cause (${c.name}): ${c.details.cause}`] : []));
+}
+
 /** The scalar details of a check as `key=value` pairs, bounded in length. */
 export function detailsLine(details: Record<string, unknown>, max = 140): string {
   const parts: string[] = [];

@@ -1,5 +1,5 @@
 /** report.md: the verdict and the tables, readable as a pull-request comment. */
-import { detailsLine, floorLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
+import { causeLines, detailsLine, floorLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { markdownTable, ms, num } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
@@ -8,6 +8,7 @@ export function toMarkdown(r: Report): string {
   const icon = r.passed ? '✅' : '❌';
   out.push(`# ${icon} ${r.scenario}: ${r.passed ? 'passed' : 'failed'}`, '');
   out.push(verdictLine(r), '');
+  for (const line of causeLines(r)) out.push(`**${line}**`, '');
   const seed = r.run.seed === null ? '' : `seed ${r.run.seed}, `;
   out.push(`${seed}${(r.run.durationMs / 1000).toFixed(1)} s${r.run.startedAt ? `, started ${r.run.startedAt}` : ''}. ${healthLine(r)}.`, '');
   const cost = generatorCostLine(r);

@@ -1,11 +1,12 @@
 /** The summary table printed at the end of a run: plain text, aligned columns. */
-import { detailsLine, floorLine, generatorCostLine, healthLine, validityWord, verdictLine } from './describe.ts';
+import { causeLines, detailsLine, floorLine, generatorCostLine, healthLine, validityWord, verdictLine } from './describe.ts';
 import { ms, num, textTable } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
 export function formatSummary(r: Report, opts: { runDir?: string } = {}): string {
   const out: string[] = [];
   out.push(`${r.scenario}: ${verdictLine(r)}`, '');
+  for (const line of causeLines(r)) out.push(line, '');
   out.push(textTable(['check', 'result', 'failed at', 'details'], r.checks.map((c) => [c.name, validityWord(c.valid), c.failedAt === undefined ? '' : `${ms(c.failedAt)} ms`, detailsLine(c.details, 100)])), '');
   if (r.thresholds.length) {
     out.push(

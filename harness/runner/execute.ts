@@ -27,7 +27,7 @@ export interface ExecuteInput {
   outDir?: string;
   /** Run against a deployment the harness does not start (see harness/stack/target.ts). */
   target?: Target;
-  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'schema' | 'keep' | 'connectorMode'>;
+  stackOpts: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'schema' | 'keep' | 'connectorMode' | 'eventInvokeConfig'>;
   print?: (s: string) => void;
   quiet?: boolean;
 }
@@ -76,6 +76,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
       options,
       outDir,
       stack,
+      ...(sc.quietTimeoutMs ? { quietTimeoutMs: sc.quietTimeoutMs } : {}),
       mutants: input.mutants,
       faults,
       progress: (line) => input.quiet || print(`${line}\n`),

@@ -9,7 +9,7 @@ import pg from 'pg';
 import type * as Ably from 'ably';
 import type { FinalState } from '../history/types.ts';
 import { FINAL_STATE_FILE, HistoryWriter, writeFinalState } from '../history/writer.ts';
-import type { StartedStack } from '../stack/index.ts';
+import type { QuiesceResult, StartedStack } from '../stack/index.ts';
 import { runExecutor, type ExecutorResult } from '../workload/executors.ts';
 import { GeneratorHealth } from '../workload/health.ts';
 import { OperationPlanner } from '../workload/planner.ts';
@@ -201,7 +201,8 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
   for (const e of nemesis.errors) say(`fault error: ${e}`);
 
   say('load done; waiting for the stack to go quiet');
-  const quiet = await stack.quiesce(input.quietTimeoutMs ?? 20_000);
+  let quiet = await stack.quiesce(input.quietTimeoutMs ?? 20_000);
+  if (stack.destination?.replayWhenQuiet) quiet = await replayDestination(stack, say, input.quietTimeoutMs ?? 20_000, quiet);
   const receivesQuiet = await quietReceives(stats, input.quietTimeoutMs ?? 20_000);
   const waiting = [...quiet.waiting, ...(receivesQuiet ? [] : ['client deliveries'])];
   // The checkers read this: without it, anything still in flight at the deadline would count as lost.
@@ -314,4 +315,17 @@ export async function captureFinalState(databaseUrl: string, rooms: string[], ep
 
 async function inBatches<T>(items: readonly T[], size: number, fn: (x: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+/**
+ * What a user with an on-failure destination does once the database is back: replay it. Only
+ * after the first quiet are all given-up events in the destination; the replayed writes then
+ * need their own quiet (the connector publishes them).
+ */
+async function replayDestination(stack: StartedStack, say: (line: string) => void, timeoutMs: number, first: QuiesceResult): Promise<QuiesceResult> {
+  const r = await stack.destination!.replay();
+  say(`on-failure destination replayed: ${r.replayed} events, ${r.succeeded} succeeded, ${r.failed} failed and put back${r.errors[0] ? ` (first error: ${r.errors[0]})` : ''}`);
+  if (r.replayed === 0) return first;
+  const again = await stack.quiesce(timeoutMs);
+  return r.failed ? { settled: false, waiting: [...again.waiting, `on-failure destination: ${r.failed} events failed again`] } : again;
 }

@@ -126,7 +126,7 @@ describe('npm run scenario', () => {
     const fault = cli('edit-storm', '--fault', 'meteor@1s');
     expect(fault.status).toBe(2);
     expect(fault.stderr).toMatch(/unknown fault 'meteor'.*connector-kill/);
-    expect(cli('edit-storm', '--rules', 'chaotic').stderr).toMatch(/ably-lambda, ordered or an existing rules file/);
+    expect(cli('edit-storm', '--rules', 'chaotic').stderr).toMatch(/ably-lambda, ordered, ably-lambda-destination, queue or an existing rules file/);
     expect(cli('--compare', 'only-one-dir').status).toBe(2);
     expect(cli('steady', '--target', '/nonexistent/target.json').stderr).toMatch(/target file \/nonexistent\/target.json/);
     const faults = cli('--list-faults');

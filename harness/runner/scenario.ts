@@ -46,7 +46,9 @@ export interface ScenarioDefinition {
   /** Faults the scenario schedules by itself (`--fault` syntax); `--fault` flags add to them. */
   faults?: (o: ScenarioOptions) => string[];
   /** How the stack must be set up for this scenario. */
-  stack?: { rulesFile?: string; connectorMode?: 'durable' | 'notify' | 'wal'; connectors?: number; tokenTtlMs?: number };
+  stack?: { rulesFile?: string; connectorMode?: 'durable' | 'notify' | 'wal'; connectors?: number; tokenTtlMs?: number; timeScale?: number };
+  /** How long the stack may take to go quiet after the load (default 20 s): a long outage leaves a backlog. */
+  quietTimeoutMs?: number;
   /** Clients that try what they must not (see harness/workload/hostile.ts), mixed into the load. */
   hostile?: { perRoom: number; attacksPerClient: number };
   /** The guarantee the scenario states, printed with its verdict. */

@@ -24,6 +24,8 @@ import type { PartSpec } from './part-protocol.ts';
 import { startFunctionsPart, startLambdaPart, startRealtimePart, type FunctionsHandle, type LambdaHandle, type RealtimeHandle, type RulesHandle } from './parts/index.ts';
 import { PostgresService, type PgProviderName, type StartedPostgres } from './postgres/index.ts';
 import { quiesceStack, type QuiesceResult } from './quiesce.ts';
+import { createDestinationFile, type EventInvokeOptions } from './event-invoke.ts';
+import { replayFailures, type ReplayResult } from '../lambda/replay.ts';
 import { startWebServer, type StartedWeb } from './web.ts';
 
 export type { FunctionsHandle, LambdaHandle, RealtimeAdmin, RealtimeHandle, RulesHandle } from './parts/index.ts';
@@ -61,6 +63,13 @@ export interface StackOptions {
   postgresOnly?: boolean;
   /** Worker threads (Lambda instances) running the chat-writer (default 4). */
   lambdaWorkers?: number;
+  /**
+   * Replaces every rule's `timeScale` (and the Lambda's own retry delays): a scenario that must
+   * outlast AWS's minutes of retries says so here, whichever rules file the user picked.
+   */
+  timeScale?: number;
+  /** The chat-writer's asynchronous-invocation config (used when a rule invokes with 'Event'). */
+  eventInvokeConfig?: EventInvokeOptions;
   onProgress?: (msg: string) => void;
   /**
    * The realtime service's limits. Default: a standard Ably account's, except the two publish
@@ -106,6 +115,8 @@ export interface StartedStack {
   realtimeClientOptions: Ably.ClientOptions;
   /** Resolves when no write is queued in the rules, the Lambda runtime or the connector's outbox, or at the deadline, naming what was not quiet. */
   quiesce(timeoutMs: number): Promise<QuiesceResult>;
+  /** The on-failure destination of the chat-writer's asynchronous invocations, when configured. */
+  destination?: { file: string; replayWhenQuiet: boolean; replay(): Promise<ReplayResult> };
   /** Proxies of the links the run asked for. */
   links: StartedLinks;
   /** The OS processes of the stack, for per-part CPU and memory. */
@@ -175,6 +186,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     // slowest step) with the realtime service, then the functions server with the connector.
     const writerDefects = [...(defects.writerFirstOnly ? ['firstOnly'] : []), ...(defects.writerNoAuthorCheck ? ['noAuthorCheck'] : [])];
     const workers = opts.lambdaWorkers ?? DEFAULT_WORKERS;
+    const destination = opts.eventInvokeConfig?.onFailure ? createDestinationFile() : undefined;
+    if (destination) stops.push({ name: 'on-failure destination', stop: async () => destination.remove() });
     const [lambdaStart, rtStart] = await Promise.allSettled([
       startLambdaPart({
         functions: {
@@ -188,6 +201,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         // Per-run credentials: a secret printed in the source would let anyone forge the writer's caller.
         credentials: { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') },
         logLevel,
+        ...lambdaAsync(opts, destination),
       }),
       startRealtimePart({ keys: [rootKey, connectorKey], logLevel, limits: opts.realtimeLimits ?? STACK_LIMITS }),
     ]);
@@ -204,6 +218,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     // A first-message-only writer is harmless until envelopes carry several messages.
     if (defects.writerFirstOnly) ruleSet = ruleSet.map((r) => ({ ...r, batching: { enabled: true, maxMessages: 10, maxDelayMs: 50 } }));
     if (opts.seed !== undefined) ruleSet = ruleSet.map((r) => ({ ...r, seed: r.seed ?? opts.seed }));
+    if (opts.timeScale !== undefined) ruleSet = ruleSet.map((r) => ({ ...r, timeScale: opts.timeScale! }));
     await rt.part.request('attachRules', { rules: ruleSet, lambda: { endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials } });
     progress(`realtime service on ${realtime.host}:${realtime.port} with the integration rules (pid ${rt.part.pid()})`);
     const connectorRt = await maybeProxy(wanted, 'connector-realtime', { host: realtime.host, port: realtime.port }, links);
@@ -291,6 +306,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         admin: { url: `http://${realtime.host}:${realtime.port}/admin`, auth: 'basic-root-key' },
         ...(web ? { chatUrl: web.url } : {}),
       },
+      ...(destination
+        ? { destination: { file: destination.file, replayWhenQuiet: opts.eventInvokeConfig?.replayWhenQuiet ?? false, replay: () => replayFailures({ destination: destination.file, endpoint: lambda.endpoint, region: lambda.region, credentials: lambda.credentials }) } }
+        : {}),
       quiesce: (timeoutMs) => quiesceStack({ realtime: rt.part, lambda: lambdaStart.value.part, connectors }, timeoutMs),
       processes: () => [
         ...postgresProcess(postgres),
@@ -304,6 +322,16 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     await stopAll();
     throw err;
   }
+}
+
+/** The Lambda part's asynchronous-invocation config: the run's time scale, and the destination if any. */
+function lambdaAsync(opts: StackOptions, destination: { file: string } | undefined): { async?: { timeScale?: number; maxEventAgeMs?: number; onFailure?: { destination: string } } } {
+  const cfg = {
+    ...(opts.timeScale !== undefined ? { timeScale: opts.timeScale } : {}),
+    ...(opts.eventInvokeConfig?.maxEventAgeMs !== undefined ? { maxEventAgeMs: opts.eventInvokeConfig.maxEventAgeMs } : {}),
+    ...(destination ? { onFailure: { destination: destination.file } } : {}),
+  };
+  return Object.keys(cfg).length ? { async: cfg } : {};
 }
 
 function postgresProcess(pg: StartedPostgres): Array<{ part: string; pid: number }> {

@@ -196,12 +196,41 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
     }
   }
 
-  const writer = handle as ChatWriter;
+  // Behind a queue (Ably -> SQS -> event-source mapping) each record's body is one Ably envelope.
+  // Records run in order; a failure fails the whole batch, which the queue then receives again.
+  const handleAny = async (event: unknown): Promise<ChatWriterResult> => {
+    const bodies = sqsBodies(event);
+    if (!bodies) return handle(event);
+    const all: ChatWriterResult = { results: [], released: [] };
+    for (const body of bodies) {
+      const r = await handle(body);
+      all.results.push(...r.results);
+      all.released.push(...r.released);
+    }
+    return all;
+  };
+
+  const writer = handleAny as ChatWriter;
   writer.stats = () => ({ ...stats, rejected: { ...stats.rejected } });
   writer.close = async () => {
     if (ownPool) await pool.end();
   };
   return writer;
+}
+
+/** The envelopes of an SQS event, or undefined when the event is not one; an unparsable body stays a string (rejected as malformed). */
+function sqsBodies(event: unknown): unknown[] | undefined {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  if (!Array.isArray(records) || records.length === 0) return undefined;
+  if (!records.every((r) => (r as { eventSource?: unknown })?.eventSource === 'aws:sqs')) return undefined;
+  return records.map((r) => {
+    const body = (r as { body?: unknown }).body;
+    try {
+      return typeof body === 'string' ? (JSON.parse(body) as unknown) : body;
+    } catch {
+      return body;
+    }
+  });
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity): the input, not the database, is at fault. */

@@ -3,7 +3,7 @@
  * recorded attempt, tracked timers, and knowing when nothing is left to do.
  */
 import { randomUUID } from 'node:crypto';
-import { buildEnvelope, type RuleMessage } from './envelope.ts';
+import { buildEnvelope, type Envelope, type RuleMessage } from './envelope.ts';
 import type { InvokeOutcome, Invoker } from './invoker.ts';
 import { emptyCounters, epochNow, type RuleInvocationRecord } from './records.ts';
 import type { IntegrationRule } from './schema.ts';
@@ -95,9 +95,13 @@ export abstract class Delivery {
     });
   }
 
+  protected envelopeOf(batch: Batch): Envelope {
+    return buildEnvelope(this.rule.id, this.ctx.appId, this.ctx.site, batch.channel, batch.messages);
+  }
+
   /** One invocation of the function with this job's envelope, recorded and counted. */
-  protected async attempt(job: Job, type: 'RequestResponse' | 'Event'): Promise<InvokeOutcome> {
-    const envelope = buildEnvelope(this.rule.id, this.ctx.appId, this.ctx.site, job.channel, job.messages);
+  protected async attempt(job: Job, type: 'RequestResponse' | 'Event', wrap: (envelope: Envelope) => unknown = (e) => e): Promise<InvokeOutcome> {
+    const envelope = wrap(this.envelopeOf(job));
     this.counters.invocations++;
     this.counters.inFlight++;
     this.record(job, 'started');

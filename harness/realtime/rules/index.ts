@@ -9,6 +9,7 @@ import type { Delivery } from './delivery.ts';
 import type { RuleMessage } from './envelope.ts';
 import { Invoker, type LambdaTarget } from './invoker.ts';
 import { AblyLambdaDelivery, OrderedDelivery } from './modes.ts';
+import { QueueDelivery } from './queue-mode.ts';
 import { sumCounters, type RuleInvocationRecord, type RuleStats } from './records.ts';
 import type { IntegrationRule } from './schema.ts';
 
@@ -56,7 +57,7 @@ export function attachRules(rt: RealtimeHook, rules: IntegrationRule[], lambda: 
   const deliveries = new Map<string, Delivery>();
   const unsubscribes: Array<() => void> = [];
   for (const rule of rules) {
-    const d = rule.mode === 'ordered' ? new OrderedDelivery(rule, invoker, ctx) : new AblyLambdaDelivery(rule, invoker, ctx);
+    const d = rule.mode === 'ordered' ? new OrderedDelivery(rule, invoker, ctx) : rule.mode === 'queue' ? new QueueDelivery(rule, invoker, ctx) : new AblyLambdaDelivery(rule, invoker, ctx);
     deliveries.set(rule.id, d);
     unsubscribes.push(rt.onChannelMessage(new RegExp(rule.channelPattern), (m) => d.accept(m)));
   }

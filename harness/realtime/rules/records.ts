@@ -3,7 +3,7 @@
 export interface RuleInvocationRecord {
   ruleId: string;
   functionName: string;
-  mode: 'ably-lambda' | 'ordered';
+  mode: 'ably-lambda' | 'ordered' | 'queue';
   channel: string;
   /** One envelope; a duplicate invocation shares it with the original. */
   envelopeId: string;

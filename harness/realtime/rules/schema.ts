@@ -22,7 +22,20 @@ const RuleSchema = z.strictObject({
   channelPattern: regexSource,
   functionName: z.string().regex(/^(arn:aws:lambda:[^:]+:\d+:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/, 'expected a Lambda function name or ARN'),
   /** 'ably-lambda' (default): as Ably + AWS behave; 'ordered': one at a time per channel, the ideal. */
-  mode: z.enum(['ably-lambda', 'ordered']).default('ably-lambda'),
+  mode: z.enum(['ably-lambda', 'ordered', 'queue']).default('ably-lambda'),
+  /** queue: Ably -> an SQS-like queue -> Lambda's event-source mapping (see queue-mode.ts). */
+  queue: z
+    .strictObject({
+      /** FIFO queue with MessageGroupId = channel: a channel's envelopes one at a time, in order. */
+      fifo: z.boolean().default(true),
+      /** Receives before a message moves to the dead-letter queue (SQS redrive policy). */
+      maxReceiveCount: z.number().int().min(1).max(1000).default(100),
+      /** How long a failed message stays invisible before it is received again, before timeScale. */
+      visibilityTimeoutMs: z.number().min(0).max(43_200_000).default(30_000),
+      /** Messages per invocation (the event-source mapping's BatchSize; FIFO: of one group, in order). */
+      batchSize: z.number().int().min(1).max(10).default(10),
+    })
+    .default({ fifo: true, maxReceiveCount: 100, visibilityTimeoutMs: 30_000, batchSize: 10 }),
   /** Several messages of one channel per envelope. Off: one message per envelope. */
   batching: z
     .strictObject({

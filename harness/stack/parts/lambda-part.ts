@@ -10,6 +10,7 @@ runPart('lambda', lambdaPartSpec, async (config, emit) => {
   const lambda = await new LambdaService({
     functions: config.functions,
     logger,
+    ...(config.async ? { async: config.async } : {}),
     ...(config.region ? { region: config.region } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
   }).start();

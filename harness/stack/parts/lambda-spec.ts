@@ -14,6 +14,16 @@ export const lambdaPartSpec = {
         workers: z.number().int().min(1).max(64).optional(),
       }),
     ),
+    /** Asynchronous invocations: retries, maximum event age and on-failure destination (see harness/lambda/types.ts). */
+    async: z
+      .strictObject({
+        maxRetries: z.number().int().min(0).max(2).optional(),
+        retryDelaysMs: z.array(z.number().min(0)).min(1).optional(),
+        timeScale: z.number().positive().optional(),
+        maxEventAgeMs: z.number().optional(),
+        onFailure: z.strictObject({ destination: z.string().min(1) }).optional(),
+      })
+      .optional(),
     region: z.string().min(1).optional(),
     credentials: credentialsSchema.optional(),
     logLevel: z.string().default('error'),

@@ -23,7 +23,7 @@ export const ruleStatsSchema = z.strictObject({ rules: z.record(z.string(), rule
 export const ruleRecordSchema = z.strictObject({
   ruleId: z.string(),
   functionName: z.string(),
-  mode: z.enum(['ably-lambda', 'ordered']),
+  mode: z.enum(['ably-lambda', 'ordered', 'queue']),
   channel: z.string(),
   envelopeId: z.string(),
   invocationId: z.string(),
@@ -47,6 +47,7 @@ export const functionStatsSchema = z.strictObject({
   asyncQueued: count,
   asyncRetries: count,
   asyncDropped: count,
+  asyncToDestination: count,
 });
 
 export const lambdaRecordSchema = z.strictObject({
