@@ -161,6 +161,7 @@ export class LightReader implements ChatUser {
       author: c.row.author,
       ...(c.updatedAt !== undefined ? { commitT: Date.parse(c.updatedAt) - rec.epochMs } : {}),
       ...(c.publishedAt !== undefined ? { publishT: c.publishedAt - rec.epochMs } : {}),
+      ...(c.position ? { position: c.position } : {}),
       applied,
     });
   }
