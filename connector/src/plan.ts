@@ -19,8 +19,10 @@ export interface ChangeData {
    * Where the change stands in the database's commit order: (commit number, outbox sequence),
    * compared element by element. Subscribers (and the harness's commit-order checker) can tell
    * from it whether a channel delivered changes of different rows in the order they committed.
+   * Absent when the commit number is unknown: a change published straight from its notification
+   * (which arrives in commit order, but carries only the outbox sequence, an insertion order).
    */
-  position: [number, number];
+  position?: [number, number];
 }
 
 export interface OutMessage {
@@ -109,7 +111,7 @@ export function planDrain(rows: readonly OutboxRow[], o: PlanOptions): Plan {
       plan.unmapped.push(row.seq);
       continue;
     }
-    const data: ChangeData = { table: row.tablename, type: row.operation, row: row.row, position: [row.commitSeq ?? 0, row.seq] };
+    const data: ChangeData = { table: row.tablename, type: row.operation, row: row.row, ...(row.commitSeq === null ? {} : { position: [row.commitSeq, row.seq] }) };
     const name = o.messageName === 'original' ? ORIGINAL_MESSAGE_NAME : row.operation;
     const mine: Item[] = [];
     let failure: string | undefined;
