@@ -14,6 +14,8 @@ export default defineScenario({
   guarantee: 'every hostile attempt is refused with the right error (capability checker, per attempt), and the honest users\' checks all hold',
   defaults: { ...editStorm.defaults, durationMs: 14_000 },
   stack: { tokenTtlMs: 5_000 },
-  hostile: { perRoom: 1, attacksPerClient: 8 },
+  // 3 rooms x 18 = 54 foreign edits and deletes besides the attacks' own, a third of them on a
+  // victim's newest post (the held path) and a third on posts of other rooms.
+  hostile: { perRoom: 1, attacksPerClient: 8, foreignWritesPerClient: 18 },
   thresholds: { ...editStorm.thresholds, e2e_latency: ['p(99)<1000'] },
 });

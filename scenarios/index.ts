@@ -12,6 +12,7 @@ import reconnectStorm from './reconnect-storm.ts';
 import slowLambda from './slow-lambda.ts';
 import hostileClients from './hostile-clients.ts';
 import realtimeRestart from './realtime-restart.ts';
+import lateRedelivery from './late-redelivery.ts';
 
 export const scenarios: readonly ScenarioDefinition[] = [
   editStorm,
@@ -26,6 +27,7 @@ export const scenarios: readonly ScenarioDefinition[] = [
   slowLambda,
   hostileClients,
   realtimeRestart,
+  lateRedelivery,
 ];
 
 export function findScenario(name: string): ScenarioDefinition | undefined {

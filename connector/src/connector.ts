@@ -30,11 +30,12 @@ export interface ConnectorOptions {
    * or shipped CLI option can set it (connector/testing/cli-with-defects.ts does).
    * 'publish-without-waiting' publishes each change after its own random REST-like round-trip
    * delay, without waiting for the previous one, as the original connector did with Ably.Rest.
+   * 'swap-rows' sends two neighbouring changes of different rows on one channel in swapped order.
    */
   plantedDefect?: PlantedDefect;
 }
 
-export type PlantedDefect = 'publish-without-waiting';
+export type PlantedDefect = 'publish-without-waiting' | 'swap-rows';
 
 export interface StartedConnector {
   healthUrl: string;
@@ -83,7 +84,7 @@ export class Connector {
         { min: cfg.timing.reconnectMinMs, max: cfg.timing.reconnectMaxMs },
         { onReconnect: () => this.metrics.reconnect('realtime'), onStateChange: () => {} },
         this.log,
-        this.opts.plantedDefect === 'publish-without-waiting',
+        this.opts.plantedDefect,
         random,
       );
       if (this.opts.plantedDefect) this.log.warn({ plantedDefect: this.opts.plantedDefect }, 'PLANTED DEFECT active: this connector is broken on purpose');

@@ -117,7 +117,7 @@ export class DurableWorker implements Worker {
       this.want = 'pull';
       this.fast = false;
     }
-    if (!this.fast || !n.r || this.stopping || this.fatal || this.ctx.cfg.batch.maxMessages > 1 || this.inflight >= this.ctx.cfg.batch.maxInFlight) {
+    if (!this.fast || !n.r || this.ctx.publisher.readsOnly || this.stopping || this.fatal || this.ctx.cfg.batch.maxMessages > 1 || this.inflight >= this.ctx.cfg.batch.maxInFlight) {
       // Too large to carry, not caught up, or too much in flight: a read takes it, and nothing
       // newer may go first.
       this.fast = false;

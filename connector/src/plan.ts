@@ -15,6 +15,14 @@ export interface ChangeData {
   table: string;
   type: string;
   row: Record<string, unknown>;
+  /**
+   * Where the change stands in the database's commit order: (commit number, outbox sequence),
+   * compared element by element. Subscribers (and the harness's commit-order checker) can tell
+   * from it whether a channel delivered changes of different rows in the order they committed.
+   * Absent when the commit number is unknown: a change published straight from its notification
+   * (which arrives in commit order, but carries only the outbox sequence, an insertion order).
+   */
+  position?: [number, number];
 }
 
 export interface OutMessage {
@@ -75,7 +83,7 @@ export function messageSize(m: OutMessage): number {
 /** Postgres writes the row's JSON compactly, as JSON.stringify does; near the limit, measure exactly. */
 function sizeOf(m: OutMessage, rowBytes: number | undefined, limit: number): number {
   if (rowBytes === undefined) return messageSize(m);
-  const estimate = m.name.length + rowBytes + Buffer.byteLength(m.data.table) + m.data.type.length + 32;
+  const estimate = m.name.length + rowBytes + Buffer.byteLength(m.data.table) + m.data.type.length + 80;
   return estimate < limit - 1024 ? estimate : messageSize(m);
 }
 
@@ -103,7 +111,7 @@ export function planDrain(rows: readonly OutboxRow[], o: PlanOptions): Plan {
       plan.unmapped.push(row.seq);
       continue;
     }
-    const data: ChangeData = { table: row.tablename, type: row.operation, row: row.row };
+    const data: ChangeData = { table: row.tablename, type: row.operation, row: row.row, ...(row.commitSeq === null ? {} : { position: [row.commitSeq, row.seq] }) };
     const name = o.messageName === 'original' ? ORIGINAL_MESSAGE_NAME : row.operation;
     const mine: Item[] = [];
     let failure: string | undefined;

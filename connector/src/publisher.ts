@@ -75,8 +75,8 @@ export class RealtimePublisher {
     retryMs: { min: number; max: number },
     private readonly hooks: PublisherHooks,
     private readonly log: Logger,
-    /** The planted defect 'publish-without-waiting' (see ConnectorOptions); never set in deployments. */
-    private readonly withoutWaiting = false,
+    /** A planted defect (see ConnectorOptions); never set in deployments. */
+    private readonly defect: 'publish-without-waiting' | 'swap-rows' | undefined = undefined,
     private readonly random: () => number = Math.random,
   ) {
     this.client = new Ably.Realtime({
@@ -159,6 +159,18 @@ export class RealtimePublisher {
    * loopback the write costs far more than the frame. HOLD_MAX_MS bounds the wait should an ack
    * be slow to come.
    */
+  /**
+   * The swap-rows defect is planted on the read path, whose changes carry a commit position
+   * (a change published straight from its notification has none to be judged by).
+   */
+  get readsOnly(): boolean {
+    return this.defect === 'swap-rows';
+  }
+
+  private get withoutWaiting(): boolean {
+    return this.defect === 'publish-without-waiting';
+  }
+
   publish(channel: string, messages: OutMessage[]): Promise<void> {
     if (this.withoutWaiting) return this.send(channel, messages);
     return new Promise<void>((resolve, reject) => {
@@ -172,11 +184,14 @@ export class RealtimePublisher {
     if (!first) return;
     const now = performance.now();
     const gapDue = this.lastRelease + MIN_GAP_MS;
-    if ((this.unacked === 0 && now >= gapDue) || now >= first.at + HOLD_MAX_MS) {
+    // The swap-rows defect always holds, so that there are neighbours to swap.
+    if ((this.unacked === 0 && now >= gapDue && this.defect !== 'swap-rows') || now >= first.at + HOLD_MAX_MS) {
       clearTimeout(this.holdTimer);
       this.holdTimer = undefined;
       this.lastRelease = now;
-      for (const job of this.held.splice(0)) this.sendHeld(job);
+      const jobs = this.held.splice(0);
+      if (this.defect === 'swap-rows') swapNeighbours(jobs);
+      for (const job of jobs) this.sendHeld(job);
       return;
     }
     if (this.holdTimer) return;
@@ -248,5 +263,22 @@ export class RealtimePublisher {
     const closed = conn.once('closed');
     this.client.close();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+  }
+}
+
+/**
+ * The planted defect 'swap-rows': two neighbouring publishes on one channel about different rows
+ * leave in each other's place, so a channel's changes no longer follow the commit order, though
+ * each row's versions still do.
+ */
+function swapNeighbours(jobs: HeldPublish[]): void {
+  const rowOf = (j: HeldPublish) => j.messages[0]?.data.row.id;
+  for (let i = 0; i + 1 < jobs.length; i++) {
+    const a = jobs[i]!;
+    const b = jobs[i + 1]!;
+    if (a.channel !== b.channel || rowOf(a) === rowOf(b)) continue;
+    jobs[i] = b;
+    jobs[i + 1] = a;
+    i++;
   }
 }

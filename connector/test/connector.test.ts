@@ -49,11 +49,14 @@ describe('connector against the local realtime service', () => {
     await db.query(`UPDATE users SET name = 'edited' WHERE id = 4`);
     await db.query(`DELETE FROM users WHERE id = 4`);
     await sub.until(3);
-    expect(sub.got.map((m) => [m.channel, m.name, m.data])).toEqual([
+    expect(sub.got.map((m) => [m.channel, m.name, m.data])).toMatchObject([
       ['ablyusersins', 'INSERT', { table: 'users', type: 'INSERT', row: { id: 4, name: 'PostgreSQL talking through Ably!' } }],
       ['ablyusersupt', 'UPDATE', { table: 'users', type: 'UPDATE', row: { id: 4, name: 'edited' } }],
       ['ablyusersdel', 'DELETE', { table: 'users', type: 'DELETE', row: { id: 4, name: 'edited' } }],
     ]);
+    // A change read from the outbox says where it committed, in the order it committed.
+    const positions = sub.got.flatMap((m) => (m.data.position ? [m.data.position] : []));
+    expect(positions.every((p, i) => i === 0 || p[0]! > positions[i - 1]![0]!)).toBe(true);
     await waitFor(() => c.stats().acknowledged === 3, () => `acks (${JSON.stringify(c.stats())})`);
     const health = await fetch(c.healthUrl);
     expect(health.status).toBe(200);

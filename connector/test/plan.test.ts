@@ -35,7 +35,7 @@ describe('planDrain', () => {
       ['chat:den:incoming', [['ob1:3', 'UPDATE']]],
       ['chat:lobby:incoming', [['ob1:9', 'DELETE']]],
     ]);
-    expect(p.publishes[0]!.messages[0]!.data).toEqual({ table: 'chat_messages', type: 'INSERT', row: { id: 'm5', room: 'lobby' } });
+    expect(p.publishes[0]!.messages[0]!.data).toEqual({ table: 'chat_messages', type: 'INSERT', row: { id: 'm5', room: 'lobby' }, position: [1, 5] });
   });
 
   it("uses the original's fixed name when asked", () => {

@@ -6,7 +6,7 @@
 import type { PlantedDefect } from '../src/connector.ts';
 import { runCli } from '../src/run-cli.ts';
 
-const DEFECTS: readonly PlantedDefect[] = ['publish-without-waiting'];
+const DEFECTS: readonly PlantedDefect[] = ['publish-without-waiting', 'swap-rows'];
 
 const [flag, value, ...rest] = process.argv.slice(2);
 const defect = DEFECTS.find((d) => d === value);

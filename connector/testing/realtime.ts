@@ -18,7 +18,7 @@ export interface Received {
   channel: string;
   id: string;
   name: string;
-  data: { table: string; type: string; row: Record<string, unknown> };
+  data: { table: string; type: string; row: Record<string, unknown>; position?: number[] };
   at: number;
 }
 

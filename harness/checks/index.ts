@@ -6,12 +6,15 @@ import type { CheckResult, Checker, FinalState, HistoryEvent } from '../history/
 import { acknowledgedWritesChecker } from './acknowledged-writes.ts';
 import { authorizationChecker } from './authorization.ts';
 import { capabilityChecker } from './capability.ts';
+import { commitOrderChecker } from './commit-order.ts';
 import { commonOrderChecker } from './common-order.ts';
 import { convergenceChecker } from './convergence.ts';
 import { deliveryChecker, type DeliveryOptions } from './delivery.ts';
+import { finalContentChecker } from './final-content.ts';
 import { latencyChecker } from './latency.ts';
 import { perAuthorOrderChecker } from './per-author-order.ts';
 import { streamOrderChecker } from './stream-order.ts';
+import { versionContentChecker } from './version-content.ts';
 import { versionOrderChecker } from './version-order.ts';
 
 export const CHECKER_NAMES = [
@@ -19,8 +22,11 @@ export const CHECKER_NAMES = [
   'version-order',
   'stream-order',
   'common-order',
+  'commit-order',
   'convergence',
   'acknowledged-writes',
+  'final-content',
+  'version-content',
   'author-check',
   'capability',
   'per-author-order',
@@ -42,8 +48,11 @@ export function makeCheckers(opts: CheckerOptions = {}): Record<CheckerName, Che
     'version-order': versionOrderChecker(),
     'stream-order': streamOrderChecker(),
     'common-order': commonOrderChecker(),
+    'commit-order': commitOrderChecker(),
     convergence: convergenceChecker(),
     'acknowledged-writes': acknowledgedWritesChecker(),
+    'final-content': finalContentChecker(),
+    'version-content': versionContentChecker(),
     'author-check': authorizationChecker(),
     capability: capabilityChecker(),
     'per-author-order': perAuthorOrderChecker({ maxRate: opts.maxAuthorReorderRate }),
@@ -74,6 +83,9 @@ export { analyzeDelivery } from './delivery.ts';
 export { analyzeVersionOrder } from './version-order.ts';
 export { analyzeStreamOrder } from './stream-order.ts';
 export { analyzeCommonOrder } from './common-order.ts';
+export { analyzeCommitOrder } from './commit-order.ts';
+export { analyzeFinalContent } from './final-content.ts';
+export { analyzeVersionContent } from './version-content.ts';
 export { analyzeConvergence } from './convergence.ts';
 export { analyzeAcknowledgedWrites } from './acknowledged-writes.ts';
 export { analyzeAuthorization } from './authorization.ts';

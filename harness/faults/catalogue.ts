@@ -76,6 +76,27 @@ function realtimeOf(stack: StartedStack): RealtimeHandle {
   return stack.realtime;
 }
 
+async function resumeCounts(rt: RealtimeHandle): Promise<{ resumed: number; replayed: number }> {
+  const text = await rt.metricsText();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { resumed: read('realtime_resumed_attaches_total'), replayed: read('realtime_resumed_attaches_replayed_total') };
+}
+
+/** The counts once resumed attaches stop coming (clients reattach within a few round trips), at most 10 s on. */
+async function resumesSettled(rt: RealtimeHandle, before: { resumed: number }): Promise<{ resumed: number; replayed: number }> {
+  let last = await resumeCounts(rt);
+  let stableSince = performance.now();
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await resumeCounts(rt);
+    if (now.resumed !== last.resumed) stableSince = performance.now();
+    last = now;
+    if (last.resumed > before.resumed && performance.now() - stableSince >= 500) break;
+  }
+  return last;
+}
+
 async function activeConnector(stack: StartedStack): Promise<ConnectorProcess> {
   const all = stack.connectors.filter((c) => c.running);
   const health = await Promise.all(all.map((c) => c.health()));
@@ -201,6 +222,25 @@ export const FAULTS = {
   'rt-drop-all': {
     description: 'drop every client socket of the realtime service (clients reconnect and resume)',
     start: async ({ stack }) => ({ detail: `${await realtimeOf(stack).admin.dropConnections(1)} sockets dropped` }),
+  },
+  'rt-drop-clients': {
+    description: "drop every client's socket but not the connector's, which keeps publishing, so every resume has a gap to replay; ends once the clients are back and says how many resumed attaches had messages to replay, failing below VALUE",
+    value: { help: 'the least number of resumed attaches with messages to replay, e.g. 3', default: '1', check: (v) => (Number.isInteger(Number(v)) && Number(v) >= 0 ? undefined : 'expected a whole number >= 0') },
+    start: async ({ stack, value }) => {
+      const rt = realtimeOf(stack);
+      const before = await resumeCounts(rt);
+      const dropped = await rt.admin.dropConnections(1, undefined, true);
+      return {
+        detail: `${dropped} client sockets dropped`,
+        end: async () => {
+          const after = await resumesSettled(rt, before);
+          const replayed = after.replayed - before.replayed;
+          const text = `${after.resumed - before.resumed} resumed attaches, ${replayed} with messages to replay`;
+          if (replayed < Number(value ?? 1)) throw new Error(`${text}: below the floor of ${value ?? 1}, so resume replay was barely tested`);
+          return text;
+        },
+      };
+    },
   },
   'rt-drop': {
     description: 'drop a random fraction (VALUE) of the realtime service\'s client sockets',

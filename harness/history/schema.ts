@@ -50,6 +50,7 @@ const receive = z.object({
   author: z.string(),
   commitT: z.number().finite().optional(),
   publishT: z.number().finite().optional(),
+  position: z.array(z.number().finite()).min(1).optional(),
   applied: z.boolean(),
 });
 const fault = z.object({

@@ -132,13 +132,14 @@ export function simulate(spec: SimSpec): SimRun {
   const receives: ReceiveEvent[] = [];
   for (const ch of changes) {
     const eventId = `ev-${++eventSeq}`;
+    const position = [eventSeq, eventSeq];
     const publishT = ch.at + d.publish;
     spec.clients.forEach((c, idx) => {
       if (c.room !== ch.row.room || !attached(c, ch.at)) return;
       receives.push({
         type: 'receive', t: publishT + d.deliver + idx * 0.01, client: c.id, room: c.room, eventId,
         name: ch.name, messageId: ch.row.id, version: ch.row.version, deleted: ch.row.deleted,
-        text: ch.row.text, author: ch.row.author, commitT: ch.at, publishT, applied: false,
+        text: ch.row.text, author: ch.row.author, commitT: ch.at, publishT, position, applied: false,
       });
     });
   }

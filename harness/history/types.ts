@@ -81,6 +81,12 @@ export interface ReceiveEvent extends Base {
   commitT?: number;
   /** Realtime service's timestamp of the connector's publish, on the run's axis. */
   publishT?: number;
+  /**
+   * The change's place in the database's commit order, as the connector read it from its outbox:
+   * (commit number, outbox sequence), compared element by element. Absent from connectors that
+   * do not send one.
+   */
+  position?: number[];
   /** Whether the client's view applied it (false: ignored as stale or duplicate). */
   applied: boolean;
 }

@@ -71,6 +71,9 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   } else if (existing && pm.channelSerial) {
     // The connection was resumed: replay what this attachment missed, if it is all still here.
     const missed = ch.since(pm.channelSerial);
+    conn.core.stats.resumedAttaches++;
+    // A resume with nothing missed tests nothing: the fault scenarios report how many had a gap.
+    if (missed?.length) conn.core.stats.resumedAttachesReplayed++;
     if (missed) {
       flags |= Flag.RESUMED;
       replay = missed;

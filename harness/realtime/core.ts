@@ -52,6 +52,8 @@ export interface MessageToPublish extends Payload {
 export interface CoreConnection {
   readonly id: string;
   readonly key: string;
+  /** How it authenticated: clients use tokens, the connector (a server) its API key. */
+  readonly identity: { readonly method: 'basic' | 'token' };
   hasSocket(): boolean;
   dropSocket(): void;
   shutdown(): void;
@@ -237,9 +239,13 @@ export class RealtimeCore {
     this.connectionsByKey.delete(c.key);
   }
 
-  /** Drops a random `fraction` of the client sockets; the same seed picks the same ones. */
-  dropConnections(fraction = 1, seed?: number): number {
-    const live = [...this.connections.values()].filter((c) => c.hasSocket());
+  /**
+   * Drops a random `fraction` of the client sockets; the same seed picks the same ones. With
+   * `tokenOnly`, only connections authenticated by token (browsers, virtual users), so servers
+   * holding the API key (the connector) keep publishing into the gap the others must replay.
+   */
+  dropConnections(fraction = 1, seed?: number, tokenOnly = false): number {
+    const live = [...this.connections.values()].filter((c) => c.hasSocket() && (!tokenOnly || c.identity.method === 'token'));
     const random = randomSource(seed);
     const n = Math.min(live.length, Math.ceil(live.length * Math.max(0, Math.min(1, fraction))));
     for (let i = live.length - 1; i > 0; i--) {

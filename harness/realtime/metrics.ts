@@ -9,6 +9,10 @@ export class Stats {
   connectionsResumed = 0;
   connectionsDropped = 0;
   attaches = 0;
+  /** ATTACHes of a resumed connection asking to continue from a channel serial. */
+  resumedAttaches = 0;
+  /** ...of which had messages to replay (the connection missed something while it was away). */
+  resumedAttachesReplayed = 0;
   messagesIn = 0;
   messagesOut = 0;
   presenceIn = 0;
@@ -58,6 +62,8 @@ export function createRegistry(stats: Stats, gauges: { connections: () => number
   simple('realtime_connections_resumed_total', 'Connections resumed with their connection key', () => stats.connectionsResumed);
   simple('realtime_connections_dropped_total', 'Sockets closed abruptly through the admin API', () => stats.connectionsDropped);
   simple('realtime_attaches_total', 'ATTACHED replies sent', () => stats.attaches);
+  simple('realtime_resumed_attaches_total', 'ATTACHes continuing from a channel serial after a resume', () => stats.resumedAttaches);
+  simple('realtime_resumed_attaches_replayed_total', 'Resumed ATTACHes that had missed messages to replay', () => stats.resumedAttachesReplayed);
   simple('realtime_messages_in_total', 'Messages accepted for publishing (realtime and REST)', () => stats.messagesIn);
   simple('realtime_messages_out_total', 'Message deliveries to subscribers', () => stats.messagesOut);
   simple('realtime_presence_in_total', 'Presence messages accepted', () => stats.presenceIn);

@@ -52,7 +52,7 @@ export interface StartedRealtime {
   /** Called synchronously, in publish order per channel, for every message accepted on a channel whose name matches. Returns an unsubscribe function. */
   onChannelMessage(pattern: RegExp, handler: (msg: PublishedMessage) => void): () => void;
   admin: {
-    dropConnections(fraction?: number, seed?: number): number;
+    dropConnections(fraction?: number, seed?: number, tokenOnly?: boolean): number;
     pauseDelivery(): void;
     resumeDelivery(): void;
     setDelay(ms: number): void;
@@ -194,7 +194,7 @@ export class RealtimeService {
       }),
       onChannelMessage: (pattern, handler) => core.onChannelMessage(pattern, handler),
       admin: {
-        dropConnections: (fraction, seed) => core.dropConnections(fraction, seed),
+        dropConnections: (fraction, seed, tokenOnly) => core.dropConnections(fraction, seed, tokenOnly),
         pauseDelivery: () => core.outbox.pause(),
         resumeDelivery: () => core.outbox.resume(),
         setDelay: (delayMs) => core.outbox.setDelay(delayMs),

@@ -111,7 +111,9 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     }
     for (const e of run.faultErrors) print(`fault error: ${e}\n`);
   }
-  return { report, exitCode: exitCodeFor(report.checks, report.thresholds), outDir };
+  // A fault that could not be injected, or whose floor was not met, leaves the run untested.
+  const faultFailed = run.faultErrors.length > 0 ? 1 : 0;
+  return { report, exitCode: exitCodeFor(report.checks, report.thresholds) || faultFailed, outDir };
 }
 
 export async function recheckRun(dir: string, opts: { thresholdFlags: readonly string[]; print: (s: string) => void }): Promise<number> {

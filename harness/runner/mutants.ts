@@ -32,6 +32,26 @@ export const MUTANTS = {
     // page lands after a newer live edit, so late-join is the scenario that exposes it.
     scenario: 'late-join',
   },
+  'writer-last-arrival-wins': {
+    description: 'the chat-writer gives a row the text of whichever edit arrives last, not its author\'s last edit',
+    caughtBy: ['final-content'],
+    // Edits of one row reach the writer out of send order only when invocations come late.
+    scenario: 'late-redelivery',
+    // The property's stack does not redeliver late, so it cannot reach this defect.
+    property: false,
+  },
+  'writer-post-reverts-text': {
+    description: 'a redelivered post puts its original text back on the row, at the same version',
+    caughtBy: ['version-content', 'final-content'],
+    scenario: 'late-redelivery',
+    property: false,
+  },
+  'connector-swap-rows': {
+    description: 'the connector sends two neighbouring changes of different rows on one channel in swapped order (each row\'s versions stay in order)',
+    caughtBy: ['commit-order'],
+    // Not yet shown to be within the property's reach (its commands rarely commit two rows at once).
+    property: false,
+  },
   'token-full-capability': {
     description: 'the token endpoint issues tokens with the key\'s full capability',
     caughtBy: ['capability'],
@@ -41,6 +61,8 @@ export const MUTANTS = {
 
 export type MutantName = keyof typeof MUTANTS;
 export const MUTANT_NAMES = Object.keys(MUTANTS) as MutantName[];
+/** The mutants the chat model property (test/property) is expected to find. */
+export const PROPERTY_MUTANT_NAMES = MUTANT_NAMES.filter((m) => (MUTANTS[m] as { property?: boolean }).property !== false);
 
 export function parseMutant(value: string): MutantName {
   if ((MUTANT_NAMES as string[]).includes(value)) return value as MutantName;
@@ -56,6 +78,9 @@ export function stackDefectsFor(mutants: readonly MutantName[]): { defects: Plan
       ...(on('writer-first-only') ? { writerFirstOnly: true } : {}),
       ...(on('writer-no-author-check') ? { writerNoAuthorCheck: true } : {}),
       ...(on('token-full-capability') ? { tokenFullCapability: true } : {}),
+      ...(on('writer-last-arrival-wins') ? { writerLastArrivalWins: true } : {}),
+      ...(on('writer-post-reverts-text') ? { writerPostRevertsText: true } : {}),
+      ...(on('connector-swap-rows') ? { connectorSwapRows: true } : {}),
     },
     ...(on('connector-notify-only') ? { connectorMode: 'notify' as const } : {}),
   };

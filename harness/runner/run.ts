@@ -113,7 +113,8 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
         Array.from({ length: sc.hostile!.perRoom }, (_, i) => {
           const vu = users.local(`${runTag}-h${r}-${i}`, room);
           const peers = writers.filter((w) => w.room === room);
-          return new HostileClient(vu, { recorder: stats, rng: rng.fork(), realtime: stack.realtimeClientOptions, peers, runTag });
+          const strangers = writers.filter((w) => w.room !== room);
+          return new HostileClient(vu, { recorder: stats, rng: rng.fork(), realtime: stack.realtimeClientOptions, peers, strangers, runTag });
         }),
       )
     : [];
@@ -145,6 +146,19 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
         const kind = ATTACKS[(i + k) % ATTACKS.length]!;
         attacks.push(h.attack(kind).catch((err: Error) => say(`hostile ${h.vu.clientId} ${kind}: ${err.message}`)));
       }, ((k + 1) * o.durationMs) / (sc.hostile!.attacksPerClient + 1)),
+    ),
+  );
+  const foreign = sc.hostile?.foreignWritesPerClient ?? 0;
+  const TARGETS = ['fresh', 'stale', 'other-room'] as const;
+  attackTimers.push(
+    ...hostile.flatMap((h, i) =>
+      Array.from({ length: foreign }, (_, k) =>
+        setTimeout(() => {
+          const target = TARGETS[(i + k) % TARGETS.length]!;
+          const op = k % 4 === 3 ? 'delete' : 'edit';
+          attacks.push(h.foreignWrite(target, op).catch((err: Error) => say(`hostile ${h.vu.clientId} ${target} ${op}: ${err.message}`)));
+        }, ((k + 1) * o.durationMs) / (foreign + 1)),
+      ),
     ),
   );
   // Churn: a reader leaves (closing its client, like a closed tab) and comes back as a new session

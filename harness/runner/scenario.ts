@@ -50,7 +50,12 @@ export interface ScenarioDefinition {
   /** How long the stack may take to go quiet after the load (default 20 s): a long outage leaves a backlog. */
   quietTimeoutMs?: number;
   /** Clients that try what they must not (see harness/workload/hostile.ts), mixed into the load. */
-  hostile?: { perRoom: number; attacksPerClient: number };
+  hostile?: {
+    perRoom: number;
+    attacksPerClient: number;
+    /** Extra foreign edits and deletes per hostile client, spread over the run (fresh, stale and other-room targets in turn). */
+    foreignWritesPerClient?: number;
+  };
   /** The guarantee the scenario states, printed with its verdict. */
   guarantee?: string;
   /** Client options of the scenario's users, where the app would tune them. */

@@ -44,7 +44,7 @@ export class ConnectorProcess {
   constructor(
     readonly name: string,
     private readonly config: unknown,
-    private readonly opts: { logLevel?: string; plantedDefect?: 'publish-without-waiting' } = {},
+    private readonly opts: { logLevel?: string; plantedDefect?: 'publish-without-waiting' | 'swap-rows' } = {},
   ) {
     this.unregister = registerCleanup({
       name: `connector ${name}`,

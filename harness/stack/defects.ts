@@ -10,6 +10,12 @@ export interface PlantedDefects {
   writerFirstOnly?: boolean;
   /** The chat-writer applies edits and deletes without checking the author. */
   writerNoAuthorCheck?: boolean;
+  /** The chat-writer gives a row the text of whichever edit arrives last, not the one sent last. */
+  writerLastArrivalWins?: boolean;
+  /** The chat-writer lets a redelivered post put its text back, without a new version. */
+  writerPostRevertsText?: boolean;
+  /** The connector sends neighbouring changes of different rows on one channel in swapped order. */
+  connectorSwapRows?: boolean;
   /** The token endpoint issues tokens with the key's full capability (the original). */
   tokenFullCapability?: boolean;
 }

@@ -184,7 +184,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
 
     // Independent parts start side by side: the Lambda runtime (its workers' cold starts are the
     // slowest step) with the realtime service, then the functions server with the connector.
-    const writerDefects = [...(defects.writerFirstOnly ? ['firstOnly'] : []), ...(defects.writerNoAuthorCheck ? ['noAuthorCheck'] : [])];
+    const writerDefects = [
+      ...(defects.writerFirstOnly ? ['firstOnly'] : []),
+      ...(defects.writerNoAuthorCheck ? ['noAuthorCheck'] : []),
+      ...(defects.writerLastArrivalWins ? ['lastArrivalWins'] : []),
+      ...(defects.writerPostRevertsText ? ['postRevertsText'] : []),
+    ];
     const workers = opts.lambdaWorkers ?? DEFAULT_WORKERS;
     const destination = opts.eventInvokeConfig?.onFailure ? createDestinationFile() : undefined;
     if (destination) stops.push({ name: 'on-failure destination', stop: async () => destination.remove() });
@@ -249,7 +254,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     for (let i = 0; i < Math.max(1, opts.connectors ?? 1); i++) {
       // One seed per connector: the same jitter would make an active and a standby reconnect in lockstep.
       const seeded = opts.seed === undefined ? connectorConfig : { ...connectorConfig, extensions: { ...connectorConfig.extensions, seed: (opts.seed + i) | 0 } };
-      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, seeded, defects.connectorNoWait ? { plantedDefect: 'publish-without-waiting' } : {});
+      const c = new ConnectorProcess(i === 0 ? 'primary' : `standby-${i}`, seeded, defects.connectorNoWait ? { plantedDefect: 'publish-without-waiting' } : defects.connectorSwapRows ? { plantedDefect: 'swap-rows' } : {});
       connectors.push(c);
       stops.push({ name: `connector ${c.name}`, stop: () => c.shutdown() });
     }

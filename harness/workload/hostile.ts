@@ -56,6 +56,8 @@ export class HostileClient {
       realtime: Ably.ClientOptions;
       /** Honest writers of the same room: the victims of foreign edits and deletes. */
       peers: readonly Pick<ChatUser, 'clientId' | 'ownPosts'>[];
+      /** Honest writers of the other rooms: targets of edits and deletes sent from the wrong room. */
+      strangers?: readonly Pick<ChatUser, 'clientId' | 'ownPosts'>[];
       runTag: string;
       /** Longest wait for a token to expire; the expired-token attack is skipped beyond it. */
       maxExpiryWaitMs?: number;
@@ -70,6 +72,24 @@ export class HostileClient {
 
   private opId(kind: string): string {
     return `${this.vu.clientId}-${kind}-${this.n++}`;
+  }
+
+  /**
+   * One foreign edit or delete. 'fresh' targets a victim's newest acknowledged post, so the
+   * attack often reaches the writer before that post commits and goes through the held path;
+   * 'stale' targets any of the victim's posts; 'other-room' a post of another room.
+   */
+  async foreignWrite(target: 'fresh' | 'stale' | 'other-room', op: 'edit' | 'delete'): Promise<void> {
+    const pool = target === 'other-room' ? (this.ctx.strangers ?? []) : this.ctx.peers;
+    const victims = pool.filter((p) => p.ownPosts.length > 0);
+    if (!victims.length) return;
+    const victim = this.ctx.rng.pick(victims);
+    const post = target === 'fresh' ? victim.ownPosts.at(-1)! : this.ctx.rng.pick(victim.ownPosts);
+    const id = this.opId(`${target}-${op}`);
+    if (op === 'edit') await this.vu.edit(id, post, `hijacked ${id}`);
+    else await this.vu.delete(id, post);
+    const reasons = target === 'other-room' ? ['wrong_room', 'not_author'] : ['not_author'];
+    this.pending.push({ opId: id, action: `${op} another user's ${target === 'other-room' ? 'message in another room' : `${target} message`}`, client: this.vu.clientId, reasons });
   }
 
   async attack(kind: Attack): Promise<void> {

@@ -162,6 +162,7 @@ export class LightReader implements ChatUser {
       author: c.row.author,
       ...(c.updatedAt !== undefined ? { commitT: epochMsMicros(c.updatedAt) - rec.epochMs } : {}),
       ...(c.publishedAt !== undefined ? { publishT: c.publishedAt - rec.epochMs } : {}),
+      ...(c.position ? { position: c.position } : {}),
       applied,
     });
   }

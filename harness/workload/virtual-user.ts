@@ -48,6 +48,13 @@ interface IncomingData {
   table?: string;
   type?: string;
   row?: Record<string, unknown>;
+  position?: unknown;
+}
+
+/** The connector's commit position, when the message carries a well-formed one. */
+function positionOf(data: IncomingData | undefined): number[] | undefined {
+  const p = data?.position;
+  return Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (p as number[]) : undefined;
 }
 
 /** Pages a join reads at most: a virtual user reads the whole room back, as scrolling would. */
@@ -227,6 +234,7 @@ export class VirtualUser implements ChatUser {
     if (!isChangeName(name) || !row) return;
     const applied = this.view.merge(row, name);
     const updatedAt = data?.row?.updated_at;
+    const position = positionOf(data);
     rec.record({
       t,
       type: 'receive',
@@ -241,6 +249,7 @@ export class VirtualUser implements ChatUser {
       author: row.author,
       ...(typeof updatedAt === 'string' ? { commitT: epochMsMicros(updatedAt) - rec.epochMs } : {}),
       ...(typeof msg.timestamp === 'number' ? { publishT: msg.timestamp - rec.epochMs } : {}),
+      ...(position ? { position } : {}),
       applied,
     });
   }

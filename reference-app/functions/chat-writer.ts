@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { MESSAGE_NAMES } from '../contract/index.ts';
 import { parseEnvelope, parseMessage, type ChatOp, type RejectReason, type Rejection } from './envelope.ts';
-import { beginLocked, expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome } from './write-ops.ts';
+import { beginLocked, expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome, type WriteDefects } from './write-ops.ts';
 
 export interface FunctionLogger {
   info(obj: object, msg?: string): void;
@@ -29,9 +29,10 @@ export interface ChatWriterOptions {
   sweepEveryMs?: number;
   /**
    * Planted defects for the harness's self-check, never set in a deployment: `firstOnly` handles
-   * only the first message of an envelope (the original demo), `noAuthorCheck` lets anyone edit.
+   * only the first message of an envelope (the original demo), `noAuthorCheck` lets anyone edit,
+   * and the write defects of write-ops.ts (WriteDefects).
    */
-  plantedDefects?: { firstOnly?: boolean; noAuthorCheck?: boolean };
+  plantedDefects?: { firstOnly?: boolean; noAuthorCheck?: boolean } & WriteDefects;
 }
 
 export interface MessageResult {
@@ -151,15 +152,15 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
       return await inTransaction(
         async (c) => {
           if (op.kind === 'post') {
-            const { result, settled } = await writePost(c, op);
+            const { result, settled } = await writePost(c, op, opts.plantedDefects);
             return { ...result, settled };
           }
           if (opts.plantedDefects?.noAuthorCheck) {
             // The defect: the writer acts as whoever wrote the target, trusting the message.
             const owner = await c.query<{ author: string }>('SELECT author FROM chat_messages WHERE id = $1', [op.target]);
-            if (owner.rows[0]) return writeEditOrDelete(c, { ...op, author: owner.rows[0].author });
+            if (owner.rows[0]) return writeEditOrDelete(c, { ...op, author: owner.rows[0].author }, opts.plantedDefects);
           }
-          return writeEditOrDelete(c, op);
+          return writeEditOrDelete(c, op, opts.plantedDefects);
         },
         op.kind === 'post' ? op.id : op.target,
       );

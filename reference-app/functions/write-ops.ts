@@ -48,8 +48,18 @@ export async function beginLocked(c: pg.PoolClient, postId: string): Promise<voi
   await c.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${c.escapeLiteral(postId)}, 7301))`);
 }
 
+/**
+ * Planted defects for the harness's self-check, never set in a deployment: `lastArrivalWins`
+ * gives a row the text of whichever edit arrives last; `postRevertsText` lets a redelivered post
+ * put its text back without a new version.
+ */
+export interface WriteDefects {
+  lastArrivalWins?: boolean;
+  postRevertsText?: boolean;
+}
+
 /** Inside a transaction holding the lock on op.id (beginLocked). */
-export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'post' }>): Promise<{ result: Outcome; settled: HeldSettlement[] }> {
+export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'post' }>, defects: WriteDefects = {}): Promise<{ result: Outcome; settled: HeldSettlement[] }> {
   // The statement's snapshot is taken after the lock, so it sees every hold committed before.
   const ins = await c.query<{ held: boolean }>(
     `INSERT INTO chat_messages (id, room, author, username, text, sent_at, client_seq)
@@ -61,7 +71,10 @@ export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'p
   if (ins.rowCount === 0) {
     const existing = await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1', [op.id]);
     const row = existing.rows[0];
-    if (row && row.author === op.author && row.room === op.room) return { result: { outcome: 'duplicate' }, settled: [] };
+    if (row && row.author === op.author && row.room === op.room) {
+      if (defects.postRevertsText) await c.query('UPDATE chat_messages SET text = $2 WHERE id = $1 AND NOT deleted AND text <> $2', [op.id, op.text]);
+      return { result: { outcome: 'duplicate' }, settled: [] };
+    }
     const result = await rejectInTx(c, op, 'id_conflict', 'a different message already has this id');
     return { result, settled: [] };
   }
@@ -79,14 +92,14 @@ export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'p
         ? { kind: 'edit', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: MESSAGE_NAMES.edit, target: op.id, text: h.text ?? '' }
         : { kind: 'delete', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: MESSAGE_NAMES.delete, target: op.id };
     const row = (await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1', [op.id])).rows[0]!;
-    const r = await applyToRow(c, heldOp, row);
+    const r = await applyToRow(c, heldOp, row, defects);
     settled.push(r.outcome === 'rejected' ? { opId: h.op_id, outcome: 'rejected', reason: r.reason } : { opId: h.op_id, outcome: 'applied' });
   }
   return { result: { outcome: 'applied' }, settled };
 }
 
 /** Inside a transaction holding the lock on op.target (beginLocked). */
-export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete): Promise<Outcome> {
+export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete, defects: WriteDefects = {}): Promise<Outcome> {
   const r = await c.query<{ inserted: boolean; room: string | null; author: string | null; deleted: boolean | null; refused: boolean }>(
     `WITH ins AS (
        INSERT INTO chat_ops (op_id, message_id, room, author, kind, text, op_ts, state)
@@ -98,7 +111,7 @@ export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete): Pro
   );
   const x = r.rows[0]!;
   if (!x.inserted) return { outcome: 'duplicate' };
-  if (x.room !== null && x.author !== null) return applyToRow(c, op, { room: x.room, author: x.author, deleted: x.deleted === true });
+  if (x.room !== null && x.author !== null) return applyToRow(c, op, { room: x.room, author: x.author, deleted: x.deleted === true }, defects);
   if (x.refused) return rejectOp(c, op, 'target_rejected', `the post ${op.target} was itself rejected`);
   return { outcome: 'held' };
 }
@@ -107,7 +120,7 @@ export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete): Pro
  * Applies an edit or delete whose op row exists (state 'held') to an existing message, in one
  * statement. The advisory lock serialises every writer of this message, so no row lock is needed.
  */
-async function applyToRow(c: pg.PoolClient, op: EditOrDelete, row: MessageRow): Promise<Outcome> {
+async function applyToRow(c: pg.PoolClient, op: EditOrDelete, row: MessageRow, defects: WriteDefects = {}): Promise<Outcome> {
   if (row.room !== op.room) return rejectOp(c, op, 'wrong_room', `message ${op.target} is not in room ${op.room}`);
   if (row.author !== op.author) return rejectOp(c, op, 'not_author', `${op.author} is not the author of ${op.target}`);
   if (op.kind === 'delete') {
@@ -125,12 +138,12 @@ async function applyToRow(c: pg.PoolClient, op: EditOrDelete, row: MessageRow): 
          ORDER BY op_ts DESC, op_id COLLATE "C" DESC LIMIT 1),
        m AS (
          UPDATE chat_messages SET version = version + 1, edited = true, updated_at = clock_timestamp(),
-           text = CASE WHEN NOT EXISTS (SELECT 1 FROM prev)
+           text = CASE WHEN $5::boolean OR NOT EXISTS (SELECT 1 FROM prev)
                          OR ($4::bigint, $2::text COLLATE "C") > (SELECT op_ts, op_id COLLATE "C" FROM prev)
                        THEN $3 ELSE text END
          WHERE id = $1)
        UPDATE chat_ops SET state = 'applied', settled_at = clock_timestamp() WHERE op_id = $2`,
-      [op.target, op.id, op.text, op.ts],
+      [op.target, op.id, op.text, op.ts, defects.lastArrivalWins === true],
     );
   }
   return { outcome: 'applied' };

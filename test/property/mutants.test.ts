@@ -5,7 +5,7 @@
  * it, in some failing run of the search (the shrunk case may end up failing another way too).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MUTANT_NAMES, MUTANTS, type MutantName } from '../../harness/runner/mutants.ts';
+import { MUTANTS, PROPERTY_MUTANT_NAMES, type MutantName } from '../../harness/runner/mutants.ts';
 import { freshDatabase } from '../../harness/testing/pg.ts';
 import { DEFAULT_RUNS, runChatProperty } from './chat/property.ts';
 import { startPropertyStack, type PropertyStack } from './chat/stack.ts';
@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 describe('planted defects are found by the chat model property', () => {
-  it.each(MUTANT_NAMES)('%s', async (mutant: MutantName) => {
+  it.each(PROPERTY_MUTANT_NAMES)('%s', async (mutant: MutantName) => {
     ps = await startPropertyStack({ databaseUrl: await freshDatabase(), mutant });
     const outcome = await runChatProperty(ps.ctx, { runs: DEFAULT_RUNS, shrinkBudgetMs: SHRINK_BUDGET_MS, mutant });
     if (process.env.PROPERTY_VERBOSE) process.stderr.write(`${outcome.report}\n`);

@@ -31,11 +31,24 @@ export class AblyLambdaDelivery extends Delivery {
   }
 
   protected submit(batch: Batch): void {
-    this.enqueue(this.job(batch, false));
+    const late = this.rule.redelivery;
+    const first = this.job(batch, false);
+    if (late && late.delayRate > 0 && this.random() < late.delayRate) this.later(this.lateDelay(), () => this.enqueue(first));
+    else this.enqueue(first);
     if (this.rule.duplicateRate > 0 && this.random() < this.rule.duplicateRate) {
       this.counters.duplicates++;
       this.enqueue(this.job(batch, true));
     }
+    if (late && late.duplicateRate > 0 && this.random() < late.duplicateRate) {
+      this.counters.duplicates++;
+      const dup = this.job(batch, true);
+      this.later(this.lateDelay(), () => this.enqueue(dup));
+    }
+  }
+
+  private lateDelay(): number {
+    const { min, max } = this.rule.redelivery!.delayMs;
+    return (min + this.random() * (max - min)) * this.rule.timeScale;
   }
 
   private enqueue(job: Job): void {

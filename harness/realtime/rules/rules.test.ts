@@ -183,6 +183,32 @@ describe('integration rules', () => {
     }
   });
 
+  it('late redelivery postpones some envelopes and repeats others, after the scaled delay', async () => {
+    const hook = new Hook();
+    const records: RuleInvocationRecord[] = [];
+    const rules = attachRules(
+      hook,
+      [parseRule({ id: 'r-late', channelPattern: '^late:', functionName: 'envelope', seed: 5, timeScale: 1 / 600, redelivery: { delayRate: 0.3, duplicateRate: 0.3, delayMs: { min: 60_000, max: 120_000 } } })],
+      target(),
+    );
+    rules.onInvocation((r) => records.push(r));
+    const t0 = Date.now();
+    for (let i = 0; i < 40; i++) hook.publish('late:a', `l-${i}`, { i });
+    await rules.drain();
+    await rules.stop();
+    const s = summarizeDeliveries(records);
+    expect(s.delivered).toBe(40);
+    const starts = records.filter((r) => r.phase === 'started');
+    const late = starts.filter((r) => r.at - t0 >= 95); // 60 s / 600
+    const lateDuplicates = late.filter((r) => r.duplicate);
+    const lateOriginals = late.filter((r) => !r.duplicate);
+    expect(lateDuplicates.length).toBeGreaterThan(3);
+    expect(lateOriginals.length).toBeGreaterThan(3);
+    // A postponed envelope starts after envelopes published after it.
+    const order = starts.filter((r) => !r.duplicate && r.attempt === 1).map((r) => Number(r.messageIds[0]!.slice(2)));
+    expect(order.some((n, i) => i > 0 && n < order[i - 1]!)).toBe(true);
+  });
+
   it('ably-lambda mode gives up after AWS’s two retries and counts the drop', async () => {
     const hook = new Hook();
     const rules = attachRules(hook, [parseRule({ id: 'r-broken', channelPattern: '^b:', functionName: 'broken', timeScale: 1 / 6000 })], target());
@@ -226,6 +252,7 @@ describe('integration rules', () => {
     const here = new URL('.', import.meta.url).pathname;
     expect(loadRules(join(here, 'chat-rules.json'))[0]).toMatchObject({ functionName: 'chat-writer', mode: 'ably-lambda' });
     expect(loadRules(join(here, 'chat-rules.ordered.json'))[0]).toMatchObject({ functionName: 'chat-writer', mode: 'ordered' });
+    expect(loadRules(join(here, 'chat-rules.late-redelivery.json'))[0]).toMatchObject({ functionName: 'chat-writer', redelivery: { delayRate: 0.15, duplicateRate: 0.3 } });
     expect(new RegExp(loadRules(join(here, 'chat-rules.json'))[0]!.channelPattern).test('chat:lobby:outgoing')).toBe(true);
     expect(new RegExp(loadRules(join(here, 'chat-rules.json'))[0]!.channelPattern).test('chat:lobby:incoming')).toBe(false);
   });

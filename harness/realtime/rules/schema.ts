@@ -54,6 +54,22 @@ const RuleSchema = z.strictObject({
     .default({ min: 0, max: 0 }),
   /** ably-lambda: probability that an envelope is invoked a second time (at-least-once delivery). */
   duplicateRate: z.number().min(0).max(1).default(0),
+  /**
+   * ably-lambda: late redelivery, as AWS's asynchronous invocation does it: an event is retried
+   * after an internal error the caller never sees, or delivered again, seconds to hours later.
+   * With probability `delayRate` an envelope's own invocation is postponed (so edits of one row
+   * reach the writer out of order); with `duplicateRate` it is invoked once more, late (after
+   * edits that followed it). Both wait `delayMs` (drawn uniformly), times timeScale.
+   */
+  redelivery: z
+    .strictObject({
+      delayRate: z.number().min(0).max(1).default(0),
+      duplicateRate: z.number().min(0).max(1).default(0),
+      delayMs: z
+        .strictObject({ min: z.number().min(0).max(21_600_000), max: z.number().min(0).max(21_600_000) })
+        .refine((d) => d.max >= d.min, { message: 'expected max >= min' }),
+    })
+    .optional(),
   retry: z
     .strictObject({
       /** ably-lambda: retries after a function error (AWS: 2). */

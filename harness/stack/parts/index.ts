@@ -15,7 +15,7 @@ const entry = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 export interface RealtimeAdmin {
   /** A seeded drop picks the same sockets every time (a run's faults replay). */
-  dropConnections(fraction?: number, seed?: number): Promise<number>;
+  dropConnections(fraction?: number, seed?: number, tokenOnly?: boolean): Promise<number>;
   pauseDelivery(): Promise<void>;
   resumeDelivery(): Promise<void>;
   setDelay(ms: number): Promise<void>;
@@ -71,7 +71,8 @@ export async function startRealtimePart(config: z.input<RealtimePartSpec['init']
   const realtime: RealtimeHandle = {
     ...info,
     admin: {
-      dropConnections: (fraction, seed) => part.request('dropConnections', { ...(fraction === undefined ? {} : { fraction }), ...(seed === undefined ? {} : { seed }) }),
+      dropConnections: (fraction, seed, tokenOnly) =>
+        part.request('dropConnections', { ...(fraction === undefined ? {} : { fraction }), ...(seed === undefined ? {} : { seed }), ...(tokenOnly ? { tokenOnly } : {}) }),
       pauseDelivery: async () => void (await part.request('pauseDelivery', none)),
       resumeDelivery: async () => void (await part.request('resumeDelivery', none)),
       setDelay: async (ms) => void (await part.request('setDelay', { ms })),

@@ -20,7 +20,7 @@ runPart('realtime', realtimePartSpec, async (config, emit) => {
         attached.onInvocation(batcher<RuleInvocationRecord>((items) => emit('ruleInvocations', items)));
         return null;
       },
-      dropConnections: async ({ fraction, seed }) => admin.dropConnections(fraction, seed),
+      dropConnections: async ({ fraction, seed, tokenOnly }) => admin.dropConnections(fraction, seed, tokenOnly),
       pauseDelivery: async () => (admin.pauseDelivery(), null),
       resumeDelivery: async () => (admin.resumeDelivery(), null),
       setDelay: async ({ ms }) => (admin.setDelay(ms), null),

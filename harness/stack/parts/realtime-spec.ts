@@ -32,7 +32,7 @@ export const realtimePartSpec = {
       }),
       result: z.null(),
     },
-    dropConnections: { params: z.strictObject({ fraction: z.number().min(0).max(1).optional(), seed: z.number().int().optional() }), result: z.number().int() },
+    dropConnections: { params: z.strictObject({ fraction: z.number().min(0).max(1).optional(), seed: z.number().int().optional(), tokenOnly: z.boolean().optional() }), result: z.number().int() },
     pauseDelivery: { params: none, result: z.null() },
     resumeDelivery: { params: none, result: z.null() },
     setDelay: { params: z.strictObject({ ms: z.number().int().min(0) }), result: z.null() },

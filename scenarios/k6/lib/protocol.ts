@@ -298,6 +298,8 @@ export interface ChangeEvent {
   publishedAt?: number;
   /** The row's `updated_at` (its commit time) as the connector sent it. */
   updatedAt?: string;
+  /** The connector's commit position (commit number, outbox sequence), when it sends one. */
+  position?: number[];
 }
 
 /** A connector event on incoming (`{table, type, row}`), or undefined for anything else. */
@@ -320,6 +322,8 @@ export function changeFromMessage(m: ReceivedMessage): ChangeEvent | undefined {
   };
   if (m.timestamp !== undefined) change.publishedAt = m.timestamp;
   if (typeof r.updated_at === 'string') change.updatedAt = r.updated_at;
+  const pos = data?.position;
+  if (Array.isArray(pos) && pos.length > 0 && pos.every((x) => typeof x === 'number')) change.position = pos as number[];
   return change;
 }
 
