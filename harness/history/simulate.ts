@@ -90,6 +90,7 @@ export function simulate(spec: SimSpec): SimRun {
   pending.sort((a, b) => a.at - b.at);
 
   let eventSeq = 0;
+  const lastEdit = new Map<string, { t: number; opId: string }>();
   const changes: { at: number; row: DbRow; name: 'INSERT' | 'UPDATE' }[] = [];
   for (const p of pending) {
     const reject = (reason: string) =>
@@ -109,8 +110,13 @@ export function simulate(spec: SimSpec): SimRun {
     if (row.deleted) { reject('message deleted'); continue; }
     row.version++;
     row.updatedT = p.at;
-    if (p.op.op === 'edit') row.text = `edit ${p.opId}`;
-    else row.deleted = true;
+    // As the chat-writer does: an edit's text lands only if it was sent after every edit applied so far.
+    const last = lastEdit.get(row.id);
+    if (p.op.op === 'delete') row.deleted = true;
+    else if (!last || p.op.t > last.t || (p.op.t === last.t && p.opId > last.opId)) {
+      row.text = `edit ${p.opId}`;
+      lastEdit.set(row.id, { t: p.op.t, opId: p.opId });
+    }
     changes.push({ at: p.at, row: { ...row }, name: 'UPDATE' });
   }
 
