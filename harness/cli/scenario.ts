@@ -15,7 +15,7 @@ import { LINKS } from '../stack/links.ts';
 import { parseFaultSpec } from '../faults/spec.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_RULES, ORDERED_RULES } from '../stack/index.ts';
+import { DEFAULT_RULES, FAULT_TARGETS, ORDERED_RULES } from '../stack/index.ts';
 import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
 import { defaultOutDir } from '../runner/execute.ts';
 import { loadTarget, targetFromEnv, type Target } from '../stack/target.ts';
@@ -111,7 +111,9 @@ runMain(async () => {
   try {
     mergeThresholds({}, o.threshold);
     mutants = o.mutant.map(parseMutant);
-    o.fault.forEach(parseFaultSpec);
+    // A deployment the harness only reaches offers no fault targets: its faults are refused here.
+    const offers = o.target || o.targetEnv ? [] : FAULT_TARGETS;
+    for (const f of o.fault) parseFaultSpec(f, offers);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -155,8 +157,8 @@ runMain(async () => {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (target && (o.fault.length || mutants.length || o.compareModes || o.rules)) {
-    throw new UsageError('--target runs against a deployment the harness does not own: --fault, --mutant, --rules and --compare-modes need the embedded stack');
+  if (target && (mutants.length || o.compareModes || o.rules)) {
+    throw new UsageError('--target runs against a deployment the harness does not own: --mutant, --rules and --compare-modes need the embedded stack');
   }
   if ((o.keep || o.schema) && !databaseUrl) throw new UsageError(`${o.keep ? '--keep' : '--schema'} needs an existing database (--database-url or DATABASE_URL); the embedded one is removed with its run`);
   if (o.schema !== undefined && !SCHEMA_RE.test(o.schema)) throw new UsageError(`--schema '${o.schema}' is not a plain lower-case identifier (a-z, 0-9, _; at most 63)`);
