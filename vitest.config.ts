@@ -34,6 +34,7 @@ const UNIT = [
   'harness/capacity/knee.test.ts',
   'harness/capacity/projection.test.ts',
   'harness/checks/**/*.test.ts',
+  'harness/faults/spec.test.ts',
   'harness/gate/compare.test.ts',
   'harness/history/**/*.test.ts',
   'harness/k6/convert.test.ts',

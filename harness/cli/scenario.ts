@@ -16,6 +16,7 @@ import { parseFaultSpec } from '../faults/spec.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULES_PRESET_NAMES, RULES_PRESETS, resolveRules, type RulesPreset, type RulesPresetName } from '../stack/rules-presets.ts';
+import { FAULT_TARGETS } from '../stack/index.ts';
 import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
 import { defaultOutDir } from '../runner/execute.ts';
 import { loadTarget, targetFromEnv, type Target } from '../stack/target.ts';
@@ -121,7 +122,9 @@ runMain(async () => {
   try {
     mergeThresholds({}, o.threshold);
     mutants = o.mutant.map(parseMutant);
-    o.fault.forEach(parseFaultSpec);
+    // A deployment the harness only reaches offers no fault targets: its faults are refused here.
+    const offers = o.target || o.targetEnv ? [] : FAULT_TARGETS;
+    for (const f of o.fault) parseFaultSpec(f, offers);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -166,8 +169,8 @@ runMain(async () => {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (target && (o.fault.length || mutants.length || o.compareModes || o.rules)) {
-    throw new UsageError('--target runs against a deployment the harness does not own: --fault, --mutant, --rules and --compare-modes need the embedded stack');
+  if (target && (mutants.length || o.compareModes || o.rules)) {
+    throw new UsageError('--target runs against a deployment the harness does not own: --mutant, --rules and --compare-modes need the embedded stack');
   }
   const connectorMode = parseConnectorMode(o.connectorMode);
   if (target && connectorMode) throw new UsageError('--connector-mode needs the embedded stack; drop --target');

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import type { ConnectorProcess } from '../stack/connector-process.ts';
-import type { RealtimeHandle, StartedStack } from '../stack/index.ts';
+import type { FaultTarget, RealtimeHandle, StartedStack } from '../stack/index.ts';
 import { isLinkName, LINK_NAMES, type LinkName } from '../stack/links.ts';
 import { parseDuration } from '../lib/duration.ts';
 
@@ -32,6 +32,8 @@ export interface FaultDef {
   description: string;
   value?: ValueSpec;
   needsDuration?: boolean;
+  /** The part it breaks, when its name's prefix (connector-, pg-, rt-, lambda-, net-) does not say. */
+  target?: FaultTarget;
   /** Stack options the fault needs (a link through a proxy, a standby connector). */
   needs?: (value: string | undefined) => { link?: LinkName; connectors?: number };
   start(ctx: FaultContext): Promise<ActiveFault>;

@@ -22,7 +22,7 @@ describe('--fault specs', () => {
   it('parses name, value, time and duration, and says what the stack needs', () => {
     expect(parseFaultSpec('connector-kill@5s:1s')).toMatchObject({ name: 'connector-kill', atMs: 5000, durationMs: 1000 });
     expect(parseFaultSpec('lambda-errors=0.3@0:2s')).toMatchObject({ name: 'lambda-errors', value: '0.3', atMs: 0, durationMs: 2000 });
-    const specs = ['net-latency=connector-db/50ms@1s:2s', 'connector-failover@2s'].map(parseFaultSpec);
+    const specs = ['net-latency=connector-db/50ms@1s:2s', 'connector-failover@2s'].map((f) => parseFaultSpec(f));
     expect(stackNeeds(specs)).toEqual({ links: ['connector-db'], connectors: 2 });
   });
 

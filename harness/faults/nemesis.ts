@@ -6,7 +6,7 @@ import type { FaultEvent } from '../history/types.ts';
 import type { StartedStack, StackOptions } from '../stack/index.ts';
 import { FAULTS, type FaultDef } from './catalogue.ts';
 import type { LinkName } from '../stack/links.ts';
-import type { FaultSpec } from './spec.ts';
+import { checkFaultTarget, type FaultSpec } from './spec.ts';
 import { Rng } from '../lib/rng.ts';
 
 export interface FaultRecorder {
@@ -39,6 +39,7 @@ export class Nemesis {
     /** The run's seed; each fault gets its own seed from it, in schedule order, so replays match. */
     seed?: number,
   ) {
+    for (const spec of specs) checkFaultTarget(spec, stack.offers);
     if (seed !== undefined) {
       const rng = new Rng(seed);
       for (const spec of specs) this.seeds.set(spec, rng.int(0, 0x7fffffff));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readRun } from '../history/reader.ts';
 import { collectEnvironment, evaluateRun, exitCodeFor, formatSummary, recheckRunDir, writeReport, type Report } from '../report/index.ts';
 import { mergeThresholds } from '../checks/thresholds.ts';
-import { startStack, type StackOptions } from '../stack/index.ts';
+import { FAULT_TARGETS, startStack, type StackOptions } from '../stack/index.ts';
 import { connectTarget, type Target } from '../stack/target.ts';
 import { parseFaultSpec, type FaultSpec } from '../faults/spec.ts';
 import { stackNeeds } from '../faults/nemesis.ts';
@@ -43,7 +43,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
   const options: ScenarioOptions = { ...sc.defaults, ...input.overrides, seed: input.seed };
   const outDir = input.outDir ?? defaultOutDir(sc.name);
   const thresholds = mergeThresholds(sc.thresholds, input.thresholdFlags);
-  const faults: FaultSpec[] = [...(sc.faults?.(options) ?? []), ...(input.faults ?? [])].map(parseFaultSpec);
+  const faults: FaultSpec[] = [...(sc.faults?.(options) ?? []), ...(input.faults ?? [])].map((f) => parseFaultSpec(f, input.target ? [] : FAULT_TARGETS));
   const { defects, connectorMode } = stackDefectsFor(input.mutants);
   print(`scenario ${sc.name}  seed ${options.seed}  rate ${options.rate}/s  ${options.rooms} rooms x ${options.users} users + ${options.readers} readers  ${(options.durationMs / 1000).toFixed(0)} s` +
     (input.mutants.length ? `  mutants: ${input.mutants.join(', ')}` : '') +
@@ -55,8 +55,8 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     // A light reader neither resumes nor reconnects: such a fault would end its subscription, not test it.
     throw new Error(`light readers do not resume or reconnect; faults on client connections (${clientFaults.map((f) => f.raw).join(', ')}) need --reader-client sdk`);
   }
-  if (input.target && (faults.length || input.mutants.length)) {
-    throw new Error('faults and mutants need a stack the harness starts itself; drop --target or them');
+  if (input.target && input.mutants.length) {
+    throw new Error('mutants need a stack the harness starts itself; drop --target or them');
   }
   const needs = stackNeeds(faults);
   const stack = input.target ? connectTarget(input.target) : await startStack({

@@ -10,19 +10,17 @@ import type * as Ably from 'ably';
 import type { FinalState } from '../history/types.ts';
 import { FINAL_STATE_FILE, HistoryWriter, writeFinalState } from '../history/writer.ts';
 import type { QuiesceResult, StartedStack } from '../stack/index.ts';
-import { runExecutor, type ExecutorResult } from '../workload/executors.ts';
+import { measureFloor } from '../stack/floor.ts';
 import { GeneratorHealth } from '../workload/health.ts';
-import { OperationPlanner } from '../workload/planner.ts';
 import { Rng } from '../lib/rng.ts';
 import type { ChatUser, ReaderClient } from '../workload/user.ts';
 import { UserFactory } from './users.ts';
 import { heldIn } from '../../reference-app/functions/chat-writer.ts';
 import { toInvocationEvent } from './delivery-summary.ts';
-import { Nemesis } from '../faults/nemesis.ts';
 import type { FaultSpec } from '../faults/spec.ts';
-import { ATTACKS, HostileClient } from '../workload/hostile.ts';
+import type { ExecutorResult } from '../workload/executors.ts';
+import { actorsFor, inBatches, type ActorContext } from './actors/index.ts';
 import { LiveStats } from './live-stats.ts';
-import { measureFloor } from '../stack/floor.ts';
 import type { MutantName } from './mutants.ts';
 import type { ScenarioDefinition, ScenarioOptions } from './scenario.ts';
 
@@ -105,20 +103,10 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
   const say = input.progress ?? (() => {});
   const pool = users.pool;
   const readerClient = users.readerClient;
-  const mkUser = (clientId: string, room: string, late = false) => users.user(clientId, room, { late });
-  const writers = rooms.flatMap((room, r) => Array.from({ length: o.users }, (_, u) => mkUser(`${runTag}-w${r}-${u}`, room)));
-  const readers = rooms.flatMap((room, r) => Array.from({ length: o.readers }, (_, u) => users.user(`${runTag}-r${r}-${u}`, room, { reader: true })));
-  const hostile = sc.hostile
-    ? rooms.flatMap((room, r) =>
-        Array.from({ length: sc.hostile!.perRoom }, (_, i) => {
-          const vu = users.local(`${runTag}-h${r}-${i}`, room);
-          const peers = writers.filter((w) => w.room === room);
-          const strangers = writers.filter((w) => w.room !== room);
-          return new HostileClient(vu, { recorder: stats, rng: rng.fork(), realtime: stack.realtimeClientOptions, peers, strangers, runTag });
-        }),
-      )
-    : [];
-  const everyone: ChatUser[] = [...writers, ...readers, ...hostile.map((h) => h.vu)];
+  const shared: ActorContext = { rooms, runTag, durationMs: o.durationMs, users, stats, rng, say, late: [], gone: new Set() };
+  const { load, others, faultErrors } = actorsFor(shared, sc, o, { stack, realtime: stack.realtimeClientOptions, faults: input.faults ?? [] });
+  const { late, gone } = shared;
+  const everyone: ChatUser[] = [...load.users, ...others.flatMap((a) => a.users ?? [])];
   say(`joining ${everyone.length} users in ${rooms.length} rooms (${users.describe()})`);
   await inBatches(everyone, 20, (u) => u.join());
   await recordFloor(stack.endpoints.databaseUrl, stats, say);
@@ -128,91 +116,13 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
   const windowStart = stats.now();
   health.start();
   await pool?.startHealth();
-  const planner = new OperationPlanner(writers, rng.fork(), { mix: sc.mix, hot: sc.hot, runTag });
-  const late: ChatUser[] = [];
-  const lateTimer =
-    sc.lateJoin &&
-    setTimeout(() => {
-      const joiners = rooms.flatMap((room, r) => Array.from({ length: sc.lateJoin!.perRoom }, (_, u) => mkUser(`${runTag}-l${r}-${u}`, room, true)));
-      late.push(...joiners);
-      void inBatches(joiners, 10, (u) => u.join()).catch(() => {});
-    }, o.durationMs * sc.lateJoin.atFraction);
-
-  const nemesis = new Nemesis(input.faults ?? [], stack, stats, o.seed);
-  const attacks: Array<Promise<void>> = [];
-  const attackTimers = hostile.flatMap((h, i) =>
-    Array.from({ length: sc.hostile!.attacksPerClient }, (_, k) =>
-      setTimeout(() => {
-        const kind = ATTACKS[(i + k) % ATTACKS.length]!;
-        attacks.push(h.attack(kind).catch((err: Error) => say(`hostile ${h.vu.clientId} ${kind}: ${err.message}`)));
-      }, ((k + 1) * o.durationMs) / (sc.hostile!.attacksPerClient + 1)),
-    ),
-  );
-  const foreign = sc.hostile?.foreignWritesPerClient ?? 0;
-  const TARGETS = ['fresh', 'stale', 'other-room'] as const;
-  attackTimers.push(
-    ...hostile.flatMap((h, i) =>
-      Array.from({ length: foreign }, (_, k) =>
-        setTimeout(() => {
-          const target = TARGETS[(i + k) % TARGETS.length]!;
-          const op = k % 4 === 3 ? 'delete' : 'edit';
-          attacks.push(h.foreignWrite(target, op).catch((err: Error) => say(`hostile ${h.vu.clientId} ${target} ${op}: ${err.message}`)));
-        }, ((k + 1) * o.durationMs) / (foreign + 1)),
-      ),
-    ),
-  );
-  // Churn: a reader leaves (closing its client, like a closed tab) and comes back as a new session
-  // that loads history and merges live events, like a reloaded page.
-  const gone = new Set<ChatUser>();
-  const churnWork: Array<Promise<void>> = [];
-  let churnRound = 0;
-  const churnTimer =
-    sc.churn &&
-    setInterval(() => {
-      const round = churnRound++;
-      for (const room of rooms) {
-        const present = [...readers, ...late].filter((u) => u.room === room && !gone.has(u) && u.isJoined);
-        const leaver = present[round % Math.max(1, present.length)];
-        if (!leaver) continue;
-        gone.add(leaver);
-        churnWork.push(
-          leaver
-            .leave({ asOperation: true })
-            .then(() => new Promise((r) => setTimeout(r, sc.churn!.awayMs)))
-            .then(async () => {
-              const back = mkUser(`${leaver.clientId.replace(/-re\d+$/, '')}-re${round}`, room, true);
-              late.push(back);
-              await back.join();
-            })
-            .catch((err: Error) => say(`churn in ${room}: ${err.message}`)),
-        );
-      }
-    }, sc.churn.everyMs);
-  const t0 = performance.now();
-  nemesis.start();
-  const executor = await runExecutor(sc.executor(o), {
-    recorder: stats,
-    vus: writers.length,
-    next: (vu) => planner.next(vu),
-    onTick: (r) => {
-      const s = stats.sample();
-      say(
-        `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s  ops/s ${s.opsPerSec.toFixed(0).padStart(5)}  ` +
-          `deliveries/s ${s.deliveriesPerSec.toFixed(0).padStart(6)}  e2e p99 ${s.p99Ms.toFixed(1).padStart(7)} ms  ` +
-          `errors ${stats.failed}  dropped ${r.dropped}  ${busiest(stats)}`,
-      );
-    },
-  });
-  if (lateTimer) clearTimeout(lateTimer);
-  if (churnTimer) clearInterval(churnTimer);
-  await Promise.all(churnWork);
-  for (const t of attackTimers) clearTimeout(t);
+  for (const a of others) a.start();
+  load.start();
+  const executor = await load.done();
+  for (const a of others) a.stop();
   // A worker that died took its users' clients with it: what follows would judge a gap, not the stack.
   if (pool?.failure) throw new Error(`a virtual-user worker failed during the load: ${pool.failure.message}`);
-  if ((input.faults ?? []).length) say('load done; waiting for faults to end');
-  await nemesis.settle();
-  await Promise.all(attacks);
-  for (const e of nemesis.errors) say(`fault error: ${e}`);
+  for (const a of others) await a.settle();
 
   say('load done; waiting for the stack to go quiet');
   let quiet = await stack.quiesce(input.quietTimeoutMs ?? 20_000);
@@ -233,21 +143,23 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
     readerClient,
     windowMs: stats.now() - windowStart,
     processCpuUs: cpu.user + cpu.system,
-    threads: [{ thread: 'main', busyUs: health.busyUs(), users: pool ? hostile.length : everyone.length }, ...workerThreads],
+    // With a worker pool only the actors' own clients (hostile ones) run in the main thread.
+    threads: [{ thread: 'main', busyUs: health.busyUs(), users: pool ? everyone.length - load.users.length : everyone.length }, ...workerThreads],
   });
 
   // Who left owes no final view; everyone still here must match the database, once reconnected and caught up.
-  await Promise.all([...everyone, ...late].filter((u) => !gone.has(u)).map((u) => u.settled()));
+  const present = () => [...everyone, ...late].filter((u) => !gone.has(u));
+  await Promise.all(present().map((u) => u.settled()));
   const losses = [...everyone, ...late].reduce((n, u) => n + u.continuityLosses, 0);
   if (losses) say(`${losses} reattachments without continuity; those clients read their room back from the database`);
   for (const u of [...everyone, ...late]) for (const e of u.catchUpErrors) say(`catch-up of ${u.clientId} failed: ${e}`);
-  await Promise.all([...everyone, ...late].filter((u) => !gone.has(u)).map((u) => u.recordView()));
+  await Promise.all(present().map((u) => u.recordView()));
   const final = await captureFinalState(stack.endpoints.databaseUrl, rooms, writer.epochMs);
   const finalStatePath = join(input.outDir, FINAL_STATE_FILE);
   await writeFinalState(finalStatePath, final);
-  for (const h of hostile) h.settle(final);
+  for (const a of others) a.judge?.(final);
   stopInvocations?.();
-  await inBatches([...everyone, ...late].filter((u) => !gone.has(u)), 50, (u) => u.leave());
+  await inBatches(present(), 50, (u) => u.leave());
   await users.stop();
   await writer.close();
   return {
@@ -255,7 +167,7 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
     finalStatePath,
     executor,
     generator: { worstEventLoopDelayP99Ms: health.worst.eventLoopDelayP99Ms, worstCpuPercent: health.worst.cpuPercent, workers: users.workers, readerClient },
-    faultErrors: nemesis.errors,
+    faultErrors,
   };
 }
 
@@ -273,10 +185,17 @@ async function recordFloor(databaseUrl: string, stats: LiveStats, say: (line: st
   }
 }
 
-/** The progress line's generator figure: the busiest thread's CPU and event-loop delay. */
-function busiest(stats: LiveStats): string {
-  const b = stats.busiestThread();
-  return b ? `gen cpu ${b.cpuPercent.toFixed(0)}% (${b.thread}, loop p99 ${b.eventLoopDelayP99Ms.toFixed(0)} ms)` : 'gen cpu -';
+/**
+ * What a user with an on-failure destination does once the database is back: replay it. Only
+ * after the first quiet are all given-up events in the destination; the replayed writes then
+ * need their own quiet (the connector publishes them).
+ */
+async function replayDestination(stack: StartedStack, say: (line: string) => void, timeoutMs: number, first: QuiesceResult): Promise<QuiesceResult> {
+  const r = await stack.destination!.replay();
+  say(`on-failure destination replayed: ${r.replayed} events, ${r.succeeded} succeeded, ${r.failed} failed and put back${r.errors[0] ? ` (first error: ${r.errors[0]})` : ''}`);
+  if (r.replayed === 0) return first;
+  const again = await stack.quiesce(timeoutMs);
+  return r.failed ? { settled: false, waiting: [...again.waiting, `on-failure destination: ${r.failed} events failed again`] } : again;
 }
 
 /** Waits until no event has arrived for a short gap: true, or false when the deadline passed first. */
@@ -325,21 +244,4 @@ export async function captureFinalState(databaseUrl: string, rooms: string[], ep
   } finally {
     await c.end();
   }
-}
-
-async function inBatches<T>(items: readonly T[], size: number, fn: (x: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
-}
-
-/**
- * What a user with an on-failure destination does once the database is back: replay it. Only
- * after the first quiet are all given-up events in the destination; the replayed writes then
- * need their own quiet (the connector publishes them).
- */
-async function replayDestination(stack: StartedStack, say: (line: string) => void, timeoutMs: number, first: QuiesceResult): Promise<QuiesceResult> {
-  const r = await stack.destination!.replay();
-  say(`on-failure destination replayed: ${r.replayed} events, ${r.succeeded} succeeded, ${r.failed} failed and put back${r.errors[0] ? ` (first error: ${r.errors[0]})` : ''}`);
-  if (r.replayed === 0) return first;
-  const again = await stack.quiesce(timeoutMs);
-  return r.failed ? { settled: false, waiting: [...again.waiting, `on-failure destination: ${r.failed} events failed again`] } : again;
 }

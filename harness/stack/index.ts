@@ -96,7 +96,13 @@ export interface StackEndpoints {
   chatUrl?: string;
 }
 
+/** The parts of a stack a fault can break; each fault declares the one it needs (harness/faults/spec.ts). */
+export type FaultTarget = 'connector' | 'postgres' | 'realtime' | 'lambda' | 'links';
+export const FAULT_TARGETS: readonly FaultTarget[] = ['connector', 'postgres', 'realtime', 'lambda', 'links'];
+
 export interface StartedStack {
+  /** The fault targets this stack offers: all for a whole stack, Postgres alone for `postgresOnly`. */
+  offers: readonly FaultTarget[];
   postgres: StartedPostgres;
   realtime?: RealtimeHandle;
   lambda?: LambdaHandle;
@@ -160,7 +166,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     const databaseUrl = postgres.connectionUri;
     if (opts.postgresOnly) {
       const processes = () => [...postgresProcess(postgres), { part: 'harness (generator)', pid: process.pid }];
-      return { postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => ({ settled: true, waiting: [] }), processes, stop: stopAll };
+      return { offers: ['postgres'], postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => ({ settled: true, waiting: [] }), processes, stop: stopAll };
     }
 
     const secret = () => randomBytes(18).toString('base64url');
@@ -288,6 +294,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     }
 
     return {
+      offers: FAULT_TARGETS,
       postgres,
       realtime,
       lambda,

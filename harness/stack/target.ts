@@ -92,6 +92,8 @@ function clientOptions(t: Target): Ably.ClientOptions {
 export function connectTarget(t: Target): StartedStack {
   const db = new URL(t.databaseUrl);
   return {
+    // The harness owns no part of a deployment it only reaches: no fault can target it.
+    offers: [],
     postgres: {
       provider: 'external',
       connectionUri: t.databaseUrl,
