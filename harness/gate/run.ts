@@ -31,6 +31,8 @@ export interface GateInput {
   note?: string;
   /** Added latency of every chat-writer invocation: a planted slowdown, to prove the gate catches one. */
   plantLambdaDelayMs?: number;
+  /** Threshold flags (`metric=expr`, as `--threshold` of a scenario) replacing the scenarios' own for their metric. */
+  thresholds?: readonly string[];
   /** Unmeasured run before the repeats, so JIT, pools and caches are warm in every measured run (0: none). */
   warmupMs?: number;
   outDir: string;
@@ -145,7 +147,7 @@ export async function runGate(input: GateInput): Promise<GateResult> {
           scenario,
           options: { ...options, seed: seeds[i]! },
           outDir: dir,
-          thresholds: mergeThresholds(scenario.thresholds, []),
+          thresholds: mergeThresholds(scenario.thresholds, input.thresholds ?? []),
           environment: { gate: { repeat: i + 1, of: seeds.length, plantLambdaDelayMs: plant } },
         });
         const run: GateRun = {

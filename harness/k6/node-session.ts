@@ -37,6 +37,8 @@ export interface SignedIn {
   cookie: string;
   tokenRequest: TokenRequest;
   token: string;
+  /** When the token expires (epoch ms). */
+  expires: number;
 }
 
 /** Sign-in as the web app and the k6 scripts do it: login, token endpoint, requestToken. */
@@ -49,7 +51,8 @@ export async function signIn(loginUrl: string, tokenUrl: string, realtime: Realt
   const tokenRequest = parseTokenRequest(tr.body);
   const exchanged = await send(tokenExchangeRequest(realtime, tokenRequest));
   expectOk('requestToken', exchanged);
-  return { cookie, tokenRequest, token: parseTokenDetails(exchanged.body).token };
+  const details = parseTokenDetails(exchanged.body);
+  return { cookie, tokenRequest, token: details.token, expires: details.expires };
 }
 
 export interface Recorded {

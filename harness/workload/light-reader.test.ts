@@ -80,7 +80,9 @@ describe('light reader', () => {
       expect(reader.catchUpErrors).toEqual([]);
       const mine = rec.events.filter((e): e is Extract<HistoryEvent, { type: 'receive' }> => e.type === 'receive' && e.client === reader.clientId);
       expect(new Set(mine.map((e) => e.eventId)).size).toBe(mine.length);
-      expect(mine.map((e) => e.name)).toEqual(['INSERT', 'INSERT', 'UPDATE', 'UPDATE', 'INSERT']);
+      // The default integration may commit different rows in another order than sent; each row's own changes stay in order.
+      const perRow = (id: string) => mine.filter((e) => e.messageId === id).map((e) => e.name);
+      expect([perRow('light-op-1'), perRow('light-op-2'), perRow('light-op-5')]).toEqual([['INSERT', 'UPDATE'], ['INSERT', 'UPDATE'], ['INSERT']]);
       // Stage timestamps come through like the SDK reader's: commit and connector publish times.
       for (const e of mine) expect(e.commitT).toBeTypeOf('number');
       for (const e of mine) expect(e.publishT).toBeTypeOf('number');

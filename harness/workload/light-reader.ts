@@ -3,7 +3,8 @@
  * (the k6 scripts' protocol client over `ws`), so fan-out can be driven at a scale where one
  * SDK client per reader would cost the generator more than the stack. It signs in like the
  * web app (login, then TokenRequests from the token endpoint), attaches the room's incoming
- * channel, answers heartbeats and renews its token when the service asks (AUTH), and records
+ * channel, answers heartbeats and renews its token in band before it expires (as Ably, the
+ * service does not ask: it disconnects an expired connection with 40142), and records
  * receipts and its view exactly as an SDK reader does.
  *
  * It does not resume or reconnect: a dropped connection ends its subscription (recorded as
@@ -71,6 +72,7 @@ export class LightReader implements ChatUser {
       const session = await signIn(this.opts.loginUrl, this.opts.tokenUrl, this.opts.realtime, this.clientId);
       this.cookie = session.cookie;
       await this.connect(session.token);
+      this.scheduleRenewal(session.expires);
       this.joined = true;
       rec.record({ t: rec.now(), type: 'subscribe', client: this.clientId, room: this.room });
       rec.record({ t: rec.now(), type: 'ack', opId });
@@ -122,13 +124,25 @@ export class LightReader implements ChatUser {
   }
 
   /** The service asks for a new token before the old one expires: fetch one and send it in band. */
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  /** Renews at 60% of the token's remaining life, so a slow token endpoint still has time. */
+  private scheduleRenewal(expires: number): void {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => void this.renew(), Math.max(0, (expires - Date.now()) * 0.6));
+    this.renewTimer.unref();
+  }
+
   private async renew(): Promise<void> {
     try {
       const tr = await send(tokenEndpointRequest(this.opts.tokenUrl, this.cookie));
       if (tr.status !== 200) throw new Error(`token endpoint answered HTTP ${tr.status}`);
       const exchanged = await send(tokenExchangeRequest(this.opts.realtime, parseTokenRequest(tr.body)));
       if (exchanged.status !== 200) throw new Error(`requestToken answered HTTP ${exchanged.status}`);
-      this.client?.reauthorize(parseTokenDetails(exchanged.body).token);
+      const details = parseTokenDetails(exchanged.body);
+      if (!this.joined) return;
+      this.client?.reauthorize(details.token);
+      this.scheduleRenewal(details.expires);
     } catch (err) {
       this.catchUpErrors.push(`token renewal: ${errorText(err)}`);
     }
@@ -138,6 +152,7 @@ export class LightReader implements ChatUser {
   private lose(why: string): void {
     if (!this.joined) return;
     this.joined = false;
+    clearTimeout(this.renewTimer);
     const rec = this.opts.recorder;
     rec.record({ t: rec.now(), type: 'unsubscribe', client: this.clientId, room: this.room });
     this.catchUpErrors.push(`light reader lost its connection: ${why}`);
@@ -175,6 +190,7 @@ export class LightReader implements ChatUser {
   }
 
   async leave(opts: { asOperation?: boolean } = {}): Promise<void> {
+    clearTimeout(this.renewTimer);
     const rec = this.opts.recorder;
     const ws = this.ws;
     if (!ws) return;
