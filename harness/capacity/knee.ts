@@ -54,7 +54,7 @@ export function saturationAt(steps: readonly StepResult[], at: StepResult, cores
   let saturated = top.utilization >= SATURATED_AT;
   const harness = parts.find((r) => /^harness/.test(r.part));
   if (at.verdict === 'generator-saturated' && harness) {
-    // The generator shares its process with the realtime service and the Lambda endpoint: its saturation is that process's.
+    // A saturated generator cannot offer the rate: the step says nothing about the stack.
     saturated = true;
     evidence =
       `${harness.part}: its peak CPU reached ${at.generator.maxCpuPercent.toFixed(0)}% of a core and its event-loop delay p99 ${at.generator.maxEventLoopDelayP99Ms.toFixed(0)} ms ` +
