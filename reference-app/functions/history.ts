@@ -6,7 +6,7 @@
  * AWS entry: `handler`, configured by DATABASE_URL.
  */
 import pg from 'pg';
-import { fail, json, type HttpHandler } from './http.ts';
+import { databaseEntry, fail, json, type HttpHandler } from './http.ts';
 
 const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
 const PATH = /^\/api\/rooms\/([^/]+)\/messages\/?$/;
@@ -69,16 +69,5 @@ export function createHistoryHandler(opts: { pool: pg.Pool }): HttpHandler {
   };
 }
 
-let shared: HttpHandler | undefined;
-
-/** AWS Lambda entry point; the pool lives across invocations of a warm container. */
-export const handler: HttpHandler = async (event) => {
-  if (!shared) {
-    const databaseUrl = process.env.DATABASE_URL;
-    if (!databaseUrl) throw new Error('DATABASE_URL is not set');
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    pool.on('error', () => {});
-    shared = createHistoryHandler({ pool });
-  }
-  return shared(event);
-};
+/** AWS Lambda entry point. */
+export const handler: HttpHandler = databaseEntry((pool) => createHistoryHandler({ pool }));

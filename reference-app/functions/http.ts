@@ -2,6 +2,7 @@
  * The HTTP event and result shapes of API Gateway's HTTP API (payload format 2.0), which is what
  * these handlers receive on AWS. The local server builds the same events from node requests.
  */
+import pg from 'pg';
 
 export interface HttpEvent {
   rawPath: string;
@@ -55,4 +56,22 @@ export function readCookies(event: HttpEvent): Map<string, string> {
 export function bodyText(event: HttpEvent): string {
   if (!event.body) return '';
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/**
+ * An AWS Lambda entry point for a handler that reads the database: the pool is made on the first
+ * invocation and lives across the invocations of a warm container.
+ */
+export function databaseEntry(make: (pool: pg.Pool) => HttpHandler): HttpHandler {
+  let shared: HttpHandler | undefined;
+  return async (event) => {
+    if (!shared) {
+      const databaseUrl = process.env.DATABASE_URL;
+      if (!databaseUrl) throw new Error('DATABASE_URL is not set');
+      const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+      pool.on('error', () => {});
+      shared = make(pool);
+    }
+    return shared(event);
+  };
 }

@@ -11,7 +11,7 @@
  * AWS entry: `handler`, configured by DATABASE_URL and SESSION_SECRET.
  */
 import pg from 'pg';
-import { fail, json, type HttpHandler } from './http.ts';
+import { databaseEntry, fail, json, type HttpHandler } from './http.ts';
 import { sessionFromEnv, type SessionService } from './session.ts';
 
 const MAX_IDS = 100;
@@ -41,16 +41,5 @@ export function createRejectionsHandler(opts: { pool: pg.Pool; session: SessionS
   };
 }
 
-let shared: HttpHandler | undefined;
-
-/** AWS Lambda entry point; the pool lives across invocations of a warm container. */
-export const handler: HttpHandler = async (event) => {
-  if (!shared) {
-    const databaseUrl = process.env.DATABASE_URL;
-    if (!databaseUrl) throw new Error('DATABASE_URL is not set');
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    pool.on('error', () => {});
-    shared = createRejectionsHandler({ pool, session: sessionFromEnv() });
-  }
-  return shared(event);
-};
+/** AWS Lambda entry point. */
+export const handler: HttpHandler = databaseEntry((pool) => createRejectionsHandler({ pool, session: sessionFromEnv() }));

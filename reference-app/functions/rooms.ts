@@ -6,7 +6,7 @@
  * AWS entry: `handler`, configured by DATABASE_URL.
  */
 import pg from 'pg';
-import { fail, json, type HttpHandler } from './http.ts';
+import { databaseEntry, fail, json, type HttpHandler } from './http.ts';
 
 const MAX_ROOMS = 50;
 
@@ -22,16 +22,5 @@ export function createRoomsHandler(opts: { pool: pg.Pool }): HttpHandler {
   };
 }
 
-let shared: HttpHandler | undefined;
-
-/** AWS Lambda entry point; the pool lives across invocations of a warm container. */
-export const handler: HttpHandler = async (event) => {
-  if (!shared) {
-    const databaseUrl = process.env.DATABASE_URL;
-    if (!databaseUrl) throw new Error('DATABASE_URL is not set');
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    pool.on('error', () => {});
-    shared = createRoomsHandler({ pool });
-  }
-  return shared(event);
-};
+/** AWS Lambda entry point. */
+export const handler: HttpHandler = databaseEntry((pool) => createRoomsHandler({ pool }));
