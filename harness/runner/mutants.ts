@@ -8,7 +8,7 @@ import type { PlantedDefects } from '../stack/defects.ts';
 export const MUTANTS = {
   'connector-no-wait': {
     description: 'the connector publishes each change without waiting for the previous one (the original, over REST), so a later version can overtake an earlier one',
-    caughtBy: ['stream-order'],
+    caughtBy: ['stream-order', 'commit-order'],
     scenario: 'connector-crash',
   },
   'connector-notify-only': {
