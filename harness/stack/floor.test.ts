@@ -9,10 +9,9 @@ describe('the floor (INSERT -> pg_notify -> LISTEN -> one WebSocket hop)', () =>
     const f = await measureFloor(url, { samples: 40, warmup: 5, gapMs: 0 });
     expect(f.samples).toBe(40);
     expect(f.minMs).toBeGreaterThan(0);
-    expect(f.minMs).toBeLessThanOrEqual(f.p50Ms);
-    expect(f.p50Ms).toBeLessThanOrEqual(f.p90Ms);
-    expect(f.p90Ms).toBeLessThanOrEqual(f.p99Ms);
-    expect(f.p99Ms).toBeLessThanOrEqual(f.maxMs);
+    // The summary's order statistics are consistent (a property of the summary, not a speed).
+    const stats = [f.minMs, f.p50Ms, f.p90Ms, f.p99Ms, f.maxMs];
+    expect(stats).toEqual([...stats].sort((a, b) => a - b));
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
