@@ -13,15 +13,10 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
+import type { FloorEvent } from '../history/types.ts';
 
-export interface FloorResult {
-  samples: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  minMs: number;
-}
+/** The floor's summary is what the history records of it. */
+export type FloorResult = Omit<FloorEvent, 'type' | 't'>;
 
 export const floorOptionsSchema = z.object({
   /** Measured round trips (after the warm-up). */
