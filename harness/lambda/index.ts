@@ -46,7 +46,8 @@ export interface StartedLambda {
   stop(): Promise<void>;
 }
 
-const FaultSchema = z.strictObject({
+/** A fault as `setFault` takes it; the stack's IPC checks the same shape. */
+export const lambdaFaultSchema = z.strictObject({
   errorRate: z.number().min(0).max(1).optional(),
   errorWhen: z.enum(['before', 'after']).optional(),
   delayMs: z.number().int().min(0).optional(),
@@ -146,7 +147,7 @@ export class LambdaService {
       endpoint,
       region,
       credentials,
-      setFault: (fn, fault) => target(fn).runner.setFault(parseOrThrow(FaultSchema, fault, `fault for ${fn}`)),
+      setFault: (fn, fault) => target(fn).runner.setFault(parseOrThrow(lambdaFaultSchema, fault, `fault for ${fn}`)),
       stats: (fn) => ({ ...target(fn).runner.stats }),
       refusals: () => Object.fromEntries(refused),
       onInvocation: (l) => {

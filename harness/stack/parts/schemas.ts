@@ -60,14 +60,7 @@ export const lambdaRecordSchema = z.strictObject({
   error: z.string().optional(),
 });
 
-export const lambdaFaultSchema = z.strictObject({
-  errorRate: z.number().min(0).max(1).optional(),
-  errorWhen: z.enum(['before', 'after']).optional(),
-  delayMs: z.number().int().min(0).optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  concurrency: z.number().int().positive().optional(),
-  seed: z.number().int().optional(),
-});
+export { lambdaFaultSchema } from '../../lambda/index.ts';
 
 export const credentialsSchema = z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) });
 
