@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { startStack } from '../stack/index.ts';
+import { startPostgresOnly, startStack } from '../stack/index.ts';
 import { PG_PROVIDERS, parseProvider, type PgProviderName } from '../stack/postgres/index.ts';
 import { SCHEMA_RE } from '../stack/postgres/run-schema.ts';
 import { UsageError, runMain, untilInterrupted } from './common.ts';
@@ -32,15 +32,14 @@ runMain(async () => {
   if ((o.keep || o.schema) && pg !== 'external') throw new UsageError(`${o.keep ? '--keep' : '--schema'} needs an existing database (--database-url or DATABASE_URL); the embedded one is removed on exit`);
   if (o.schema !== undefined && !SCHEMA_RE.test(o.schema)) throw new UsageError(`--schema '${o.schema}' is not a plain lower-case identifier (a-z, 0-9, _; at most 63)`);
   const log = (m: string) => process.stderr.write(`[stack] ${m}\n`);
-  const stack = await startStack({
+  const foundation = {
     pg,
     ...(databaseUrl ? { databaseUrl } : {}),
-    ...(o.rules ? { rulesFile: o.rules } : {}),
-    ...(o.postgresOnly ? { postgresOnly: true } : {}),
     ...(o.schema ? { schema: o.schema } : {}),
     ...(o.keep ? { keep: true } : {}),
     onProgress: log,
-  });
+  };
+  const stack = o.postgresOnly ? await startPostgresOnly(foundation) : await startStack({ ...foundation, ...(o.rules ? { rulesFile: o.rules } : {}) });
   if (stack.postgres.schema) log(`schema ${stack.postgres.schema}${stack.postgres.kept ? ' (kept on exit: --keep)' : o.schema ? ' (pinned: kept on exit)' : ' (dropped on exit)'}`);
   if (o.json) {
     process.stdout.write(JSON.stringify(stack.endpoints) + '\n');

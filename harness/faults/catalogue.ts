@@ -4,13 +4,15 @@
  * fault events, so the report can show it beside the fault window.
  */
 import pg from 'pg';
-import type { ConnectorProcess } from '../stack/connector-process.ts';
-import type { FaultTarget, RealtimeHandle, StartedStack } from '../stack/index.ts';
+import { targetPart, type ConnectorControl, type FaultTarget, type FaultTargets } from '../stack/roles.ts';
 import { isLinkName, LINK_NAMES, type LinkName } from '../stack/links.ts';
 import { parseDuration } from '../lib/duration.ts';
 
+type RealtimeTarget = NonNullable<FaultTargets['realtime']>;
+
 export interface FaultContext {
-  stack: StartedStack;
+  /** The parts of the stack the harness owns; the nemesis has checked this fault's part is there. */
+  targets: FaultTargets;
   value?: string;
   /** This fault's share of the run's seed: every random choice a fault makes draws from it. */
   seed?: number;
@@ -73,19 +75,14 @@ async function pollUntil(cond: () => Promise<boolean>, timeoutMs: number, everyM
   return undefined;
 }
 
-function realtimeOf(stack: StartedStack): RealtimeHandle {
-  if (!stack.realtime) throw new Error('the stack has no realtime service the harness controls');
-  return stack.realtime;
-}
-
-async function resumeCounts(rt: RealtimeHandle): Promise<{ resumed: number; replayed: number }> {
+async function resumeCounts(rt: RealtimeTarget): Promise<{ resumed: number; replayed: number }> {
   const text = await rt.metricsText();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   return { resumed: read('realtime_resumed_attaches_total'), replayed: read('realtime_resumed_attaches_replayed_total') };
 }
 
 /** The counts once resumed attaches stop coming (clients reattach within a few round trips), at most 10 s on. */
-async function resumesSettled(rt: RealtimeHandle, before: { resumed: number }): Promise<{ resumed: number; replayed: number }> {
+async function resumesSettled(rt: RealtimeTarget, before: { resumed: number }): Promise<{ resumed: number; replayed: number }> {
   let last = await resumeCounts(rt);
   let stableSince = performance.now();
   const deadline = performance.now() + 10_000;
@@ -99,8 +96,8 @@ async function resumesSettled(rt: RealtimeHandle, before: { resumed: number }): 
   return last;
 }
 
-async function activeConnector(stack: StartedStack): Promise<ConnectorProcess> {
-  const all = stack.connectors.filter((c) => c.running);
+async function activeConnector(targets: FaultTargets): Promise<ConnectorControl> {
+  const all = targetPart(targets, 'connectors').filter((c) => c.running);
   const health = await Promise.all(all.map((c) => c.health()));
   const i = health.findIndex((h) => h?.active);
   const c = all[i] ?? all[0];
@@ -113,10 +110,11 @@ async function activeConnector(stack: StartedStack): Promise<ConnectorProcess> {
  * outbox (published and acknowledged). Under load the outbox is never empty, so "empty" would
  * never be reached; the changes that piled up while the connector was down are what matter.
  */
-async function caughtUp(stack: StartedStack, since: number): Promise<string> {
-  const mode = (await Promise.all(stack.connectors.map((c) => c.health()))).find((h) => h)?.mode;
+async function caughtUp(targets: FaultTargets, since: number): Promise<string> {
+  const mode = (await Promise.all(targetPart(targets, 'connectors').map((c) => c.health()))).find((h) => h)?.mode;
   if (mode === 'notify') return 'NOTIFY-only mode: changes committed while it was down are never sent';
-  const c = new pg.Client({ connectionString: stack.endpoints.databaseUrl });
+  if (!targets.postgres) return 'catch-up not measured: the stack offers no database to read the outbox from';
+  const c = new pg.Client({ connectionString: targets.postgres.connectionUri });
   await c.connect();
   try {
     const top = (await c.query<{ max: string | null }>('SELECT max(seq)::text AS max FROM ably_outbox')).rows[0]?.max;
@@ -130,8 +128,8 @@ async function caughtUp(stack: StartedStack, since: number): Promise<string> {
 }
 
 function crash(how: 'kill' | 'graceful'): FaultDef['start'] {
-  return async ({ stack }) => {
-    const c = await activeConnector(stack);
+  return async ({ targets }) => {
+    const c = await activeConnector(targets);
     const t0 = performance.now();
     await (how === 'kill' ? c.kill() : c.stop());
     return {
@@ -139,16 +137,15 @@ function crash(how: 'kill' | 'graceful'): FaultDef['start'] {
       end: async () => {
         const t1 = performance.now();
         await c.start();
-        return `restarted in ${(performance.now() - t1).toFixed(0)} ms; ${await caughtUp(stack, t1)}`;
+        return `restarted in ${(performance.now() - t1).toFixed(0)} ms; ${await caughtUp(targets, t1)}`;
       },
     };
   };
 }
 
 function lambdaFault(make: (v: string) => Record<string, number>): FaultDef['start'] {
-  return async ({ stack, value, seed }) => {
-    const lambda = stack.lambda;
-    if (!lambda) throw new Error('the stack has no Lambda endpoint');
+  return async ({ targets, value, seed }) => {
+    const lambda = targetPart(targets, 'lambda');
     const fault = { ...make(value ?? ''), ...(seed !== undefined ? { seed } : {}) };
     await lambda.setFault('chat-writer', fault);
     return { detail: JSON.stringify(fault), end: async () => (await lambda.setFault('chat-writer', {}), undefined) };
@@ -161,9 +158,9 @@ function linkFault(kind: 'latency' | 'jitter' | 'cut'): FaultDef {
     value: linkAnd(kind === 'cut' ? '' : 'MS'),
     needsDuration: true,
     needs: (v) => ({ link: linkOf(v) }),
-    start: async ({ stack, value, seed }) => {
+    start: async ({ targets, value, seed }) => {
       const link = linkOf(value);
-      const proxy = stack.links[link];
+      const proxy = targetPart(targets, 'links')[link];
       if (!proxy) throw new Error(`link ${link} is not routed through a proxy in this stack`);
       const amount = ms((value ?? '').split('/')[1] ?? '0');
       proxy.set(kind === 'cut' ? { cut: true } : kind === 'latency' ? { latencyMs: amount } : { jitterMs: amount, ...(seed !== undefined ? { seed } : {}) });
@@ -178,11 +175,12 @@ export const FAULTS = {
   'connector-failover': {
     description: 'SIGKILL the active connector while a standby runs; measures takeover; the killed one rejoins as standby after DURATION',
     needs: () => ({ connectors: 2 }),
-    start: async ({ stack }) => {
-      if (stack.connectors.length < 2) throw new Error('connector-failover needs a standby connector (2 connectors)');
-      const c = await activeConnector(stack);
+    start: async ({ targets }) => {
+      const connectors = targetPart(targets, 'connectors');
+      if (connectors.length < 2) throw new Error('connector-failover needs a standby connector (2 connectors)');
+      const c = await activeConnector(targets);
       await c.kill();
-      const took = await pollUntil(async () => (await Promise.all(stack.connectors.filter((o) => o !== c).map((o) => o.health()))).some((h) => h?.active), 30_000);
+      const took = await pollUntil(async () => (await Promise.all(connectors.filter((o) => o !== c).map((o) => o.health()))).some((h) => h?.active), 30_000);
       return {
         detail: `killed ${c.name}; ${took === undefined ? 'NO takeover within 30 s' : `standby took over in ${took.toFixed(0)} ms`}`,
         end: async () => (await c.start(), `${c.name} back as standby`),
@@ -207,8 +205,8 @@ export const FAULTS = {
   },
   'pg-terminate': {
     description: "terminate every other connection to the database from the server side (pg_terminate_backend)",
-    start: async ({ stack }) => {
-      const c = new pg.Client({ connectionString: stack.endpoints.databaseUrl });
+    start: async ({ targets }) => {
+      const c = new pg.Client({ connectionString: targetPart(targets, 'postgres').connectionUri });
       await c.connect();
       try {
         const r = await c.query<{ n: string }>(
@@ -223,13 +221,13 @@ export const FAULTS = {
   },
   'rt-drop-all': {
     description: 'drop every client socket of the realtime service (clients reconnect and resume)',
-    start: async ({ stack }) => ({ detail: `${await realtimeOf(stack).admin.dropConnections(1)} sockets dropped` }),
+    start: async ({ targets }) => ({ detail: `${await targetPart(targets, 'realtime').admin.dropConnections(1)} sockets dropped` }),
   },
   'rt-drop-clients': {
     description: "drop every client's socket but not the connector's, which keeps publishing, so every resume has a gap to replay; ends once the clients are back and says how many resumed attaches had messages to replay, failing below VALUE",
     value: { help: 'the least number of resumed attaches with messages to replay, e.g. 3', default: '1', check: (v) => (Number.isInteger(Number(v)) && Number(v) >= 0 ? undefined : 'expected a whole number >= 0') },
-    start: async ({ stack, value }) => {
-      const rt = realtimeOf(stack);
+    start: async ({ targets, value }) => {
+      const rt = targetPart(targets, 'realtime');
       const before = await resumeCounts(rt);
       const dropped = await rt.admin.dropConnections(1, undefined, true);
       return {
@@ -247,12 +245,12 @@ export const FAULTS = {
   'rt-drop': {
     description: 'drop a random fraction (VALUE) of the realtime service\'s client sockets',
     value: fraction,
-    start: async ({ stack, value, seed }) => ({ detail: `${await realtimeOf(stack).admin.dropConnections(Number(value), seed)} sockets dropped` }),
+    start: async ({ targets, value, seed }) => ({ detail: `${await targetPart(targets, 'realtime').admin.dropConnections(Number(value), seed)} sockets dropped` }),
   },
   'rt-restart': {
     description: 'restart the realtime service: every socket cut, all its in-memory state lost (no resume), port closed for DURATION (default at once)',
-    start: async ({ stack }) => {
-      const rt = realtimeOf(stack);
+    start: async ({ targets }) => {
+      const rt = targetPart(targets, 'realtime');
       const before = await rt.admin.liveConnections();
       const { connectionsLost } = await rt.admin.goDown();
       return {
@@ -271,8 +269,8 @@ export const FAULTS = {
   'rt-pause': {
     description: 'pause delivery by the realtime service for DURATION (publishes are queued)',
     needsDuration: true,
-    start: async ({ stack }) => {
-      const rt = realtimeOf(stack);
+    start: async ({ targets }) => {
+      const rt = targetPart(targets, 'realtime');
       await rt.admin.pauseDelivery();
       return { end: async () => (await rt.admin.resumeDelivery(), undefined) };
     },
@@ -281,8 +279,8 @@ export const FAULTS = {
     description: 'delay every delivery by VALUE ms for DURATION',
     value: millis(),
     needsDuration: true,
-    start: async ({ stack, value }) => {
-      const rt = realtimeOf(stack);
+    start: async ({ targets, value }) => {
+      const rt = targetPart(targets, 'realtime');
       await rt.admin.setDelay(ms(value!));
       return { detail: `+${ms(value!)} ms`, end: async () => (await rt.admin.setDelay(0), undefined) };
     },
@@ -305,8 +303,8 @@ export type FaultName = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];
 
 function pgRestart(mode: 'fast' | 'immediate'): FaultDef['start'] {
-  return async ({ stack }) => {
-    const p = stack.postgres;
+  return async ({ targets }) => {
+    const p = targetPart(targets, 'postgres');
     if (!p.kill || !p.resume) throw new Error(`the ${p.provider} Postgres cannot be restarted by the harness (embedded only)`);
     const t0 = performance.now();
     await p.kill(mode);

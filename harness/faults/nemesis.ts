@@ -1,9 +1,10 @@
 /**
- * The nemesis: runs scheduled faults against a started stack while the workload runs, and
+ * The nemesis: runs scheduled faults against a stack's fault targets while the workload runs, and
  * records each fault window (start and end, with what it measured) in the history.
  */
 import type { FaultEvent } from '../history/types.ts';
-import type { StartedStack, StackOptions } from '../stack/index.ts';
+import type { StackOptions } from '../stack/index.ts';
+import { offeredTargets, type FaultTargets } from '../stack/roles.ts';
 import { FAULTS, type FaultDef } from './catalogue.ts';
 import type { LinkName } from '../stack/links.ts';
 import { checkFaultTarget, type FaultSpec } from './spec.ts';
@@ -34,12 +35,12 @@ export class Nemesis {
 
   constructor(
     private readonly specs: readonly FaultSpec[],
-    private readonly stack: StartedStack,
+    private readonly targets: FaultTargets,
     private readonly recorder: FaultRecorder,
     /** The run's seed; each fault gets its own seed from it, in schedule order, so replays match. */
     seed?: number,
   ) {
-    for (const spec of specs) checkFaultTarget(spec, stack.offers);
+    for (const spec of specs) checkFaultTarget(spec, offeredTargets(targets));
     if (seed !== undefined) {
       const rng = new Rng(seed);
       for (const spec of specs) this.seeds.set(spec, rng.int(0, 0x7fffffff));
@@ -83,7 +84,7 @@ export class Nemesis {
     let active;
     try {
       const seed = this.seeds.get(spec);
-      active = await def.start({ stack: this.stack, ...(value !== undefined ? { value } : {}), ...(seed !== undefined ? { seed } : {}) });
+      active = await def.start({ targets: this.targets, ...(value !== undefined ? { value } : {}), ...(seed !== undefined ? { seed } : {}) });
     } catch (err) {
       this.fail(spec, err);
       return;

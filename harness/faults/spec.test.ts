@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FAULT_TARGETS } from '../stack/index.ts';
+import type { FaultEvent } from '../history/types.ts';
+import { FAULT_TARGETS, offeredTargets, type FaultTargets } from '../stack/roles.ts';
 import { FAULT_NAMES } from './catalogue.ts';
+import { Nemesis } from './nemesis.ts';
 import { faultTarget, parseFaultSpec } from './spec.ts';
 
 describe('fault targets', () => {
@@ -17,5 +19,42 @@ describe('fault targets', () => {
     expect(() => parseFaultSpec('lambda-errors=0.3@1s:2s', ['postgres'])).toThrow(/^--fault 'lambda-errors=0.3@1s:2s': lambda-errors needs the Lambda runtime's control; this stack does not offer it$/);
     expect(() => parseFaultSpec('rt-drop-all@1s', [])).toThrow(/rt-drop-all needs the realtime service's admin; a --target run offers no fault targets/);
     expect(() => parseFaultSpec('net-cut=writer-db@1s:1s', [])).toThrow(/needs link proxies/);
+  });
+
+  it('a stack offers the parts it has a field for, and nothing else', () => {
+    expect(offeredTargets({})).toEqual([]);
+    expect(offeredTargets({ links: {}, lambda: { setFault: async () => {} } })).toEqual(['lambda', 'links']);
+  });
+});
+
+describe('the nemesis on fault targets', () => {
+  const recorder = (events: FaultEvent[]) => ({ now: () => performance.now(), record: (e: FaultEvent) => void events.push(e) });
+
+  it('refuses, before anything runs, a fault whose part the targets lack', () => {
+    const targets: FaultTargets = { lambda: { setFault: async () => {} } };
+    expect(() => new Nemesis([parseFaultSpec('connector-kill@0')], targets, recorder([]))).toThrow(/^--fault 'connector-kill@0': connector-kill needs a connector process the harness runs; this stack does not offer it$/);
+  });
+
+  it('breaks and restores the one part a fault needs, from a stack that has only that part', async () => {
+    const calls: Array<{ fn: string; fault: object }> = [];
+    const targets: FaultTargets = { lambda: { setFault: async (fn, fault) => void calls.push({ fn, fault }) } };
+    const events: FaultEvent[] = [];
+    let started!: () => void;
+    const injected = new Promise<void>((r) => (started = r));
+    const rec = recorder(events);
+    const nemesis = new Nemesis([parseFaultSpec('lambda-errors=0.3@0:10ms')], targets, { ...rec, record: (e) => (rec.record(e), e.phase === 'start' && started()) }, 7);
+    nemesis.start();
+    // settle() cancels faults whose time has not come: wait until this one is in.
+    await injected;
+    await nemesis.settle();
+    expect(nemesis.errors).toEqual([]);
+    expect(calls).toEqual([
+      { fn: 'chat-writer', fault: { errorRate: 0.3, seed: expect.any(Number) } },
+      { fn: 'chat-writer', fault: {} },
+    ]);
+    expect(events.map((e) => [e.name, e.phase])).toEqual([
+      ['lambda-errors', 'start'],
+      ['lambda-errors', 'end'],
+    ]);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readRun } from '../history/reader.ts';
 import { collectEnvironment, evaluateRun, exitCodeFor, formatSummary, recheckRunDir, writeReport, type Report } from '../report/index.ts';
 import { mergeThresholds } from '../checks/thresholds.ts';
-import { FAULT_TARGETS, startStack, type StackOptions } from '../stack/index.ts';
+import { FAULT_TARGETS, startStack, type StackOptions, type StartedStack, type SystemUnderTest } from '../stack/index.ts';
 import { connectTarget, type Target } from '../stack/target.ts';
 import { parseFaultSpec, type FaultSpec } from '../faults/spec.ts';
 import { stackNeeds } from '../faults/nemesis.ts';
@@ -59,16 +59,22 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     throw new Error('mutants need a stack the harness starts itself; drop --target or them');
   }
   const needs = stackNeeds(faults);
-  const stack = input.target ? connectTarget(input.target) : await startStack({
-    ...(sc.stack ?? {}),
-    ...input.stackOpts,
-    ...needs,
-    connectors: Math.max(sc.stack?.connectors ?? 1, needs.connectors ?? 1),
-    defects,
-    seed: input.seed,
-    ...(connectorMode ? { connectorMode } : {}),
-    onProgress: (m) => input.quiet || print(`[stack] ${m}\n`),
-  });
+  // A stack the harness starts is both the system under test and the faults' targets; a target is only the former.
+  let local: StartedStack | undefined;
+  let stack: SystemUnderTest;
+  if (input.target) stack = connectTarget(input.target);
+  else {
+    stack = local = await startStack({
+      ...(sc.stack ?? {}),
+      ...input.stackOpts,
+      ...needs,
+      connectors: Math.max(sc.stack?.connectors ?? 1, needs.connectors ?? 1),
+      defects,
+      seed: input.seed,
+      ...(connectorMode ? { connectorMode } : {}),
+      onProgress: (m) => input.quiet || print(`[stack] ${m}\n`),
+    });
+  }
   let run;
   try {
     run = await runWorkload({
@@ -76,15 +82,16 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
       options,
       outDir,
       stack,
+      ...(local ? { faultTargets: local } : {}),
       ...(sc.quietTimeoutMs ? { quietTimeoutMs: sc.quietTimeoutMs } : {}),
       mutants: input.mutants,
       faults,
       progress: (line) => input.quiet || print(`${line}\n`),
     });
   } finally {
-    await stack.stop();
+    await local?.stop();
     // Printed even when quiet: a kept schema is the user's to drop, and only this line names it.
-    if (stack.postgres.kept) print(`kept schema ${stack.postgres.schema} (drop it with: DROP SCHEMA ${stack.postgres.schema} CASCADE)\n`);
+    if (local?.postgres.kept) print(`kept schema ${local.postgres.schema} (drop it with: DROP SCHEMA ${local.postgres.schema} CASCADE)\n`);
   }
   const { history, final } = await readRun(outDir);
   const report = evaluateRun({
@@ -93,7 +100,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     scenario: sc.name,
     thresholds,
     environment: collectEnvironment({
-      stack: input.target ? { target: { realtime: input.target.realtime.host ?? 'Ably', functions: new URL(input.target.loginUrl).origin } } : { postgres: stack.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? input.stackOpts.connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: stack.connectors.length },
+      stack: local ? { postgres: local.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? input.stackOpts.connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: local.connectors.length } : { target: { realtime: input.target?.realtime.host ?? 'Ably', functions: new URL(stack.endpoints.loginUrl).origin } },
       generator: { workers: run.generator.workers, readerClient: run.generator.readerClient },
     }),
     options: { ...options, mutants: input.mutants, faults: faults.map((f) => f.raw), executor: { ...run.executor } },

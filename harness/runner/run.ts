@@ -9,7 +9,7 @@ import pg from 'pg';
 import type * as Ably from 'ably';
 import type { FinalState } from '../history/types.ts';
 import { FINAL_STATE_FILE, HistoryWriter, writeFinalState } from '../history/writer.ts';
-import type { QuiesceResult, StartedStack } from '../stack/index.ts';
+import type { FaultTargets, QuiesceResult, SystemUnderTest } from '../stack/index.ts';
 import { measureFloor } from '../stack/floor.ts';
 import { GeneratorHealth } from '../workload/health.ts';
 import { Rng } from '../lib/rng.ts';
@@ -28,10 +28,12 @@ export interface RunInput {
   scenario: ScenarioDefinition;
   options: ScenarioOptions;
   outDir: string;
-  stack: StartedStack;
+  stack: SystemUnderTest;
   mutants: readonly MutantName[];
   /** Faults the nemesis injects during the load, timed from its start. */
   faults?: readonly FaultSpec[];
+  /** The parts the faults break; absent where the harness owns none (a fault is then refused). */
+  faultTargets?: FaultTargets;
   /** Longest wait for the stack to go quiet after the load. */
   quietTimeoutMs?: number;
   progress?: (line: string) => void;
@@ -104,7 +106,7 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
   const pool = users.pool;
   const readerClient = users.readerClient;
   const shared: ActorContext = { rooms, runTag, durationMs: o.durationMs, users, stats, rng, say, late: [], gone: new Set() };
-  const { load, others, faultErrors } = actorsFor(shared, sc, o, { stack, realtime: stack.realtimeClientOptions, faults: input.faults ?? [] });
+  const { load, others, faultErrors } = actorsFor(shared, sc, o, { targets: input.faultTargets ?? {}, realtime: stack.realtimeClientOptions, faults: input.faults ?? [] });
   const { late, gone } = shared;
   const everyone: ChatUser[] = [...load.users, ...others.flatMap((a) => a.users ?? [])];
   say(`joining ${everyone.length} users in ${rooms.length} rooms (${users.describe()})`);
@@ -190,7 +192,7 @@ async function recordFloor(databaseUrl: string, stats: LiveStats, say: (line: st
  * after the first quiet are all given-up events in the destination; the replayed writes then
  * need their own quiet (the connector publishes them).
  */
-async function replayDestination(stack: StartedStack, say: (line: string) => void, timeoutMs: number, first: QuiesceResult): Promise<QuiesceResult> {
+async function replayDestination(stack: SystemUnderTest, say: (line: string) => void, timeoutMs: number, first: QuiesceResult): Promise<QuiesceResult> {
   const r = await stack.destination!.replay();
   say(`on-failure destination replayed: ${r.replayed} events, ${r.succeeded} succeeded, ${r.failed} failed and put back${r.errors[0] ? ` (first error: ${r.errors[0]})` : ''}`);
   if (r.replayed === 0) return first;

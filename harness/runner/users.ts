@@ -4,7 +4,7 @@
  * stay in the main thread: their attacks need the SDK client itself (tokens, raw publishes).
  */
 import type * as Ably from 'ably';
-import type { StartedStack } from '../stack/index.ts';
+import type { SystemUnderTest } from '../stack/index.ts';
 import { LightReader } from '../workload/light-reader.ts';
 import type { ChatUser, ReaderClient } from '../workload/user.ts';
 import { VirtualUser } from '../workload/virtual-user.ts';
@@ -12,7 +12,7 @@ import { defaultWorkers, VuPool } from '../workload/worker-pool.ts';
 import type { LiveStats } from './live-stats.ts';
 
 export interface UserFactoryInput {
-  stack: StartedStack;
+  stack: Pick<SystemUnderTest, 'endpoints'>;
   clientOptions: Ably.ClientOptions;
   stats: LiveStats;
   ignoreVersions: boolean;

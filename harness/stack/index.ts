@@ -23,13 +23,15 @@ import type { PartProcess } from './part-process.ts';
 import type { PartSpec } from './part-protocol.ts';
 import { startFunctionsPart, startLambdaPart, startRealtimePart, type FunctionsHandle, type LambdaHandle, type RealtimeHandle, type RulesHandle } from './parts/index.ts';
 import { PostgresService, type PgProviderName, type StartedPostgres } from './postgres/index.ts';
-import { quiesceStack, type QuiesceResult } from './quiesce.ts';
+import { quiesceStack } from './quiesce.ts';
+import type { FaultTargets, SystemUnderTest } from './roles.ts';
 import { createDestinationFile, type EventInvokeOptions } from './event-invoke.ts';
-import { replayFailures, type ReplayResult } from '../lambda/replay.ts';
+import { replayFailures } from '../lambda/replay.ts';
 import { startWebServer, type StartedWeb } from './web.ts';
 
 export type { FunctionsHandle, LambdaHandle, RealtimeAdmin, RealtimeHandle, RulesHandle } from './parts/index.ts';
 export type { QuiesceResult } from './quiesce.ts';
+export { FAULT_TARGETS, offeredTargets, type FaultTarget, type FaultTargets, type SutEndpoints, type SystemUnderTest } from './roles.ts';
 
 const CHAT_WRITER = fileURLToPath(new URL('../../reference-app/functions/chat-writer.ts', import.meta.url));
 const CHAT_WRITER_DEFECTIVE = fileURLToPath(new URL('./parts/chat-writer-defective.ts', import.meta.url));
@@ -59,8 +61,6 @@ export interface StackOptions {
   web?: { dir: string; port?: number };
   /** A run's seed: the integration rules' delays and duplicates and the connector's backoff draw from it. */
   seed?: number;
-  /** Stop after Postgres (the foundation alone). */
-  postgresOnly?: boolean;
   /** Worker threads (Lambda instances) running the chat-writer (default 4). */
   lambdaWorkers?: number;
   /**
@@ -96,37 +96,36 @@ export interface StackEndpoints {
   chatUrl?: string;
 }
 
-/** The parts of a stack a fault can break; each fault declares the one it needs (harness/faults/spec.ts). */
-export type FaultTarget = 'connector' | 'postgres' | 'realtime' | 'lambda' | 'links';
-export const FAULT_TARGETS: readonly FaultTarget[] = ['connector', 'postgres', 'realtime', 'lambda', 'links'];
-
-export interface StartedStack {
-  /** The fault targets this stack offers: all for a whole stack, Postgres alone for `postgresOnly`. */
-  offers: readonly FaultTarget[];
+/**
+ * A stack the harness started: the system under test and every fault target, and the handles
+ * on its own parts (tests and benches read them).
+ */
+export interface StartedStack extends SystemUnderTest, FaultTargets {
   postgres: StartedPostgres;
-  realtime?: RealtimeHandle;
-  lambda?: LambdaHandle;
+  realtime: RealtimeHandle;
+  lambda: LambdaHandle;
   /** The integration rules (realtime -> Lambda): stats, drain, and a record of every invocation. */
-  rules?: RulesHandle;
-  functions?: FunctionsHandle;
+  rules: RulesHandle;
+  functions: FunctionsHandle;
   /** The first connector process (a crash-and-restart target). */
-  connector?: ConnectorProcess;
-  /** The same process as `connector`, under the name the nemesis and property tests use: kill(), stop(), start(), restart(how). */
-  connectorControl?: ConnectorProcess;
+  connector: ConnectorProcess;
+  /** The same process as `connector`, under the name the property tests use: kill(), stop(), start(), restart(how). */
+  connectorControl: ConnectorProcess;
   /** Every connector process (more than one when a standby runs). */
   connectors: ConnectorProcess[];
   web?: StartedWeb;
   endpoints: Required<Omit<StackEndpoints, 'chatUrl'>> & { chatUrl?: string };
-  /** ably client options (minus auth) for the realtime service. */
-  realtimeClientOptions: Ably.ClientOptions;
-  /** Resolves when no write is queued in the rules, the Lambda runtime or the connector's outbox, or at the deadline, naming what was not quiet. */
-  quiesce(timeoutMs: number): Promise<QuiesceResult>;
-  /** The on-failure destination of the chat-writer's asynchronous invocations, when configured. */
-  destination?: { file: string; replayWhenQuiet: boolean; replay(): Promise<ReplayResult> };
   /** Proxies of the links the run asked for. */
   links: StartedLinks;
   /** The OS processes of the stack, for per-part CPU and memory. */
   processes(): Array<{ part: string; pid: number }>;
+  stop(): Promise<void>;
+}
+
+/** Postgres with the chat schema and nothing else (`npm run stack -- --postgres-only`). */
+export interface PostgresOnlyStack {
+  postgres: StartedPostgres;
+  endpoints: Pick<StackEndpoints, 'databaseUrl'>;
   stop(): Promise<void>;
 }
 
@@ -140,9 +139,11 @@ async function dropSlotOf(url: string, cfg: ReturnType<typeof parseConnectorConf
   }
 }
 
-export async function startStack(opts: StackOptions = {}): Promise<StartedStack> {
-  const progress = opts.onProgress ?? (() => {});
-  const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+type Stops = Array<{ name: string; stop: () => Promise<void> }>;
+
+/** Stops what was started, in reverse and once: on `stop()`, on failure, and when the harness exits. */
+function stopper(): { stops: Stops; stopAll: () => Promise<void> } {
+  const stops: Stops = [];
   let stopped = false;
   const stopAll = async () => {
     if (stopped) return;
@@ -151,23 +152,45 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     for (const s of stops.reverse()) await s.stop().catch((err) => process.stderr.write(`stopping ${s.name}: ${String(err)}\n`));
   };
   const unregister = registerCleanup({ name: 'stack', stop: stopAll });
+  return { stops, stopAll };
+}
+
+export type FoundationOptions = Pick<StackOptions, 'pg' | 'databaseUrl' | 'schema' | 'keep' | 'onProgress'>;
+
+/** The foundation every stack stands on: Postgres with the chat schema. */
+async function startFoundation(opts: FoundationOptions, stops: Stops): Promise<StartedPostgres> {
+  const progress = opts.onProgress ?? (() => {});
+  const postgres = await new PostgresService({
+    ...(opts.pg ? { provider: opts.pg } : {}),
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+    ...(opts.schema ? { schema: opts.schema } : {}),
+    ...(opts.keep ? { keep: true } : {}),
+    onProgress: progress,
+  }).start();
+  stops.push({ name: 'postgres', stop: postgres.stop });
+  progress(`postgres (${postgres.provider}) ready in ${postgres.startupMs.toFixed(0)} ms`);
+  const applied = await migrate(postgres.connectionUri);
+  if (applied.length) progress(`migrations applied: ${applied.join(', ')}`);
+  return postgres;
+}
+
+export async function startPostgresOnly(opts: FoundationOptions = {}): Promise<PostgresOnlyStack> {
+  const { stops, stopAll } = stopper();
   try {
-    const postgres = await new PostgresService({
-      ...(opts.pg ? { provider: opts.pg } : {}),
-      ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
-      ...(opts.schema ? { schema: opts.schema } : {}),
-      ...(opts.keep ? { keep: true } : {}),
-      onProgress: progress,
-    }).start();
-    stops.push({ name: 'postgres', stop: postgres.stop });
-    progress(`postgres (${postgres.provider}) ready in ${postgres.startupMs.toFixed(0)} ms`);
-    const applied = await migrate(postgres.connectionUri);
-    if (applied.length) progress(`migrations applied: ${applied.join(', ')}`);
+    const postgres = await startFoundation(opts, stops);
+    return { postgres, endpoints: { databaseUrl: postgres.connectionUri }, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<StartedStack> {
+  const progress = opts.onProgress ?? (() => {});
+  const { stops, stopAll } = stopper();
+  try {
+    const postgres = await startFoundation(opts, stops);
     const databaseUrl = postgres.connectionUri;
-    if (opts.postgresOnly) {
-      const processes = () => [...postgresProcess(postgres), { part: 'harness (generator)', pid: process.pid }];
-      return { offers: ['postgres'], postgres, connectors: [], links: {}, endpoints: { databaseUrl } as StartedStack['endpoints'], realtimeClientOptions: {}, quiesce: async () => ({ settled: true, waiting: [] }), processes, stop: stopAll };
-    }
 
     const secret = () => randomBytes(18).toString('base64url');
     const rootKey = { keyName: 'chat.root', secret: secret() };
@@ -294,7 +317,6 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
     }
 
     return {
-      offers: FAULT_TARGETS,
       postgres,
       realtime,
       lambda,

@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../testing/pg.ts';
-import { startStack, type StartedStack } from './index.ts';
+import { FAULT_TARGETS, offeredTargets, startStack, type StartedStack } from './index.ts';
 
 let stack: StartedStack;
 
@@ -21,14 +21,18 @@ describe('a stack whose parts run in their own processes', () => {
     expect(others.every((p) => p.pid !== process.pid)).toBe(true);
   });
 
+  it('offers every fault target, which is what a --fault for a started stack is checked against when parsed', () => {
+    expect(offeredTargets(stack)).toEqual(FAULT_TARGETS);
+  });
+
   it('controls the parts through their handles', async () => {
-    await stack.lambda!.setFault('chat-writer', { concurrency: 1 });
-    await expect(stack.lambda!.setFault('chat-writer', { concurrency: 0 })).rejects.toThrow(/fault\.concurrency/);
-    expect((await stack.lambda!.stats('chat-writer')).invocations).toBe(0);
-    await stack.lambda!.setFault('chat-writer', {});
-    expect(await stack.realtime!.admin.liveConnections()).toBeGreaterThanOrEqual(1); // the connector
-    expect(await stack.realtime!.metricsText()).toMatch(/realtime_messages_in_total/);
-    expect((await stack.rules!.stats()).total.envelopes).toBe(0);
+    await stack.lambda.setFault('chat-writer', { concurrency: 1 });
+    await expect(stack.lambda.setFault('chat-writer', { concurrency: 0 })).rejects.toThrow(/fault\.concurrency/);
+    expect((await stack.lambda.stats('chat-writer')).invocations).toBe(0);
+    await stack.lambda.setFault('chat-writer', {});
+    expect(await stack.realtime.admin.liveConnections()).toBeGreaterThanOrEqual(1); // the connector
+    expect(await stack.realtime.metricsText()).toMatch(/realtime_messages_in_total/);
+    expect((await stack.rules.stats()).total.envelopes).toBe(0);
   });
 
   it('prints all an @aws-sdk/client-lambda user needs, and refuses a wrong signature with 403', async () => {
@@ -40,7 +44,7 @@ describe('a stack whose parts run in their own processes', () => {
       expect((await ok.send(new InvokeCommand({ FunctionName: 'chat-writer', InvocationType: 'DryRun' }))).StatusCode).toBe(204);
       const err = await forged.send(new InvokeCommand({ FunctionName: 'chat-writer', Payload: new TextEncoder().encode('{}') })).catch((e: unknown) => e);
       expect(err).toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
-      expect((await stack.lambda!.stats('chat-writer')).invocations).toBe(0);
+      expect((await stack.lambda.stats('chat-writer')).invocations).toBe(0);
     } finally {
       ok.destroy();
       forged.destroy();
@@ -49,11 +53,11 @@ describe('a stack whose parts run in their own processes', () => {
 
   it('reports a quiet stack as settled, and names the part that is not quiet', async () => {
     expect(await stack.quiesce(5_000)).toEqual({ settled: true, waiting: [] });
-    await stack.connectorControl!.kill();
+    await stack.connectorControl.kill();
     try {
       expect(await stack.quiesce(200)).toEqual({ settled: false, waiting: ['connector: not answering'] });
     } finally {
-      await stack.connectorControl!.start();
+      await stack.connectorControl.start();
     }
   });
 });

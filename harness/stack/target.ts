@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type * as Ably from 'ably';
 import { z } from 'zod';
-import type { StartedStack } from './index.ts';
+import type { SystemUnderTest } from './roles.ts';
 
 const targetSchema = z.strictObject({
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
@@ -89,37 +89,12 @@ function clientOptions(t: Target): Ably.ClientOptions {
   } as Ably.ClientOptions;
 }
 
-export function connectTarget(t: Target): StartedStack {
-  const db = new URL(t.databaseUrl);
+/** A deployment the harness only reaches is a system under test and nothing more: it offers no fault targets. */
+export function connectTarget(t: Target): SystemUnderTest {
   return {
-    // The harness owns no part of a deployment it only reaches: no fault can target it.
-    offers: [],
-    postgres: {
-      provider: 'external',
-      connectionUri: t.databaseUrl,
-      host: db.hostname,
-      port: Number(db.port || 5432),
-      database: db.pathname.slice(1),
-      startupMs: 0,
-      stop: async () => {},
-    },
-    connectors: [],
-    links: {},
-    endpoints: {
-      databaseUrl: t.databaseUrl,
-      realtime: { host: t.realtime.host ?? 'Ably', port: t.realtime.port ?? 443, tls: t.realtime.tls, apiKey: '' },
-      tokenUrl: t.tokenUrl,
-      loginUrl: t.loginUrl,
-      historyUrl: t.historyUrl,
-      lambdaEndpoint: t.lambdaEndpoint ?? '',
-      lambda: t.lambda ?? { endpoint: t.lambdaEndpoint ?? '', region: '', accessKeyId: '', secretAccessKey: '' },
-      connectorHealthUrl: t.connectorHealthUrl ?? '',
-      admin: t.admin ?? { url: '', auth: 'basic-root-key' },
-    },
+    endpoints: { databaseUrl: t.databaseUrl, loginUrl: t.loginUrl, tokenUrl: t.tokenUrl, historyUrl: t.historyUrl },
     realtimeClientOptions: clientOptions(t),
     // Nothing to drain from here: the run's quiet period (no delivery for a while) stands in.
     quiesce: async () => ({ settled: true, waiting: [] }),
-    processes: () => [{ part: 'harness (generator)', pid: process.pid }],
-    stop: async () => {},
   };
 }

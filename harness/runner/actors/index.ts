@@ -5,7 +5,7 @@
  */
 import type * as Ably from 'ably';
 import type { FaultSpec } from '../../faults/spec.ts';
-import type { StartedStack } from '../../stack/index.ts';
+import type { FaultTargets } from '../../stack/index.ts';
 import type { ScenarioDefinition, ScenarioOptions } from '../scenario.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import { churnActor } from './churn.ts';
@@ -28,10 +28,10 @@ export function actorsFor(
   ctx: ActorContext,
   sc: ScenarioDefinition,
   o: ScenarioOptions,
-  env: { stack: StartedStack; realtime: Ably.ClientOptions; faults: readonly FaultSpec[] },
+  env: { targets: FaultTargets; realtime: Ably.ClientOptions; faults: readonly FaultSpec[] },
 ): RunActors {
   const load = new LoadActor(ctx, sc, sc.executor(o), { users: o.users, readers: o.readers });
-  const nemesis = nemesisActor(ctx, env.faults, env.stack, o.seed);
+  const nemesis = nemesisActor(ctx, env.faults, env.targets, o.seed);
   const others: Actor[] = [
     ...(sc.lateJoin ? [lateJoinActor(ctx, sc.lateJoin)] : []),
     ...(sc.churn ? [churnActor(ctx, sc.churn, load.readers)] : []),

@@ -1,11 +1,11 @@
 import { Nemesis } from '../../faults/nemesis.ts';
 import type { FaultSpec } from '../../faults/spec.ts';
-import type { StartedStack } from '../../stack/index.ts';
+import type { FaultTargets } from '../../stack/index.ts';
 import type { Actor, ActorContext } from './actor.ts';
 
 /** The scheduled faults; `errors` lists those that could not be injected or undone. */
-export function nemesisActor(ctx: ActorContext, faults: readonly FaultSpec[], stack: StartedStack, seed: number): Actor & { readonly errors: string[] } {
-  const nemesis = new Nemesis(faults, stack, ctx.stats, seed);
+export function nemesisActor(ctx: ActorContext, faults: readonly FaultSpec[], targets: FaultTargets, seed: number): Actor & { readonly errors: string[] } {
+  const nemesis = new Nemesis(faults, targets, ctx.stats, seed);
   return {
     name: 'nemesis',
     errors: nemesis.errors,
