@@ -77,6 +77,8 @@ export class Channel {
   private head = 0;
   /** Bytes of the retained records (from `head` on) and of the presence log. */
   private retainedBytes = 0;
+  /** Bytes of evicted records still referenced from `records` (before `head`) until the next compaction. */
+  private deadBytes = 0;
   private presenceBytes = 0;
   private readonly presenceSizes: number[] = [];
   private readonly recentIds = new Map<string, number>();
@@ -131,14 +133,17 @@ export class Channel {
       if (!reason) break;
       if (this.versions.size) for (const m of r.messages) this.versions.delete(m.serial);
       this.retainedBytes -= this.sizes[this.head]!;
+      this.deadBytes += this.sizes[this.head]!;
       this.head++;
       this.onEvict(reason, 1);
     }
-    // Compact occasionally so trimming stays O(1) amortised.
-    if (this.head > 1024 && this.head * 2 > this.records.length) {
+    // Compact occasionally so trimming stays O(1) amortised, and soon enough that evicted records
+    // do not stay referenced: each compaction frees at least a quarter of the byte budget or half the array.
+    if ((this.head > 1024 && this.head * 2 > this.records.length) || this.deadBytes > maxBytes / 4) {
       this.records = this.records.slice(this.head);
       this.sizes = this.sizes.slice(this.head);
       this.head = 0;
+      this.deadBytes = 0;
     }
     if (this.recentIds.size) {
       const cutoff = now - this.retention.idempotencyWindowMs;
