@@ -240,6 +240,37 @@ describe('retention', () => {
     }
   });
 
+  it('with a tiny retention, purges fresh refusals and rejected ops within a few intervals', async () => {
+    const url = await freshDatabase();
+    const own = new pg.Pool({ connectionString: url, max: 1 });
+    const totals = { rejections: 0, ops: 0 };
+    let onPurge: () => void = () => {};
+    const fns = await startFunctionsServer({
+      databaseUrl: url,
+      ablyKey: `${KEY_NAME}:${KEY_SECRET}`,
+      retentionMs: 100,
+      onPurged: (p) => {
+        totals.rejections += p.rejections;
+        totals.ops += p.ops;
+        onPurge();
+      },
+    });
+    try {
+      const done = new Promise<void>((r) => (onPurge = () => totals.rejections === 1 && totals.ops === 1 && r()));
+      await own.query(`INSERT INTO chat_write_rejections (message_id, reason) VALUES ('r1', 'invalid_text')`);
+      await own.query(
+        `INSERT INTO chat_ops (op_id, message_id, room, author, kind, op_ts, state, settled_at) VALUES
+           ('e1', 'p', 'r', 'a', 'edit', 1, 'rejected', clock_timestamp()), ('e2', 'p', 'r', 'a', 'edit', 2, 'applied', clock_timestamp())`,
+      );
+      await done;
+      expect((await own.query('SELECT op_id FROM chat_ops')).rows).toEqual([{ op_id: 'e2' }]);
+      expect((await own.query('SELECT count(*)::int AS n FROM chat_write_rejections')).rows[0]).toEqual({ n: 0 });
+    } finally {
+      await fns.stop();
+      await own.end();
+    }
+  });
+
   it('refuses a malformed CHAT_RETENTION_MS, naming it', async () => {
     expect(() => retentionMsFromEnv({ CHAT_RETENTION_MS: '1d' })).toThrow(/CHAT_RETENTION_MS="1d"/);
     expect(retentionMsFromEnv({})).toBe(24 * 3600 * 1000);
