@@ -48,6 +48,15 @@ describe('history memory bounds', () => {
     expect(metric(await svc.metricsText(), 'realtime_history_evicted_total{reason="count"}')).toBe(5);
   });
 
+  it('bounds presence history the same way', async () => {
+    const before = metric(await svc.metricsText(), 'realtime_history_evicted_total{reason="count"}');
+    const ch = (await clients.connected()).channels.get('crowd');
+    for (let i = 0; i < 12; i++) await ch.presence.enterClient(`member-${i}`, 'here');
+    const events = await clients.rest().channels.get('crowd').presence.history({ limit: 100, direction: 'forwards' });
+    expect(events.items.map((e) => e.clientId)).toEqual(Array.from({ length: 10 }, (_, i) => `member-${i + 2}`));
+    expect(metric(await svc.metricsText(), 'realtime_history_evicted_total{reason="count"}') - before).toBe(2);
+  });
+
   it('forgets records older than historyTtlMs, without a publish to trigger it', async () => {
     const own = await startTestService({ historyTtlMs: 200 });
     try {
