@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { apiKeySchema, RealtimeService, realtimeKeySchema, type RealtimeKey, type RealtimeServiceOptions } from '../realtime/index.ts';
+import { apiKeySchema, limitsSchema, RealtimeService, realtimeKeySchema, type RealtimeKey, type RealtimeServiceOptions } from '../realtime/index.ts';
 import { UsageError, runMain, untilInterrupted } from './common.ts';
 
 const configKeySchema = z.union([z.object({ key: apiKeySchema, capability: realtimeKeySchema.shape.capability }), realtimeKeySchema]);
@@ -21,6 +21,9 @@ const configSchema = z
     maxIdleIntervalMs: z.number().int().min(1).optional(),
     presenceLeaveGraceMs: z.number().int().min(0).optional(),
     historyTtlMs: z.number().int().min(1).optional(),
+    historyMaxRecords: z.number().int().min(1).optional(),
+    historyMaxBytes: z.number().int().min(1024).optional(),
+    limits: limitsSchema.optional(),
   })
   .strict();
 

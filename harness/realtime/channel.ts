@@ -3,7 +3,7 @@
  * the attachments that receive its messages, its presence set and its idempotency window.
  */
 import type { Format } from './protocol/constants.ts';
-import type { Data, StoredMessage } from './protocol/payload.ts';
+import { messageSize, type Data, type StoredMessage } from './protocol/payload.ts';
 
 export interface PublishRecord {
   seq: number;
@@ -49,13 +49,38 @@ export interface PresenceMember {
 export interface RetentionOptions {
   historyTtlMs: number;
   historyMaxRecords: number;
+  /** Per channel: the retained messages' bytes (as `recordBytes` counts them), and the presence log's, each. */
+  historyMaxBytes: number;
   idempotencyWindowMs: number;
+}
+
+/** Why a record left a channel's history before anyone asked for it. */
+export type EvictionReason = 'age' | 'count' | 'bytes';
+export type EvictionListener = (reason: EvictionReason, records: number) => void;
+
+/** Ids, serials and the record's own fields, which messageSize leaves out, are counted flat. */
+const RECORD_OVERHEAD = 96;
+const MESSAGE_OVERHEAD = 96;
+
+/** A record's retained size: Ably's message size of each message plus a flat allowance for its ids. */
+export function recordBytes(messages: readonly StoredMessage[]): number {
+  let n = RECORD_OVERHEAD;
+  for (const m of messages) n += MESSAGE_OVERHEAD + messageSize(m);
+  return n;
 }
 
 export class Channel {
   private seq = 0;
   private records: PublishRecord[] = [];
+  /** Retained size of each record, parallel to `records`. */
+  private sizes: number[] = [];
   private head = 0;
+  /** Bytes of the retained records (from `head` on) and of the presence log. */
+  private retainedBytes = 0;
+  /** Bytes of evicted records still referenced from `records` (before `head`) until the next compaction. */
+  private deadBytes = 0;
+  private presenceBytes = 0;
+  private readonly presenceSizes: number[] = [];
   private readonly recentIds = new Map<string, number>();
   readonly subscribers = new Set<Subscriber>();
   readonly presence = new Map<string, PresenceMember>();
@@ -68,7 +93,13 @@ export class Channel {
     readonly name: string,
     private readonly epoch: string,
     private readonly retention: RetentionOptions,
+    private readonly onEvict: EvictionListener = () => {},
   ) {}
+
+  /** What this channel's history holds in memory now (messages and presence events). */
+  get historyBytes(): number {
+    return this.retainedBytes + this.presenceBytes;
+  }
 
   serialOf(seq: number): string {
     return `${this.epoch}:${seq.toString().padStart(12, '0')}`;
@@ -84,23 +115,35 @@ export class Channel {
   }
 
   append(rec: PublishRecord): void {
+    const size = recordBytes(rec.messages);
     this.records.push(rec);
+    this.sizes.push(size);
+    this.retainedBytes += size;
     this.trim(rec.timestamp);
   }
 
   trim(now: number): void {
     const oldest = now - this.retention.historyTtlMs;
-    const max = this.retention.historyMaxRecords;
+    const { historyMaxRecords: max, historyMaxBytes: maxBytes } = this.retention;
+    // The newest record always stays: it is where a resume or rewind continues from.
     while (this.head < this.records.length) {
       const r = this.records[this.head]!;
-      if (r.timestamp >= oldest && this.records.length - this.head <= max) break;
+      const reason: EvictionReason | undefined =
+        r.timestamp < oldest ? 'age' : this.records.length - this.head > max ? 'count' : this.retainedBytes > maxBytes && this.head < this.records.length - 1 ? 'bytes' : undefined;
+      if (!reason) break;
       if (this.versions.size) for (const m of r.messages) this.versions.delete(m.serial);
+      this.retainedBytes -= this.sizes[this.head]!;
+      this.deadBytes += this.sizes[this.head]!;
       this.head++;
+      this.onEvict(reason, 1);
     }
-    // Compact occasionally so trimming stays O(1) amortised.
-    if (this.head > 1024 && this.head * 2 > this.records.length) {
+    // Compact occasionally so trimming stays O(1) amortised, and soon enough that evicted records
+    // do not stay referenced: each compaction frees at least a quarter of the byte budget or half the array.
+    if ((this.head > 1024 && this.head * 2 > this.records.length) || this.deadBytes > maxBytes / 4) {
       this.records = this.records.slice(this.head);
+      this.sizes = this.sizes.slice(this.head);
       this.head = 0;
+      this.deadBytes = 0;
     }
     if (this.recentIds.size) {
       const cutoff = now - this.retention.idempotencyWindowMs;
@@ -112,11 +155,28 @@ export class Channel {
   }
 
   recordPresence(events: readonly { action: number; member: PresenceMember }[], now: number): void {
-    this.presenceLog.push(...events);
+    for (const e of events) {
+      const size = MESSAGE_OVERHEAD + messageSize({ clientId: e.member.clientId, data: e.member.data ?? null, extras: e.member.extras });
+      this.presenceLog.push(e);
+      this.presenceSizes.push(size);
+      this.presenceBytes += size;
+    }
     const oldest = now - this.retention.historyTtlMs;
+    const { historyMaxRecords: max, historyMaxBytes: maxBytes } = this.retention;
     let drop = 0;
-    while (drop < this.presenceLog.length && (this.presenceLog[drop]!.member.timestamp < oldest || this.presenceLog.length - drop > this.retention.historyMaxRecords)) drop++;
-    if (drop) this.presenceLog.splice(0, drop);
+    while (drop < this.presenceLog.length) {
+      const left = this.presenceLog.length - drop;
+      const reason: EvictionReason | undefined =
+        this.presenceLog[drop]!.member.timestamp < oldest ? 'age' : left > max ? 'count' : this.presenceBytes > maxBytes && left > 1 ? 'bytes' : undefined;
+      if (!reason) break;
+      this.presenceBytes -= this.presenceSizes[drop]!;
+      drop++;
+      this.onEvict(reason, 1);
+    }
+    if (drop) {
+      this.presenceLog.splice(0, drop);
+      this.presenceSizes.splice(0, drop);
+    }
   }
 
   /** Records in publish order (oldest first). */

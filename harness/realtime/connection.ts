@@ -12,7 +12,7 @@ import type { CoreConnection, RealtimeCore } from './core.ts';
 import { decodeBody, encodeFrame, parseInbound } from './protocol/codec.ts';
 import { Action, type Format } from './protocol/constants.ts';
 import { AblyError, Errors, isAblyError } from './protocol/errors.ts';
-import { LimitErrors, RateWindow } from './limits.ts';
+import { LimitErrors, OutboundGate, RateWindow } from './limits.ts';
 
 export interface ConnectionParams {
   format: Format;
@@ -39,8 +39,8 @@ export class Connection implements CoreConnection, Recipient {
   /** Messages this connection published in the current second (every attempt, refused ones too). */
   readonly inboundRate = new RateWindow();
   private readonly protocolRate = new RateWindow();
-  /** Attachments (by the client's channel name) that lost messages to a full socket and await their continuity loss. */
-  private readonly gaps = new Set<string>();
+  /** Slow-consumer and outbound-rate drops, and the continuity losses they owe. */
+  private readonly outbound: OutboundGate;
   private ws: WebSocket | null = null;
   private closed = false;
   private timers: { expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
@@ -57,6 +57,7 @@ export class Connection implements CoreConnection, Recipient {
     this.format = params.format;
     this.echo = params.echo;
     this.heartbeats = params.heartbeats;
+    this.outbound = new OutboundGate(core.opts.limits, core.stats, () => this.rateLimited);
     core.registerConnection(this);
     core.stats.connectionsOpened++;
   }
@@ -118,24 +119,17 @@ export class Connection implements CoreConnection, Recipient {
   deliver(sub: Subscriber, frame: Buffer): boolean {
     const ws = this.ws;
     if (!ws) return false;
-    const cap = this.core.opts.limits.maxQueuedBytes;
-    if (this.gaps.size > 0) this.reportGaps(cap);
-    if (ws.bufferedAmount + frame.length > cap || this.gaps.has(sub.clientName)) {
-      if (!this.gaps.has(sub.clientName)) this.core.stats.error(42915);
-      this.gaps.add(sub.clientName);
-      this.core.stats.outboundDropped++;
-      return false;
-    }
+    if (this.outbound.hasGaps) this.reportGaps();
+    if (!this.outbound.admit(sub.clientName, ws.bufferedAmount, frame.length)) return false;
     this.sendFrame(frame);
     return true;
   }
 
-  /** Once the socket has drained to half the cap, each channel that lost messages learns it (ATTACHED without RESUMED, 80020). */
-  reportGaps(cap = this.core.opts.limits.maxQueuedBytes): void {
-    if (!this.ws || this.ws.bufferedAmount > cap / 2) return;
-    for (const name of this.gaps) {
+  /** Each channel that lost messages learns it (ATTACHED without RESUMED, 80020) once the gate allows. */
+  reportGaps(): void {
+    if (!this.ws) return;
+    for (const name of this.outbound.takeReportable(this.ws.bufferedAmount)) {
       const a = this.attachments.get(name);
-      this.gaps.delete(name);
       if (!a) continue;
       this.send({ action: Action.ATTACHED, channel: name, flags: a.sub.modes, channelSerial: a.channel.lastSerial(), error: LimitErrors.continuityLoss().toWire() });
     }
@@ -268,7 +262,7 @@ export class Connection implements CoreConnection, Recipient {
 
   /** Keeps an idle connection alive for the client's liveness check. */
   keepAlive(now: number): void {
-    if (this.gaps.size > 0) this.reportGaps();
+    if (this.outbound.hasGaps) this.reportGaps();
     if (!this.ws || now - this.lastSendAt < this.core.opts.maxIdleIntervalMs / 2 || this.core.outbox.state.paused) return;
     this.core.stats.heartbeats++;
     if (this.heartbeats) this.send({ action: Action.HEARTBEAT });

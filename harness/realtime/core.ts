@@ -91,7 +91,7 @@ export class RealtimeCore {
     let ch = this.channels.get(name);
     if (!ch) {
       // A fresh epoch per channel instance: serials from a forgotten instance never look continuous.
-      ch = new Channel(name, `${this.serverId.slice(4)}${(++this.channelCounter).toString(36)}`, this.opts);
+      ch = new Channel(name, `${this.serverId.slice(4)}${(++this.channelCounter).toString(36)}`, this.opts, (reason, n) => this.stats.evicted(reason, n));
       this.channels.set(name, ch);
     }
     return ch;
@@ -254,6 +254,13 @@ export class RealtimeCore {
     }
     for (const c of live.slice(0, n)) c.dropSocket();
     this.stats.connectionsDropped += n;
+    return n;
+  }
+
+  /** Bytes of history all channels hold (read at scrape time: one pass over the channels). */
+  historyBytes(): number {
+    let n = 0;
+    for (const ch of this.channels.values()) n += ch.historyBytes;
     return n;
   }
 

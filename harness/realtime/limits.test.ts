@@ -131,6 +131,37 @@ describe('rate limits with Ably codes', () => {
     }
   });
 
+  it('drops deliveries over the outbound rate (42915), then tells the channel of the gap (80020) and delivers again', async () => {
+    const own = await startTestService({ limits: { connectionOutboundRate: 20 }, maxIdleIntervalMs: 1000 });
+    try {
+      const signer = own.clients.rest();
+      const reader = await own.clients.connected({
+        authCallback: (_p, cb) => void signer.auth.createTokenRequest({ clientId: 'reader' }).then((r) => cb(null, r), (e: Ably.ErrorInfo) => cb(e, null)),
+      });
+      const ch = reader.channels.get('fan');
+      const got: string[] = [];
+      await ch.subscribe((m) => void got.push(String(m.data)));
+      const loss = new Promise<Ably.ChannelStateChange>((r) => ch.on('update', r));
+      const pub = (await own.clients.connected()).channels.get('fan');
+      await Promise.all(Array.from({ length: 200 }, (_, i) => pub.publish('m', String(i))));
+      const change = await loss;
+      expect(change.reason?.code).toBe(80020);
+      expect(change.resumed).toBe(false);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.length).toBeLessThan(200);
+      const metrics = await own.svc.metricsText();
+      // One 42915 per gap: a burst spread over two seconds opens two.
+      expect(metrics).toMatch(/realtime_errors_total\{code="42915"\} [1-9]/);
+      expect(metrics).toMatch(/realtime_outbound_rate_dropped_total [1-9]/);
+      const after = new Promise<void>((r) => void ch.subscribe('after', () => r()));
+      await pub.publish('after', 'x');
+      await after;
+    } finally {
+      own.clients.closeAll();
+      await own.svc.stop();
+    }
+  });
+
   it('refuses a frame over the frame size from its header (close 1009), before buffering it', async () => {
     const r = await rawSocket(svc, [Buffer.alloc(2 << 20, 0x20)]);
     expect(r.code).toBe(1009);

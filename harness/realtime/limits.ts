@@ -6,6 +6,7 @@
  * and one client can starve the others.
  */
 import { z } from 'zod';
+import type { Stats } from './metrics.ts';
 import { AblyError } from './protocol/errors.ts';
 
 export const limitsSchema = z.strictObject({
@@ -28,6 +29,12 @@ export const limitsSchema = z.strictObject({
    * affected channel gets a continuity loss (80020) once it drains; bounds a slow consumer's memory.
    */
   maxQueuedBytes: z.number().int().min(1024).default(4 << 20),
+  /**
+   * Messages per second the service delivers to one connection; the excess is dropped (42915) and
+   * each affected channel gets a continuity loss (80020) in the next second with room. Ably sets this
+   * per account without publishing one figure; 1000/s is far above what one chat reader receives.
+   */
+  connectionOutboundRate: z.number().int().min(1).default(1000),
   /** Channels one connection may have attached (Ably: 200); one more is refused with 90010. */
   maxChannelsPerConnection: z.number().int().min(1).default(200),
   /** Members one channel's presence set may hold (Ably: 200); entering one more is NACKed with 91003. */
@@ -51,6 +58,58 @@ export class RateWindow {
     }
     this.count += n;
     return this.count;
+  }
+
+  /** The window's total so far, without counting anything. */
+  peek(now = Date.now()): number {
+    return Math.floor(now / 1000) === this.second ? this.count : 0;
+  }
+}
+
+/**
+ * Decides, per message frame, whether it goes to a connection: not when its socket has
+ * `maxQueuedBytes` queued (a slow consumer) nor beyond `connectionOutboundRate`. Either way the
+ * frame is dropped (42915, counted once per gap) and the attachment owes the client a continuity
+ * loss; later frames of that attachment are dropped too until the loss has been reported, so the
+ * client never sees messages after a hole it was not told of.
+ */
+export class OutboundGate {
+  private readonly rate = new RateWindow();
+  /** Attachments (by the client's channel name) with an unreported gap, and what opened it. */
+  private readonly gaps = new Map<string, 'bytes' | 'rate'>();
+
+  constructor(
+    private readonly limits: Limits,
+    private readonly stats: Stats,
+    private readonly rateLimited: () => boolean,
+  ) {}
+
+  get hasGaps(): boolean {
+    return this.gaps.size > 0;
+  }
+
+  admit(name: string, queuedBytes: number, frameBytes: number, now = Date.now()): boolean {
+    const overRate = this.rateLimited() && this.rate.hit(1, now) > this.limits.connectionOutboundRate;
+    const full = queuedBytes + frameBytes > this.limits.maxQueuedBytes;
+    let cause = this.gaps.get(name);
+    if (!cause && !full && !overRate) return true;
+    if (!cause) {
+      cause = full ? 'bytes' : 'rate';
+      this.gaps.set(name, cause);
+      this.stats.error(42915);
+    }
+    if (cause === 'bytes') this.stats.outboundDropped++;
+    else this.stats.outboundRateDropped++;
+    return false;
+  }
+
+  /** The attachments whose gap may be reported now (the socket drained to half its cap, the rate has room); forgets them. */
+  takeReportable(queuedBytes: number, now = Date.now()): string[] {
+    if (this.gaps.size === 0 || queuedBytes > this.limits.maxQueuedBytes / 2) return [];
+    if (this.rateLimited() && this.rate.peek(now) >= this.limits.connectionOutboundRate) return [];
+    const names = [...this.gaps.keys()];
+    this.gaps.clear();
+    return names;
   }
 }
 

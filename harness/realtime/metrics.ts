@@ -20,10 +20,17 @@ export class Stats {
   heartbeats = 0;
   /** Message frames dropped because a slow consumer's socket was over its queued-bytes cap. */
   outboundDropped = 0;
+  /** Message frames not sent because the connection was over its outbound rate (42915; the client sees 80020). */
+  outboundRateDropped = 0;
+  /** Records (published messages and presence events) evicted from channel history, by why. */
+  readonly historyEvicted = new Map<string, number>();
   readonly nacks = new Map<number, number>();
   readonly errors = new Map<number, number>();
   readonly rest = new Map<string, number>();
 
+  evicted(reason: string, n: number): void {
+    this.historyEvicted.set(reason, (this.historyEvicted.get(reason) ?? 0) + n);
+  }
   nack(code: number): void {
     this.nacks.set(code, (this.nacks.get(code) ?? 0) + 1);
   }
@@ -35,7 +42,7 @@ export class Stats {
   }
 }
 
-export function createRegistry(stats: Stats, gauges: { connections: () => number; channels: () => number }): Registry {
+export function createRegistry(stats: Stats, gauges: { connections: () => number; channels: () => number; historyBytes: () => number }): Registry {
   const registry = new Registry();
   const simple = (name: string, help: string, read: () => number) =>
     new Counter({
@@ -70,10 +77,13 @@ export function createRegistry(stats: Stats, gauges: { connections: () => number
   simple('realtime_acks_total', 'ACKs sent', () => stats.acks);
   simple('realtime_heartbeats_total', 'Heartbeats sent to idle connections (HEARTBEAT frames or WebSocket pings)', () => stats.heartbeats);
   simple('realtime_outbound_dropped_total', 'Message frames dropped for slow consumers (42915; the client sees 80020)', () => stats.outboundDropped);
+  simple('realtime_outbound_rate_dropped_total', 'Message frames dropped for connections over their outbound rate (42915; the client sees 80020)', () => stats.outboundRateDropped);
+  labelled('realtime_history_evicted_total', 'Records evicted from channel history (messages and presence events), by reason: age, count or bytes', 'reason', () => stats.historyEvicted);
   labelled('realtime_nacks_total', 'NACKs sent, by Ably error code', 'code', () => stats.nacks);
   labelled('realtime_errors_total', 'ERROR frames and REST errors, by Ably error code', 'code', () => stats.errors);
   labelled('realtime_rest_requests_total', 'REST requests, by route', 'route', () => stats.rest);
   new Gauge({ name: 'realtime_connections', help: 'Connections with an open socket', registers: [registry], collect() { this.set(gauges.connections()); } });
+  new Gauge({ name: 'realtime_history_bytes', help: 'Bytes of channel history held in memory, all channels', registers: [registry], collect() { this.set(gauges.historyBytes()); } });
   new Gauge({ name: 'realtime_channels', help: 'Active channels', registers: [registry], collect() { this.set(gauges.channels()); } });
   return registry;
 }

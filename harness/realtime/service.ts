@@ -32,6 +32,8 @@ export interface RealtimeServiceOptions {
   historyTtlMs?: number;
   /** Per-channel cap on retained published messages (protocol messages). */
   historyMaxRecords?: number;
+  /** Per-channel cap on the bytes of retained history (message size as Ably counts it, plus ids); the oldest go first. */
+  historyMaxBytes?: number;
   /** How long a message id is remembered for idempotent publishing. */
   idempotencyWindowMs?: number;
   /** Serve Ably's sandbox provisioning API (`POST /apps`, `DELETE /apps/:id`), for ably-js's own test suite. */
@@ -82,6 +84,7 @@ const optionsSchema = z.object({
   presenceLeaveGraceMs: z.number().int().min(0).default(15_000),
   historyTtlMs: ms.default(120_000),
   historyMaxRecords: ms.default(50_000),
+  historyMaxBytes: z.number().int().min(1024).default(8 << 20),
   idempotencyWindowMs: ms.default(120_000),
   sandbox: z.boolean().default(false),
   limits: limitsSchema.prefault({}),
@@ -101,7 +104,7 @@ export class RealtimeService {
     const keys: RealtimeKey[] = o.keys ?? [generateKey()];
     const log = logger ?? pino({ level: 'silent' });
     const core = new RealtimeCore(new KeyStore(keys), { ...o, logger: log });
-    const registry = createRegistry(core.stats, { connections: () => core.liveConnections(), channels: () => core.channels.size });
+    const registry = createRegistry(core.stats, { connections: () => core.liveConnections(), channels: () => core.channels.size, historyBytes: () => core.historyBytes() });
     const metricsText = () => registry.metrics();
 
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize(o.maxMessageSize), perMessageDeflate: false });

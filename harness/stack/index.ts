@@ -73,13 +73,15 @@ export interface StackOptions {
   onProgress?: (msg: string) => void;
   /**
    * The realtime service's limits. Default: a standard Ably account's, except the two publish
-   * rates (per connection, per channel), raised to 1000/s so the load scenarios measure the chat
-   * rather than an account tier; pass `{}` for a standard account's rates throughout.
+   * rates (per connection, per channel), raised to 1000/s, and the outbound rate per connection,
+   * raised to 10,000/s (a reader of one busy room at a capacity sweep's rates), so the load
+   * scenarios measure the chat rather than an account tier; pass `{}` for a standard account's
+   * rates throughout.
    */
   realtimeLimits?: LimitsInput;
 }
 
-const STACK_LIMITS: LimitsInput = { connectionInboundRate: 1000, channelInboundRate: 1000 };
+const STACK_LIMITS: LimitsInput = { connectionInboundRate: 1000, channelInboundRate: 1000, connectionOutboundRate: 10_000 };
 
 export interface StackEndpoints {
   databaseUrl: string;

@@ -3,10 +3,13 @@
  * Newest first, deleted rows excluded, paged by (created_at, id) with an opaque cursor: `next`
  * is the `before` of the following (older) page, null on the last page.
  *
- * AWS entry: `handler`, configured by DATABASE_URL.
+ * Only for a signed-in user (a live session).
+ *
+ * AWS entry: `handler`, configured by DATABASE_URL and SESSION_SECRET.
  */
 import pg from 'pg';
 import { databaseEntry, fail, json, type HttpHandler } from './http.ts';
+import { noSession, sessionFromEnv, type SessionService } from './session.ts';
 
 const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
 const PATH = /^\/api\/rooms\/([^/]+)\/messages\/?$/;
@@ -30,9 +33,10 @@ function decodeCursor(s: string): Cursor | null {
   return { us, id: text.slice(i + 1) };
 }
 
-export function createHistoryHandler(opts: { pool: pg.Pool }): HttpHandler {
+export function createHistoryHandler(opts: { pool: pg.Pool; session: SessionService }): HttpHandler {
   return async (event) => {
     if (event.requestContext.http.method !== 'GET') return fail(405, 'method', 'expected GET');
+    if (!(await opts.session.read(event))) return noSession();
     const rawRoom = event.pathParameters?.room ?? PATH.exec(event.rawPath)?.[1];
     let room: string;
     try {
@@ -70,4 +74,4 @@ export function createHistoryHandler(opts: { pool: pg.Pool }): HttpHandler {
 }
 
 /** AWS Lambda entry point. */
-export const handler: HttpHandler = databaseEntry((pool) => createHistoryHandler({ pool }));
+export const handler: HttpHandler = databaseEntry((pool) => createHistoryHandler({ pool, session: sessionFromEnv() }));

@@ -12,7 +12,7 @@
  */
 import pg from 'pg';
 import { databaseEntry, fail, json, type HttpHandler } from './http.ts';
-import { sessionFromEnv, type SessionService } from './session.ts';
+import { noSession, sessionFromEnv, type SessionService } from './session.ts';
 
 const MAX_IDS = 100;
 const MAX_ID_CHARS = 256;
@@ -25,8 +25,8 @@ export interface RejectionView {
 export function createRejectionsHandler(opts: { pool: pg.Pool; session: SessionService }): HttpHandler {
   return async (event) => {
     if (event.requestContext.http.method !== 'GET') return fail(405, 'method', 'expected GET');
-    const s = opts.session.read(event);
-    if (!s) return fail(401, 'cookie', 'expected a valid session cookie; sign in at /api/login');
+    const s = await opts.session.read(event);
+    if (!s) return noSession();
     const raw = event.queryStringParameters?.ids ?? '';
     const ids = raw.split(',').filter((x) => x.length > 0);
     if (ids.length === 0 || ids.length > MAX_IDS || ids.some((x) => x.length > MAX_ID_CHARS)) {

@@ -3,16 +3,20 @@
  * first. Rooms have no registry (a room exists once someone talks in it), so this reads them off
  * the messages, so that rooms other people opened can be found.
  *
- * AWS entry: `handler`, configured by DATABASE_URL.
+ * Only for a signed-in user (a live session).
+ *
+ * AWS entry: `handler`, configured by DATABASE_URL and SESSION_SECRET.
  */
 import pg from 'pg';
 import { databaseEntry, fail, json, type HttpHandler } from './http.ts';
+import { noSession, sessionFromEnv, type SessionService } from './session.ts';
 
 const MAX_ROOMS = 50;
 
-export function createRoomsHandler(opts: { pool: pg.Pool }): HttpHandler {
+export function createRoomsHandler(opts: { pool: pg.Pool; session: SessionService }): HttpHandler {
   return async (event) => {
     if (event.requestContext.http.method !== 'GET') return fail(405, 'method', 'expected GET');
+    if (!(await opts.session.read(event))) return noSession();
     const res = await opts.pool.query<{ room: string; last_at: Date; messages: number }>(
       `SELECT room, max(created_at) AS last_at, count(*)::int AS messages FROM chat_messages
        WHERE NOT deleted GROUP BY room ORDER BY last_at DESC LIMIT $1`,
@@ -23,4 +27,4 @@ export function createRoomsHandler(opts: { pool: pg.Pool }): HttpHandler {
 }
 
 /** AWS Lambda entry point. */
-export const handler: HttpHandler = databaseEntry((pool) => createRoomsHandler({ pool }));
+export const handler: HttpHandler = databaseEntry((pool) => createRoomsHandler({ pool, session: sessionFromEnv() }));

@@ -11,6 +11,7 @@ import { createHistoryHandler } from './history.ts';
 import { createRejectionsHandler } from './rejections.ts';
 import { createRoomsHandler } from './rooms.ts';
 import { fail, json, type HttpEvent, type HttpHandler, type HttpResult } from './http.ts';
+import { retentionMsFromEnv, startRetention, type Purged } from './retention.ts';
 import { createSession } from './session.ts';
 import { createTokenHandler } from './token.ts';
 
@@ -25,6 +26,11 @@ export interface FunctionsServerOptions {
   tokenTtlMs?: number;
   /** Planted defect for the harness's self-check (see token.ts). */
   tokenFullCapability?: boolean;
+  /** How long refused writes, rejected or held ops and expired sessions are kept (default CHAT_RETENTION_MS, else 24 h). */
+  retentionMs?: number;
+  /** How often they are purged after the purge on start (default: the retention, at most 1 h). */
+  retentionIntervalMs?: number;
+  onPurged?: (p: Purged) => void;
   /** Extra routes (the web app mounts itself here later); tried after the API routes. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -43,11 +49,19 @@ const MAX_BODY = 16 * 1024;
 export async function startFunctionsServer(opts: FunctionsServerOptions): Promise<StartedFunctionsServer> {
   const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 5 });
   pool.on('error', () => {}); // an idle connection lost to a Postgres restart is replaced on next use
-  const session = createSession({ secret: opts.sessionSecret ?? randomBytes(32).toString('hex') });
+  const session = createSession({ pool, secret: opts.sessionSecret ?? randomBytes(32).toString('hex') });
   const token = createTokenHandler({ ablyKey: opts.ablyKey, session, ...(opts.tokenTtlMs ? { ttlMs: opts.tokenTtlMs } : {}), ...(opts.tokenFullCapability ? { fullCapability: true } : {}) });
-  const history = createHistoryHandler({ pool });
+  const history = createHistoryHandler({ pool, session });
   const rejections = createRejectionsHandler({ pool, session });
-  const rooms = createRoomsHandler({ pool });
+  const rooms = createRoomsHandler({ pool, session });
+  const retention = await startRetention({
+    pool,
+    retentionMs: opts.retentionMs ?? retentionMsFromEnv(),
+    ...(opts.retentionIntervalMs ? { intervalMs: opts.retentionIntervalMs } : {}),
+    ...(opts.onPurged ? { onPurged: opts.onPurged } : {}),
+    // A purge that fails (database down) is retried at the next interval; nothing else depends on it.
+    onError: (err) => process.stderr.write(`functions: retention purge failed: ${err instanceof Error ? err.message : String(err)}\n`),
+  });
   const config: HttpHandler = async () => json(200, { realtime: opts.realtimeClientOptions ?? {} });
 
   const route = (method: string, path: string): HttpHandler | undefined => {
@@ -99,6 +113,7 @@ export async function startFunctionsServer(opts: FunctionsServerOptions): Promis
       stopped = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await retention.stop();
       await pool.end();
     },
   };

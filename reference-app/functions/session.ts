@@ -1,10 +1,14 @@
 /**
- * Demo sign-in: a display name, bound to the Ably clientId by a signed, HttpOnly session cookie.
- * No passwords: anyone may take any free-form name. That is a demo choice, not an auth system.
+ * Demo sign-in: a display name, bound to the Ably clientId by a server-side session whose id
+ * travels in an HttpOnly cookie. No passwords: anyone may take any free-form name. That is a demo
+ * choice, not an auth system. The session lives in Postgres (chat_sessions), so logout ends it for
+ * every copy of the cookie, and any Lambda instance can check it.
  *
- * AWS entry: `handler` (POST /api/login, POST /api/logout), configured by SESSION_SECRET.
+ * AWS entry: `handler` (POST /api/login, POST /api/logout), configured by DATABASE_URL and
+ * SESSION_SECRET.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import pg from 'pg';
 import { bodyText, fail, json, readCookies, type HttpEvent, type HttpHandler, type HttpResult } from './http.ts';
 
 export const SESSION_COOKIE = 'chat_session';
@@ -13,6 +17,8 @@ const NAME_CHARS = /^[\p{L}\p{N}_.\- ]+$/u;
 const DEFAULT_MAX_AGE_S = 12 * 3600;
 
 export interface SessionOptions {
+  pool: pg.Pool;
+  /** Signs the session id in the cookie, so a forged cookie is refused without a database read. */
   secret: string;
   maxAgeS?: number;
   /** Add the Secure attribute (on for HTTPS deployments; off for the loopback server). */
@@ -23,6 +29,9 @@ export interface Session {
   clientId: string;
   expiresAt: number;
 }
+
+/** The 401 every handler that needs a session answers. */
+export const noSession = (): HttpResult => fail(401, 'cookie', `expected a valid ${SESSION_COOKIE} cookie; sign in at /api/login`);
 
 /** Trims, joins runs of whitespace and applies NFC, so that one person's name is one clientId. */
 export function normalizeName(raw: unknown): { ok: true; name: string } | { ok: false; message: string } {
@@ -37,29 +46,30 @@ export function normalizeName(raw: unknown): { ok: true; name: string } | { ok: 
 export function createSession(opts: SessionOptions) {
   if (opts.secret.length < 16) throw new Error('session secret: expected at least 16 characters');
   const maxAgeS = opts.maxAgeS ?? DEFAULT_MAX_AGE_S;
-  const sign = (payload: string) => createHmac('sha256', opts.secret).update(payload).digest('base64url');
+  const sign = (sid: string) => createHmac('sha256', opts.secret).update(sid).digest('base64url');
+  const hash = (sid: string) => createHash('sha256').update(sid).digest();
   const attrs = (maxAge: number) => `Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${opts.secure ? '; Secure' : ''}`;
 
-  const issue = (clientId: string): string => {
-    const payload = Buffer.from(JSON.stringify({ sub: clientId, exp: Date.now() + maxAgeS * 1000 })).toString('base64url');
-    return `${SESSION_COOKIE}=${payload}.${sign(payload)}; ${attrs(maxAgeS)}`;
+  /** The session id of a cookie whose signature holds, else null. */
+  const sessionId = (event: HttpEvent): string | null => {
+    const value = readCookies(event).get(SESSION_COOKIE);
+    const [sid, mac] = value?.split('.') ?? [];
+    if (!sid || !mac) return null;
+    const expected = Buffer.from(sign(sid));
+    const given = Buffer.from(mac);
+    return expected.length === given.length && timingSafeEqual(expected, given) ? sid : null;
   };
 
-  const read = (event: HttpEvent): Session | null => {
-    const value = readCookies(event).get(SESSION_COOKIE);
-    if (!value) return null;
-    const [payload, mac] = value.split('.');
-    if (!payload || !mac) return null;
-    const expected = Buffer.from(sign(payload));
-    const given = Buffer.from(mac);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-    try {
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown; exp?: unknown };
-      if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number' || claims.exp < Date.now()) return null;
-      return { clientId: claims.sub, expiresAt: claims.exp };
-    } catch {
-      return null;
-    }
+  const read = async (event: HttpEvent): Promise<Session | null> => {
+    const sid = sessionId(event);
+    if (!sid) return null;
+    const res = await opts.pool.query<{ client_id: string; expires_ms: string }>(
+      `SELECT client_id, (extract(epoch FROM expires_at) * 1000)::bigint::text AS expires_ms
+       FROM chat_sessions WHERE id_hash = $1 AND expires_at > clock_timestamp()`,
+      [hash(sid)],
+    );
+    const row = res.rows[0];
+    return row ? { clientId: row.client_id, expiresAt: Number(row.expires_ms) } : null;
   };
 
   const login: HttpHandler = async (event) => {
@@ -72,14 +82,25 @@ export function createSession(opts: SessionOptions) {
     }
     const n = normalizeName((body as { name?: unknown } | null)?.name);
     if (!n.ok) return fail(400, 'name', n.message);
-    return json(200, { clientId: n.name }, { cookies: [issue(n.name)] });
+    const sid = randomBytes(24).toString('base64url');
+    await opts.pool.query(
+      `INSERT INTO chat_sessions (id_hash, client_id, expires_at) VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))`,
+      [hash(sid), n.name, maxAgeS],
+    );
+    return json(200, { clientId: n.name }, { cookies: [`${SESSION_COOKIE}=${sid}.${sign(sid)}; ${attrs(maxAgeS)}`] });
   };
 
-  const logout: HttpHandler = async () => json(200, { ok: true }, { cookies: [`${SESSION_COOKIE}=; ${attrs(0)}`] });
+  /** Ends the session server-side, so every copy of its cookie stops working, and clears the cookie. */
+  const logout: HttpHandler = async (event) => {
+    if (event.requestContext.http.method !== 'POST') return fail(405, 'method', 'expected POST');
+    const sid = sessionId(event);
+    const ended = sid ? ((await opts.pool.query('DELETE FROM chat_sessions WHERE id_hash = $1', [hash(sid)])).rowCount ?? 0) > 0 : false;
+    return json(200, { ok: true, ended }, { cookies: [`${SESSION_COOKIE}=; ${attrs(0)}`] });
+  };
 
   const me: HttpHandler = async (event): Promise<HttpResult> => {
-    const s = read(event);
-    return s ? json(200, { clientId: s.clientId }) : fail(401, 'cookie', `expected a valid ${SESSION_COOKIE} cookie; sign in at /api/login`);
+    const s = await read(event);
+    return s ? json(200, { clientId: s.clientId }) : noSession();
   };
 
   return { login, logout, me, read };
@@ -89,11 +110,16 @@ export type SessionService = ReturnType<typeof createSession>;
 
 let shared: SessionService | undefined;
 
+/** For the AWS entry points: one session service (and pool) per warm container. */
 export function sessionFromEnv(env: NodeJS.ProcessEnv = process.env): SessionService {
   if (!shared) {
     const secret = env.SESSION_SECRET;
     if (!secret) throw new Error('SESSION_SECRET is not set');
-    shared = createSession({ secret, secure: env.SESSION_COOKIE_SECURE !== 'false' });
+    const databaseUrl = env.DATABASE_URL;
+    if (!databaseUrl) throw new Error('DATABASE_URL is not set');
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    pool.on('error', () => {});
+    shared = createSession({ pool, secret, secure: env.SESSION_COOKIE_SECURE !== 'false' });
   }
   return shared;
 }

@@ -3,12 +3,16 @@
  * user. Unlike the original, which handed out the key's full capability, the token allows only
  * what the chat needs, so a browser cannot publish fake database events on `incoming`.
  *
- * AWS entry: `handler` (GET /api/token), configured by ABLY_API_KEY and SESSION_SECRET.
+ * A token is issued only for a live server-side session and never outlives it. Logout cannot
+ * withdraw a token already issued (the local realtime service has no token revocation), so the
+ * session simply stops renewing tokens: a token outlives its logout by at most its TTL (15 min).
+ *
+ * AWS entry: `handler` (GET /api/token), configured by ABLY_API_KEY, DATABASE_URL and SESSION_SECRET.
  */
 import * as Ably from 'ably';
 import { channelWildcard } from '../contract/index.ts';
 import { fail, json, type HttpHandler } from './http.ts';
-import { sessionFromEnv, type SessionService } from './session.ts';
+import { noSession, sessionFromEnv, type SessionService } from './session.ts';
 
 /** Operations listed in sorted order, as Ably canonicalises them in a TokenRequest. */
 export const CHAT_CAPABILITY: Readonly<Record<string, string[]>> = Object.freeze({
@@ -25,7 +29,8 @@ export interface TokenOptions {
   fullCapability?: boolean;
 }
 
-const DEFAULT_TTL_MS = 60 * 60 * 1000;
+/** Short, because it is how long a token outlives the logout of its session. */
+const DEFAULT_TTL_MS = 15 * 60 * 1000;
 
 export function createTokenHandler(opts: TokenOptions): HttpHandler {
   if (!/^[^.:]+\.[^.:]+:.+$/.test(opts.ablyKey)) throw new Error('ablyKey: expected "appId.keyId:secret"');
@@ -34,9 +39,10 @@ export function createTokenHandler(opts: TokenOptions): HttpHandler {
   const capability = JSON.stringify(opts.fullCapability ? { '*': ['*'] } : CHAT_CAPABILITY);
   return async (event) => {
     if (event.requestContext.http.method !== 'GET' && event.requestContext.http.method !== 'POST') return fail(405, 'method', 'expected GET');
-    const s = opts.session.read(event);
-    if (!s) return fail(401, 'cookie', 'expected a valid session cookie; sign in at /api/login');
-    const tokenRequest = await rest.auth.createTokenRequest({ clientId: s.clientId, capability, ttl: opts.ttlMs ?? DEFAULT_TTL_MS });
+    const s = await opts.session.read(event);
+    if (!s) return noSession();
+    const ttl = Math.max(1000, Math.min(opts.ttlMs ?? DEFAULT_TTL_MS, s.expiresAt - Date.now()));
+    const tokenRequest = await rest.auth.createTokenRequest({ clientId: s.clientId, capability, ttl });
     return json(200, tokenRequest);
   };
 }

@@ -241,6 +241,21 @@ describe('the chat in Chromium', () => {
     await screenshot(bob.page, 'lobby-phone-bob');
   });
 
+  it('signs out: back to the sign-in page, and the old session cookie no longer reads history', async () => {
+    const carl = await join('carl');
+    await carl.page.getByTestId('message-input').waitFor();
+    const cookie = (await carl.context.cookies()).find((c) => c.name === 'chat_session');
+    expect(cookie).toBeDefined();
+    const history = new URL('/api/rooms/lobby/messages', chatUrl).toString();
+    const read = () => fetch(history, { headers: { cookie: `chat_session=${cookie?.value}` } });
+    expect((await read()).status).toBe(200);
+    await carl.page.getByRole('button', { name: 'Sign out' }).click();
+    await carl.page.getByTestId('login-name').waitFor();
+    expect((await read()).status).toBe(401);
+    await carl.page.reload();
+    await carl.page.getByTestId('login-name').waitFor();
+  });
+
   it('raised no uncaught error in any page', () => {
     expect(users.flatMap((u) => u.errors.map((e) => `${u.name}: ${e}`))).toEqual([]);
   });

@@ -6,7 +6,7 @@
 import type * as Ably from 'ably';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { fetchHistory, fetchRefusals, parseChange } from '../lib/api.ts';
+import { ApiError, fetchHistory, fetchRefusals, parseChange } from '../lib/api.ts';
 import { createDeliveryTracker, refusalText, type WriteStatus } from '../lib/delivery.ts';
 import { readBack } from '../lib/catch-up.ts';
 import {
@@ -202,6 +202,13 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   /** Subscribes (once), then reads the newest page of history; on failure the room offers a retry. */
+  /** History answers 401 once the session was ended elsewhere (logout in another tab, expiry): sign-in again. */
+  function sessionEnded(err: unknown): boolean {
+    if (!(err instanceof ApiError) || err.status !== 401) return false;
+    session.expired();
+    return true;
+  }
+
   async function loadRoom(ch: RoomChannels): Promise<void> {
     historyState.value = 'loading';
     joinError.value = null;
@@ -218,6 +225,7 @@ export const useChatStore = defineStore('chat', () => {
       historyState.value = 'ready';
       ch.joined = true;
     } catch (err) {
+      if (sessionEnded(err)) return;
       if (current === ch) {
         joinError.value = errorText(err);
         historyState.value = 'error';
@@ -265,6 +273,7 @@ export const useChatStore = defineStore('chat', () => {
       for (const row of page.messages) applyRow(messages.value, row, 'history');
       older.value = { next: page.next, loading: false, error: null };
     } catch (err) {
+      if (sessionEnded(err)) return;
       older.value = { ...older.value, loading: false, error: errorText(err) };
     }
   }
