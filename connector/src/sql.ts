@@ -64,7 +64,7 @@ export const NOTIFY_PAYLOAD_LIMIT = 8000;
 export const SETUP_LOCK_CLASS = 7_301_002;
 export const LEADER_LOCK_CLASS = 7_301_003;
 /** Held by a notifying writer from its commit number to its commit's end (see commitFunctionDdl). */
-export const COMMIT_LOCK_CLASS = 7_301_004;
+export const COMMIT_LOCK_CLASS = 7_301_005;
 
 export function objectNames(schema: string): ObjectNames {
   const q = (n: string) => `${quoteIdent(schema)}.${quoteIdent(n)}`;
