@@ -222,7 +222,8 @@ export class VirtualUser implements ChatUser {
   /** Fetches the pages of one read, recording each as the history-pages checker needs it. */
   private pageReader(base: string, kind: 'join' | 'catch-up'): (room: string, opts: { before: string | null; limit: number }) => Promise<HistoryPage> {
     const rec = this.opts.recorder;
-    const read = `${this.clientId}:${kind}:${++this.reads}`;
+    // A user who leaves and joins again is a new instance under the same id: the start time keeps its reads apart.
+    const read = `${this.clientId}:${kind}:${Math.round(rec.now() * 1000)}:${++this.reads}`;
     let page = 0;
     return async (room, opts) => {
       const sentT = rec.now();
