@@ -37,6 +37,7 @@ const UNIT = [
   'harness/faults/spec.test.ts',
   'harness/gate/compare.test.ts',
   'harness/history/**/*.test.ts',
+  'harness/stack/parts/history-defective.test.ts',
   'harness/k6/convert.test.ts',
   'harness/k6/scripts.test.ts',
   'harness/k6/workloads.test.ts',

@@ -3,8 +3,8 @@
  * publishes to the SDK (many in flight, one connection, so each channel stays in order); a second
  * connection deletes rows only once the realtime service acknowledged every publish of them.
  *
- * Fast path: each outbox row is also NOTIFYed with its content, and notifications arrive in commit
- * order. Once a read found nothing left behind, every row not yet published is newer than every
+ * Fast path: each outbox row is also NOTIFYed with its content and commit number at commit, and
+ * notifications arrive in commit order. Once a read found nothing left behind, every row not yet published is newer than every
  * row published, so the next notifications can be published as they come, without a read. Any gap
  * (a row too large to NOTIFY, a failed publish, a new session) turns the fast path off until a read
  * has caught up with every notification passed over.
@@ -105,7 +105,7 @@ export class DurableWorker implements Worker {
   }
 
   private onNotification(text: string): void {
-    let n: { q: number; t?: string; o?: string; r?: Record<string, unknown> };
+    let n: { q: number; c?: number; t?: string; o?: string; r?: Record<string, unknown> };
     try {
       n = JSON.parse(text) as typeof n;
     } catch {
@@ -117,7 +117,7 @@ export class DurableWorker implements Worker {
       this.want = 'pull';
       this.fast = false;
     }
-    if (!this.fast || !n.r || this.ctx.publisher.readsOnly || this.stopping || this.fatal || this.ctx.cfg.batch.maxMessages > 1 || this.inflight >= this.ctx.cfg.batch.maxInFlight) {
+    if (!this.fast || !n.r || this.stopping || this.fatal || this.ctx.cfg.batch.maxMessages > 1 || this.inflight >= this.ctx.cfg.batch.maxInFlight) {
       // Too large to carry, not caught up, or too much in flight: a read takes it, and nothing
       // newer may go first.
       this.fast = false;
@@ -126,7 +126,7 @@ export class DurableWorker implements Worker {
       return;
     }
     this.ctx.metrics.seen(1);
-    this.dispatch([{ seq: n.q, tablename: n.t!, operation: n.o!, row: n.r, commitSeq: null, committedMs: Date.now(), rowBytes: Buffer.byteLength(text) }], false);
+    this.dispatch([{ seq: n.q, tablename: n.t!, operation: n.o!, row: n.r, commitSeq: n.c ?? null, committedMs: Date.now(), rowBytes: Buffer.byteLength(text) }], false);
   }
 
   private async drainLoop(): Promise<void> {

@@ -19,8 +19,8 @@ export interface ChangeData {
    * Where the change stands in the database's commit order: (commit number, outbox sequence),
    * compared element by element. Subscribers (and the harness's commit-order checker) can tell
    * from it whether a channel delivered changes of different rows in the order they committed.
-   * Absent when the commit number is unknown: a change published straight from its notification
-   * (which arrives in commit order, but carries only the outbox sequence, an insertion order).
+   * Both paths carry it: a read takes it from the commit row, a notification from the commit
+   * trigger that sent it. Absent only when the commit trigger was bypassed.
    */
   position?: [number, number];
 }

@@ -159,14 +159,6 @@ export class RealtimePublisher {
    * loopback the write costs far more than the frame. HOLD_MAX_MS bounds the wait should an ack
    * be slow to come.
    */
-  /**
-   * The swap-rows defect is planted on the read path, whose changes carry a commit position
-   * (a change published straight from its notification has none to be judged by).
-   */
-  get readsOnly(): boolean {
-    return this.defect === 'swap-rows';
-  }
-
   private get withoutWaiting(): boolean {
     return this.defect === 'publish-without-waiting';
   }

@@ -51,7 +51,7 @@ export interface ObjectNames {
   meta: string;
   captureFn: string;
   commitFn: string;
-  /** Custom GUC that marks "this transaction's commit row is written" (one per schema). */
+  /** Custom GUC holding this transaction's commit number once its commit row is written (one per schema). */
   commitFlag: string;
   /** NOTIFY channel of this schema's outbox. */
   wakeChannel: string;
@@ -63,6 +63,8 @@ export const NOTIFY_PAYLOAD_LIMIT = 8000;
 /** Advisory lock classes: (class, hashtext(schema)). Fixed, arbitrary. */
 export const SETUP_LOCK_CLASS = 7_301_002;
 export const LEADER_LOCK_CLASS = 7_301_003;
+/** Held by a notifying writer from its commit number to its commit's end (see commitFunctionDdl). */
+export const COMMIT_LOCK_CLASS = 7_301_005;
 
 export function objectNames(schema: string): ObjectNames {
   const q = (n: string) => `${quoteIdent(schema)}.${quoteIdent(n)}`;
@@ -134,18 +136,15 @@ export function tablesDdl(n: ObjectNames): string[] {
 }
 
 /**
- * The row trigger. Durable: one outbox row in the writer's transaction, and a NOTIFY carrying the
- * row (or, when that would reach NOTIFY's limit, only its position): notifications arrive in commit
- * order, so a connector that is caught up publishes straight from them; the outbox stays the
- * record. Notify mode: the original's payload, except that a payload NOTIFY would refuse becomes a
- * small marker the connector reports, so the writer's statement never fails because of the connector.
+ * The row trigger. Durable: one outbox row in the writer's transaction; its notification is sent
+ * by the commit trigger below, which alone knows the commit number. Notify mode: the original's
+ * payload, except that a payload NOTIFY would refuse becomes a small marker the connector reports,
+ * so the writer's statement never fails because of the connector.
  */
 export function captureFunctionDdl(n: ObjectNames): string {
   return `CREATE OR REPLACE FUNCTION ${n.captureFn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
   r record;
-  j json;
-  s bigint;
   payload text;
 BEGIN
   IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
@@ -157,12 +156,7 @@ BEGIN
     END IF;
     PERFORM pg_notify(${quoteLiteral(NOTIFY_CHANNEL)}, payload);
   ELSE
-    j := row_to_json(r);
-    INSERT INTO ${n.outbox} (tablename, operation, row_data) VALUES (TG_TABLE_NAME, TG_OP, j) RETURNING seq INTO s;
-    IF (SELECT m.wake FROM ${n.meta} m WHERE m.id = 1) IS FALSE THEN RETURN NULL; END IF;
-    payload := '{"q":' || s || ',"t":' || to_json(TG_TABLE_NAME::text)::text || ',"o":"' || TG_OP || '","r":' || j::text || '}';
-    IF octet_length(payload) >= ${NOTIFY_PAYLOAD_LIMIT} THEN payload := '{"q":' || s || '}'; END IF;
-    PERFORM pg_notify(${quoteLiteral(n.wakeChannel)}, payload);
+    INSERT INTO ${n.outbox} (tablename, operation, row_data) VALUES (TG_TABLE_NAME, TG_OP, row_to_json(r));
   END IF;
   RETURN NULL;
 END
@@ -170,16 +164,41 @@ $fn$`;
 }
 
 /**
- * Deferred to commit time: numbers the transaction as it commits (once per transaction). A
- * transaction that committed before another one started to commit always gets the lower number,
- * which is what "commit order" can mean to any observer; reads of the outbox sort by it.
+ * Deferred to commit time, once per outbox row, in insertion order. The first firing numbers the
+ * transaction; each firing then NOTIFYs its row with that number, so a change published straight
+ * from its notification carries the same commit position as one read from the outbox.
+ *
+ * Why the lock: the number is taken a moment before the commit itself, so without it two
+ * transactions committing at once could commit in the other order than they were numbered. A
+ * notifying transaction already commits alone (NOTIFY's own commit lock, in that same order), so
+ * taking this transaction-scoped lock first, and holding it until the commit is visible, costs
+ * almost nothing more and makes number order the commit order that the notifications (and every
+ * later read) see. Writers in pull mode (`wake` false) skip both locks: then a number only
+ * promises that a transaction which finished committing before another began has the lower one.
+ *
+ * The transaction-local setting holds the number ('' before the first firing, 'x' when not notifying).
  */
 export function commitFunctionDdl(n: ObjectNames): string {
   return `CREATE OR REPLACE FUNCTION ${n.commitFn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  v text := coalesce(current_setting(${quoteLiteral(n.commitFlag)}, true), '');
+  c bigint;
+  payload text;
 BEGIN
-  IF current_setting(${quoteLiteral(n.commitFlag)}, true) = 'on' THEN RETURN NULL; END IF;
-  PERFORM set_config(${quoteLiteral(n.commitFlag)}, 'on', true);
-  INSERT INTO ${n.commits} (xid) VALUES (pg_current_xact_id());
+  IF v = '' THEN
+    IF (SELECT m.wake FROM ${n.meta} m WHERE m.id = 1) IS FALSE THEN
+      v := 'x';
+    ELSE
+      PERFORM pg_advisory_xact_lock(${COMMIT_LOCK_CLASS}, hashtext(${quoteLiteral(n.schema)}));
+    END IF;
+    INSERT INTO ${n.commits} (xid) VALUES (pg_current_xact_id()) RETURNING commit_seq INTO c;
+    IF v = '' THEN v := c::text; END IF;
+    PERFORM set_config(${quoteLiteral(n.commitFlag)}, v, true);
+  END IF;
+  IF v = 'x' THEN RETURN NULL; END IF;
+  payload := '{"q":' || NEW.seq || ',"c":' || v || ',"t":' || to_json(NEW.tablename)::text || ',"o":"' || NEW.operation || '","r":' || NEW.row_data::text || '}';
+  IF octet_length(payload) >= ${NOTIFY_PAYLOAD_LIMIT} THEN payload := '{"q":' || NEW.seq || '}'; END IF;
+  PERFORM pg_notify(${quoteLiteral(n.wakeChannel)}, payload);
   RETURN NULL;
 END
 $fn$`;

@@ -54,8 +54,9 @@ describe('connector against the local realtime service', () => {
       ['ablyusersupt', 'UPDATE', { table: 'users', type: 'UPDATE', row: { id: 4, name: 'edited' } }],
       ['ablyusersdel', 'DELETE', { table: 'users', type: 'DELETE', row: { id: 4, name: 'edited' } }],
     ]);
-    // A change read from the outbox says where it committed, in the order it committed.
+    // Each change says where it committed (read or notified alike), in the order it committed.
     const positions = sub.got.flatMap((m) => (m.data.position ? [m.data.position] : []));
+    expect(positions).toHaveLength(3);
     expect(positions.every((p, i) => i === 0 || p[0]! > positions[i - 1]![0]!)).toBe(true);
     await waitFor(() => c.stats().acknowledged === 3, () => `acks (${JSON.stringify(c.stats())})`);
     const health = await fetch(c.healthUrl);

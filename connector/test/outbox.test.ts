@@ -95,3 +95,41 @@ describe('outbox drain order', () => {
     expect((await drain.query('SELECT count(*)::int AS n FROM ably_outbox_commit')).rows[0].n).toBe(0);
   });
 });
+
+describe('commit positions in notifications', () => {
+  it('each notification carries its commit number, in the order the notifications arrive, however many writers commit at once', async () => {
+    const own = await freshDatabase({ migrate: false });
+    const listener = await connect(own);
+    const writers = await Promise.all(Array.from({ length: 6 }, () => connect(own)));
+    try {
+      await listener.query('CREATE TABLE users (id integer, name text)');
+      const names = (await setupDatabase(listener, testConfig(own, USERS_MAPPINGS))).names;
+      const got: Array<{ q: number; c?: number; r?: { id: number } }> = [];
+      listener.on('notification', (n) => got.push(JSON.parse(n.payload ?? '{}') as (typeof got)[number]));
+      await listener.query(`LISTEN "${names.wakeChannel}"`);
+      const perWriter = 40;
+      await Promise.all(
+        writers.map(async (w, k) => {
+          for (let i = 0; i < perWriter; i++) await w.query('INSERT INTO users VALUES ($1, $2)', [k * 1000 + i, 'x']);
+        }),
+      );
+      // One two-row transaction too: both rows share its number, in insertion order.
+      await writers[0]!.query('BEGIN');
+      await writers[0]!.query(`INSERT INTO users VALUES (-1, 'a'), (-2, 'b')`);
+      await writers[0]!.query('COMMIT');
+      const total = writers.length * perWriter + 2;
+      const deadline = Date.now() + 10_000;
+      while (got.length < total && Date.now() < deadline) await new Promise((r) => listener.once('notification', r));
+      expect(got).toHaveLength(total);
+      const cs = got.map((n) => n.c);
+      expect(cs.every((c) => typeof c === 'number')).toBe(true);
+      for (let i = 1; i < cs.length; i++) expect(cs[i]!, `notification ${i}`).toBeGreaterThanOrEqual(cs[i - 1]!);
+      expect(got.slice(-2).map((n) => [n.r?.id, n.c])).toEqual([[-1, cs.at(-1)], [-2, cs.at(-1)]]);
+      // The read path gives every row the same number its notification carried.
+      const read = new Map((await new OutboxQueries(names).fetch(listener, [], 1000)).map((r) => [r.seq, r.commitSeq]));
+      for (const n of got) expect(read.get(n.q)).toBe(n.c);
+    } finally {
+      await Promise.all([listener, ...writers].map((c) => c.end()));
+    }
+  });
+});

@@ -3,8 +3,8 @@
  * committed them, across rows. stream-order only compares versions of one row and common-order
  * only compares subscribers with each other, so a connector that swaps two changes of different
  * rows for everyone passes both. The order is read from the commit position the connector puts in
- * each change (`receive.position`); receipts without one (a connector that published a change
- * straight from its notification, or an older connector) are not judged. A change received a
+ * each change (`receive.position`), on both of its paths (outbox reads and notifications); receipts
+ * without one (the original connector's NOTIFY-only mode, or an older connector) are not judged. A change received a
  * second time (same event id, or the same row version again) is delivery's concern, not an
  * inversion.
  */

@@ -11,6 +11,7 @@ import { commonOrderChecker } from './common-order.ts';
 import { convergenceChecker } from './convergence.ts';
 import { deliveryChecker, type DeliveryOptions } from './delivery.ts';
 import { finalContentChecker } from './final-content.ts';
+import { historyPagesChecker } from './history-pages.ts';
 import { latencyChecker } from './latency.ts';
 import { perAuthorOrderChecker } from './per-author-order.ts';
 import { streamOrderChecker } from './stream-order.ts';
@@ -27,6 +28,7 @@ export const CHECKER_NAMES = [
   'acknowledged-writes',
   'final-content',
   'version-content',
+  'history-pages',
   'author-check',
   'capability',
   'per-author-order',
@@ -53,6 +55,7 @@ export function makeCheckers(opts: CheckerOptions = {}): Record<CheckerName, Che
     'acknowledged-writes': acknowledgedWritesChecker(),
     'final-content': finalContentChecker(),
     'version-content': versionContentChecker(),
+    'history-pages': historyPagesChecker(),
     'author-check': authorizationChecker(),
     capability: capabilityChecker(),
     'per-author-order': perAuthorOrderChecker({ maxRate: opts.maxAuthorReorderRate }),
@@ -86,6 +89,7 @@ export { analyzeCommonOrder } from './common-order.ts';
 export { analyzeCommitOrder } from './commit-order.ts';
 export { analyzeFinalContent } from './final-content.ts';
 export { analyzeVersionContent } from './version-content.ts';
+export { analyzeHistoryPages } from './history-pages.ts';
 export { analyzeConvergence } from './convergence.ts';
 export { analyzeAcknowledgedWrites } from './acknowledged-writes.ts';
 export { analyzeAuthorization } from './authorization.ts';

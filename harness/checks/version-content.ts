@@ -1,6 +1,6 @@
 /**
- * version-content: a row's version names one content. Every receipt, every client's final view
- * and the final database row that show version v of a row must agree on its text and on whether
+ * version-content: a row's version names one content. Every receipt, every history page read,
+ * every client's final view and the final database row that show version v of a row must agree on its text and on whether
  * it is deleted. Each change bumps the version, so two contents under one version mean a write
  * changed the row without counting it: a redelivered post that puts back the original text, say,
  * which version-checking views then ignore or apply depending on who saw what first.
@@ -48,6 +48,10 @@ function compute(history: readonly HistoryEvent[], final: FinalState): VersionCo
   }
   for (const v of idx.views) {
     for (const row of v.rows) see(row.id, row.version, { text: row.text, deleted: row.deleted, where: `view of ${v.client}`, t: v.t });
+  }
+  for (const e of history) {
+    if (e.type !== 'history-page') continue;
+    for (const row of e.rows) see(row.id, row.version, { text: row.text, deleted: row.deleted, where: `history page read by ${e.client}`, t: e.t });
   }
   for (const row of final.rows) see(row.id, row.version, { text: row.text, deleted: row.deleted, where: 'database', t: idx.endT });
   conflicts.sort((a, b) => a.second.t - b.second.t);

@@ -169,6 +169,9 @@ function linkFault(kind: 'latency' | 'jitter' | 'cut'): FaultDef {
   };
 }
 
+/** As the late-redelivery preset (harness/realtime/rules/chat-rules.late-redelivery.json). */
+const REDELIVERY_RATES = { delayRate: 0.15, duplicateRate: 0.3 };
+
 export const FAULTS = {
   'connector-kill': { description: 'SIGKILL the active connector; restart it after DURATION (default at once)', start: crash('kill') },
   'connector-stop': { description: 'stop the active connector gracefully; restart it after DURATION', start: crash('graceful') },
@@ -294,6 +297,34 @@ export const FAULTS = {
     start: lambdaFault((v) => ({ timeoutMs: ms(v || '200'), delayMs: ms(v || '200') * 2 })),
   },
   'lambda-concurrency': { description: 'the chat-writer\'s reserved concurrency is VALUE for DURATION', value: positiveInt, needsDuration: true, start: lambdaFault((v) => ({ concurrency: Number(v) })) },
+  'lambda-redeliver': {
+    description:
+      "for DURATION, the integration redelivers late as AWS's asynchronous invocation does: 15% of envelopes are postponed and 30% invoked once more, each after a delay drawn between VALUE/6 and VALUE (default 3s); ably-lambda rules only",
+    value: {
+      help: 'the longest delay, a duration, e.g. 3s',
+      default: '3s',
+      check: (v) => {
+        try {
+          return parseDuration(v) > 0 ? undefined : 'expected a duration above 0, e.g. 3s';
+        } catch {
+          return 'expected a duration, e.g. 3s';
+        }
+      },
+    },
+    needsDuration: true,
+    // The integration rules run inside the realtime service, as Ably's do.
+    target: 'realtime',
+    start: async ({ targets, value }) => {
+      const rules = targets.rules;
+      if (!rules) throw new Error('the stack has no integration rules the harness controls');
+      const max = parseDuration(value ?? '3s');
+      const took = await rules.setRedelivery({ ...REDELIVERY_RATES, delayMs: { min: max / 6, max } });
+      return {
+        detail: took.length ? `rules ${took.join(', ')}: late redelivery up to ${max} ms` : 'no ably-lambda rule: nothing is redelivered (ordered and queue rules do not redeliver late)',
+        end: async () => (await rules.setRedelivery(undefined), undefined),
+      };
+    },
+  },
   'net-latency': linkFault('latency'),
   'net-jitter': linkFault('jitter'),
   'net-cut': linkFault('cut'),

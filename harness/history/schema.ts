@@ -74,6 +74,18 @@ const view = z.object({
   room: z.string(),
   rows: z.array(viewRow),
 });
+const historyPage = z.object({
+  type: z.literal('history-page'),
+  t,
+  client: z.string(),
+  room: z.string(),
+  read: z.string(),
+  page: z.number().int().min(0),
+  sentT: z.number().finite(),
+  limit: z.number().int().min(1),
+  more: z.boolean(),
+  rows: z.array(viewRow.extend({ createdT: z.number().finite() })),
+});
 const health = z.object({
   type: z.literal('health'),
   t,
@@ -128,6 +140,7 @@ export const historyEventSchema = z.discriminatedUnion('type', [
   receive,
   fault,
   view,
+  historyPage,
   health,
   probe,
   invocation,

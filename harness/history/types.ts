@@ -127,6 +127,30 @@ export interface ViewEvent extends Base {
   rows: ViewRow[];
 }
 
+/** One row of a history page, as the endpoint sent it. */
+export interface HistoryPageRow extends ViewRow {
+  /** The row's created_at (the endpoint's order key, with its id), on the run's axis. */
+  createdT: number;
+}
+
+/**
+ * One page a client read from the history endpoint (`t`: when the answer arrived). The pages of
+ * one read (a join, a catch-up) share `read` and are numbered from 0 in the order requested.
+ */
+export interface HistoryPageEvent extends Base {
+  type: 'history-page';
+  client: string;
+  room: string;
+  read: string;
+  page: number;
+  /** When the request was sent. */
+  sentT: number;
+  limit: number;
+  /** The endpoint said there is an older page (`next` was not null). */
+  more: boolean;
+  rows: HistoryPageRow[];
+}
+
 /** Generator health sample (event-loop delay, CPU) taken during the run. */
 export interface HealthEvent extends Base {
   type: 'health';
@@ -219,6 +243,7 @@ export type HistoryEvent =
   | ReceiveEvent
   | FaultEvent
   | ViewEvent
+  | HistoryPageEvent
   | HealthEvent
   | ProbeEvent
   | InvocationEvent

@@ -52,6 +52,25 @@ export const MUTANTS = {
     // Not yet shown to be within the property's reach (its commands rarely commit two rows at once).
     property: false,
   },
+  'history-drops-newest': {
+    description: 'the history endpoint\'s first page leaves out the room\'s newest row',
+    caughtBy: ['history-pages', 'convergence'],
+    // late-join's quiet room: its joiner gets nothing live that could stand in for the row.
+    scenario: 'late-join',
+    property: false,
+  },
+  'history-oldest-first': {
+    description: 'the history endpoint lists each page oldest first, not newest first as it promises',
+    caughtBy: ['history-pages'],
+    scenario: 'late-join',
+    property: false,
+  },
+  'history-overlap': {
+    description: 'the history endpoint\'s next-page cursor makes each page repeat the last row of the page before',
+    caughtBy: ['history-pages'],
+    scenario: 'late-join',
+    property: false,
+  },
   'token-full-capability': {
     description: 'the token endpoint issues tokens with the key\'s full capability',
     caughtBy: ['capability'],
@@ -81,6 +100,9 @@ export function stackDefectsFor(mutants: readonly MutantName[]): { defects: Plan
       ...(on('writer-last-arrival-wins') ? { writerLastArrivalWins: true } : {}),
       ...(on('writer-post-reverts-text') ? { writerPostRevertsText: true } : {}),
       ...(on('connector-swap-rows') ? { connectorSwapRows: true } : {}),
+      ...(on('history-drops-newest') ? { historyDropsNewest: true } : {}),
+      ...(on('history-oldest-first') ? { historyOldestFirst: true } : {}),
+      ...(on('history-overlap') ? { historyOverlap: true } : {}),
     },
     ...(on('connector-notify-only') ? { connectorMode: 'notify' as const } : {}),
   };

@@ -105,7 +105,7 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
   const say = input.progress ?? (() => {});
   const pool = users.pool;
   const readerClient = users.readerClient;
-  const shared: ActorContext = { rooms, runTag, durationMs: o.durationMs, users, stats, rng, say, late: [], gone: new Set() };
+  const shared: ActorContext = { rooms, runTag, durationMs: o.durationMs, users, stats, rng, say, late: [], gone: new Set(), quietRooms: [] };
   const { load, others, faultErrors } = actorsFor(shared, sc, o, { targets: input.faultTargets ?? {}, realtime: stack.realtimeClientOptions, faults: input.faults ?? [] });
   const { late, gone } = shared;
   const everyone: ChatUser[] = [...load.users, ...others.flatMap((a) => a.users ?? [])];
@@ -156,7 +156,7 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
   if (losses) say(`${losses} reattachments without continuity; those clients read their room back from the database`);
   for (const u of [...everyone, ...late]) for (const e of u.catchUpErrors) say(`catch-up of ${u.clientId} failed: ${e}`);
   await Promise.all(present().map((u) => u.recordView()));
-  const final = await captureFinalState(stack.endpoints.databaseUrl, rooms, writer.epochMs);
+  const final = await captureFinalState(stack.endpoints.databaseUrl, [...rooms, ...shared.quietRooms], writer.epochMs);
   const finalStatePath = join(input.outDir, FINAL_STATE_FILE);
   await writeFinalState(finalStatePath, final);
   for (const a of others) a.judge?.(final);

@@ -40,6 +40,8 @@ export interface ScenarioDefinition {
   executor: (o: ScenarioOptions) => ExecutorConfig;
   /** Users who join mid-run, load history and merge live events. */
   lateJoin?: { perRoom: number; atFraction: number };
+  /** A room of its own where a writer posts, then, with nothing live, a joiner reads it back in pages of `pageLimit`. */
+  quietJoin?: { posts: number; pageLimit: number };
   thresholds: Thresholds;
   /** Readers leave and come back as a new session (history + live) every `everyMs`, one per room. */
   churn?: { everyMs: number; awayMs: number };

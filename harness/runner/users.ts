@@ -59,7 +59,7 @@ export class UserFactory {
   }
 
   /** An SDK user in the main thread. */
-  local(clientId: string, room: string, late = false): VirtualUser {
+  local(clientId: string, room: string, late = false, extra: { historyPageLimit?: number } = {}): VirtualUser {
     const { stack, clientOptions, stats, ignoreVersions } = this.input;
     return new VirtualUser({
       clientId,
@@ -70,6 +70,7 @@ export class UserFactory {
       ignoreVersions,
       ...(late ? { historyUrl: stack.endpoints.historyUrl } : {}),
       ...(stack.endpoints.historyUrl ? { catchUpUrl: stack.endpoints.historyUrl } : {}),
+      ...extra,
     });
   }
 

@@ -18,6 +18,12 @@ export interface PlantedDefects {
   connectorSwapRows?: boolean;
   /** The token endpoint issues tokens with the key's full capability (the original). */
   tokenFullCapability?: boolean;
+  /** The history endpoint's first page leaves out the room's newest row. */
+  historyDropsNewest?: boolean;
+  /** The history endpoint lists each page oldest first. */
+  historyOldestFirst?: boolean;
+  /** The history endpoint's `next` cursor makes each page repeat the last row of the one before. */
+  historyOverlap?: boolean;
 }
 
 export function describeDefects(d: PlantedDefects | undefined): string[] {

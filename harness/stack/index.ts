@@ -295,6 +295,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         ablyKey: `${rootKey.keyName}:${rootKey.secret}`,
         realtimeClientOptions: clientOptions,
         ...(defects.tokenFullCapability ? { tokenFullCapability: true } : {}),
+        ...(defects.historyDropsNewest ? { historyDefect: 'drops-newest' as const } : defects.historyOldestFirst ? { historyDefect: 'oldest-first' as const } : defects.historyOverlap ? { historyDefect: 'overlap' as const } : {}),
         ...(opts.tokenTtlMs ? { tokenTtlMs: opts.tokenTtlMs } : {}),
       }),
       // One after another: the first to start takes the leader lock and is the active one.

@@ -47,6 +47,8 @@ export interface FaultTargets {
   postgres?: PostgresControl;
   realtime?: Pick<RealtimeHandle, 'admin' | 'metricsText'>;
   lambda?: Pick<LambdaHandle, 'setFault'>;
+  /** The integration rules, which run inside the realtime service (so a fault on them targets 'realtime'). */
+  rules?: Pick<RulesHandle, 'setRedelivery'>;
   /** Proxies of the links the run asked for. */
   links?: StartedLinks;
 }

@@ -39,6 +39,8 @@ export interface VirtualUserOptions {
    * continuity (the web app's catch-up). Without it such a client just carries on.
    */
   catchUpUrl?: string;
+  /** Rows per history page when joining (default 100); small pages put more page boundaries under test. */
+  historyPageLimit?: number;
   /** Planted defect: apply every event without comparing versions. */
   ignoreVersions?: boolean;
   publishTimeoutMs?: number;
@@ -192,8 +194,9 @@ export class VirtualUser implements ChatUser {
    */
   private async catchUp(url: string): Promise<void> {
     const knownBefore = this.view.knownIds();
+    const pages = this.pageReader(url, 'catch-up');
     try {
-      const read = await readBack(this.room, oldestShown(this.view.messagesView()), (room, page) => this.fetchPage(url, room, page));
+      const read = await readBack(this.room, oldestShown(this.view.messagesView()), pages);
       this.view.reconcile(read, knownBefore);
     } catch (err) {
       // Kept so the runner can explain a view the convergence checker finds stale.
@@ -204,13 +207,41 @@ export class VirtualUser implements ChatUser {
   /** Reads the room's whole history into the view, newest page first, as rows from history. */
   private async loadHistory(base = this.opts.historyUrl): Promise<void> {
     if (!base) return;
+    const pages = this.pageReader(base, 'join');
     let before: string | null = null;
     for (let i = 0; i < JOIN_MAX_PAGES; i++) {
-      const page = await this.fetchPage(base, this.room, { before, limit: JOIN_PAGE });
+      const page = await pages(this.room, { before, limit: this.opts.historyPageLimit ?? JOIN_PAGE });
       for (const row of page.messages) this.view.merge(row, 'history');
       if (!page.next || page.messages.length === 0) return;
       before = page.next;
     }
+  }
+
+  private reads = 0;
+
+  /** Fetches the pages of one read, recording each as the history-pages checker needs it. */
+  private pageReader(base: string, kind: 'join' | 'catch-up'): (room: string, opts: { before: string | null; limit: number }) => Promise<HistoryPage> {
+    const rec = this.opts.recorder;
+    // A user who leaves and joins again is a new instance under the same id: the start time keeps its reads apart.
+    const read = `${this.clientId}:${kind}:${Math.round(rec.now() * 1000)}:${++this.reads}`;
+    let page = 0;
+    return async (room, opts) => {
+      const sentT = rec.now();
+      const got = await this.fetchPage(base, room, opts);
+      rec.record({
+        t: rec.now(),
+        type: 'history-page',
+        client: this.clientId,
+        room,
+        read,
+        page: page++,
+        sentT,
+        limit: opts.limit,
+        more: got.next !== null,
+        rows: got.messages.map((r) => ({ id: r.id, text: r.text, version: r.version, deleted: r.deleted, author: r.author, createdT: epochMsMicros(r.created_at) - rec.epochMs })),
+      });
+      return got;
+    };
   }
 
   /** One page of the history endpoint at `base`, with this user's session. */

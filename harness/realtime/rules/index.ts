@@ -11,12 +11,12 @@ import { Invoker, type LambdaTarget } from './invoker.ts';
 import { AblyLambdaDelivery, OrderedDelivery } from './modes.ts';
 import { QueueDelivery } from './queue-mode.ts';
 import { sumCounters, type RuleInvocationRecord, type RuleStats } from './records.ts';
-import type { IntegrationRule } from './schema.ts';
+import type { IntegrationRule, Redelivery } from './schema.ts';
 
 export { buildEnvelope, envelopeMessage, type Envelope, type EnvelopeMessage, type RuleMessage } from './envelope.ts';
 export type { LambdaTarget } from './invoker.ts';
 export { emptyCounters, type RuleCounters, type RuleInvocationRecord, type RuleStats } from './records.ts';
-export { loadRules, parseRule, parseRules, type IntegrationRule, type IntegrationRuleInput } from './schema.ts';
+export { loadRules, parseRule, parseRules, redeliverySchema, type IntegrationRule, type IntegrationRuleInput, type Redelivery } from './schema.ts';
 
 /** The part of the realtime service the rules need (StartedRealtime satisfies it). */
 export interface RealtimeHook {
@@ -29,6 +29,12 @@ export interface AttachedRules {
   drain(): Promise<void>;
   /** Observe every invocation phase (for the history). Returns unsubscribe. */
   onInvocation(listener: (r: RuleInvocationRecord) => void): () => void;
+  /**
+   * Late redelivery on every ably-lambda rule until called again without one (the nemesis's
+   * `lambda-redeliver`); the other modes model deliveries that do not redeliver late. Returns the
+   * ids of the rules that took it.
+   */
+  setRedelivery(r: Redelivery | undefined): string[];
   stop(): Promise<void>;
 }
 
@@ -87,6 +93,15 @@ export function attachRules(rt: RealtimeHook, rules: IntegrationRule[], lambda: 
     onInvocation: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
+    },
+    setRedelivery: (r) => {
+      const took: string[] = [];
+      for (const [id, d] of deliveries) {
+        if (!(d instanceof AblyLambdaDelivery)) continue;
+        d.setRedelivery(r);
+        took.push(id);
+      }
+      return took;
     },
     stop,
   };

@@ -17,7 +17,7 @@
 import { Delivery, type Batch, type DeliveryContext, type Job } from './delivery.ts';
 import type { Invoker } from './invoker.ts';
 import { randomSource } from '../../lib/rng.ts';
-import type { IntegrationRule } from './schema.ts';
+import type { IntegrationRule, Redelivery } from './schema.ts';
 import { FairQueue } from './fair-queue.ts';
 
 export class AblyLambdaDelivery extends Delivery {
@@ -30,8 +30,20 @@ export class AblyLambdaDelivery extends Delivery {
     this.random = randomSource(rule.seed);
   }
 
+  /** The nemesis's redelivery while its window lasts, in real milliseconds (not scaled by timeScale). */
+  private redeliveryFault?: Redelivery;
+
+  setRedelivery(r: Redelivery | undefined): void {
+    this.redeliveryFault = r;
+  }
+
+  private get late(): { r: Redelivery; scale: number } | undefined {
+    if (this.redeliveryFault) return { r: this.redeliveryFault, scale: 1 };
+    return this.rule.redelivery ? { r: this.rule.redelivery, scale: this.rule.timeScale } : undefined;
+  }
+
   protected submit(batch: Batch): void {
-    const late = this.rule.redelivery;
+    const late = this.late?.r;
     const first = this.job(batch, false);
     if (late && late.delayRate > 0 && this.random() < late.delayRate) this.later(this.lateDelay(), () => this.enqueue(first));
     else this.enqueue(first);
@@ -47,8 +59,9 @@ export class AblyLambdaDelivery extends Delivery {
   }
 
   private lateDelay(): number {
-    const { min, max } = this.rule.redelivery!.delayMs;
-    return (min + this.random() * (max - min)) * this.rule.timeScale;
+    const { r, scale } = this.late!;
+    const { min, max } = r.delayMs;
+    return (min + this.random() * (max - min)) * scale;
   }
 
   private enqueue(job: Job): void {

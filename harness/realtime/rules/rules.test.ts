@@ -209,6 +209,37 @@ describe('integration rules', () => {
     expect(order.some((n, i) => i > 0 && n < order[i - 1]!)).toBe(true);
   });
 
+  it("the nemesis's redelivery holds while set, on ably-lambda rules only, and its delays are not time-scaled", async () => {
+    const hook = new Hook();
+    const records: RuleInvocationRecord[] = [];
+    const rules = attachRules(
+      hook,
+      [
+        parseRule({ id: 'r-nem', channelPattern: '^nem:', functionName: 'envelope', seed: 9, timeScale: 1 / 600 }),
+        parseRule({ id: 'r-nem-ordered', channelPattern: '^nemo:', functionName: 'ordered', mode: 'ordered' }),
+      ],
+      target(),
+    );
+    rules.onInvocation((r) => records.push(r));
+    // 300 ms real: scaled by the rule's 1/600 it would be half a millisecond, too short to overtake anything.
+    expect(rules.setRedelivery({ delayRate: 0.3, duplicateRate: 0.3, delayMs: { min: 200, max: 300 } })).toEqual(['r-nem']);
+    for (let i = 0; i < 40; i++) hook.publish('nem:a', `a-${i}`, { i });
+    await rules.drain();
+    expect(rules.setRedelivery(undefined)).toEqual(['r-nem']);
+    for (let i = 0; i < 40; i++) hook.publish('nem:a', `b-${i}`, { i });
+    await rules.drain();
+    await rules.stop();
+    expect(summarizeDeliveries(records).delivered).toBe(80);
+    const starts = (tag: string) => records.filter((r) => r.phase === 'started' && r.messageIds[0]!.startsWith(tag));
+    const order = (tag: string) => starts(tag).filter((r) => !r.duplicate).map((r) => Number(r.messageIds[0]!.slice(2)));
+    // While set: duplicates (the rule has none of its own) and postponed envelopes overtaken by later ones.
+    expect(starts('a-').filter((r) => r.duplicate).length).toBeGreaterThan(3);
+    expect(order('a-').some((n, i) => i > 0 && n < order('a-')[i - 1]!)).toBe(true);
+    // Once cleared: neither.
+    expect(starts('b-').filter((r) => r.duplicate)).toEqual([]);
+    expect(order('b-')).toEqual([...order('b-')].sort((x, y) => x - y));
+  });
+
   it('ably-lambda mode gives up after AWS’s two retries and counts the drop', async () => {
     const hook = new Hook();
     const rules = attachRules(hook, [parseRule({ id: 'r-broken', channelPattern: '^b:', functionName: 'broken', timeScale: 1 / 6000 })], target());

@@ -17,6 +17,16 @@ const regexSource = z.string().min(1).refine(
   { message: 'expected a valid regular expression source' },
 );
 
+/** Late redelivery (see the rule's `redelivery`); also set for a while by the nemesis (`lambda-redeliver`). */
+export const redeliverySchema = z.strictObject({
+  delayRate: z.number().min(0).max(1).default(0),
+  duplicateRate: z.number().min(0).max(1).default(0),
+  delayMs: z
+    .strictObject({ min: z.number().min(0).max(21_600_000), max: z.number().min(0).max(21_600_000) })
+    .refine((d) => d.max >= d.min, { message: 'expected max >= min' }),
+});
+export type Redelivery = z.infer<typeof redeliverySchema>;
+
 const RuleSchema = z.strictObject({
   id: z.string().min(1).max(64),
   channelPattern: regexSource,
@@ -61,15 +71,7 @@ const RuleSchema = z.strictObject({
    * reach the writer out of order); with `duplicateRate` it is invoked once more, late (after
    * edits that followed it). Both wait `delayMs` (drawn uniformly), times timeScale.
    */
-  redelivery: z
-    .strictObject({
-      delayRate: z.number().min(0).max(1).default(0),
-      duplicateRate: z.number().min(0).max(1).default(0),
-      delayMs: z
-        .strictObject({ min: z.number().min(0).max(21_600_000), max: z.number().min(0).max(21_600_000) })
-        .refine((d) => d.max >= d.min, { message: 'expected max >= min' }),
-    })
-    .optional(),
+  redelivery: redeliverySchema.optional(),
   retry: z
     .strictObject({
       /** ably-lambda: retries after a function error (AWS: 2). */

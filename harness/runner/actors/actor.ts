@@ -35,6 +35,8 @@ export interface ActorContext {
   late: ChatUser[];
   /** Users that left for good: they owe no final view. */
   gone: Set<ChatUser>;
+  /** Rooms an actor made for itself (outside the load's `rooms`): the final state covers them too. */
+  quietRooms: string[];
 }
 
 export async function inBatches<T>(items: readonly T[], size: number, fn: (x: T) => Promise<void>): Promise<void> {

@@ -13,6 +13,7 @@ import { hostileActor } from './hostile.ts';
 import { lateJoinActor } from './late-join.ts';
 import { LoadActor } from './load.ts';
 import { nemesisActor } from './nemesis.ts';
+import { quietJoinActor } from './quiet-join.ts';
 
 export { inBatches, type Actor, type ActorContext } from './actor.ts';
 export { LoadActor } from './load.ts';
@@ -34,6 +35,7 @@ export function actorsFor(
   const nemesis = nemesisActor(ctx, env.faults, env.targets, o.seed);
   const others: Actor[] = [
     ...(sc.lateJoin ? [lateJoinActor(ctx, sc.lateJoin)] : []),
+    ...(sc.quietJoin ? [quietJoinActor(ctx, sc.quietJoin)] : []),
     ...(sc.churn ? [churnActor(ctx, sc.churn, load.readers)] : []),
     nemesis,
     ...(sc.hostile ? [hostileActor(ctx, sc.hostile, load.writers, env.realtime)] : []),

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import type { FunctionStats, InvocationRecord, LambdaFault } from '../../lambda/index.ts';
-import type { RuleInvocationRecord, RuleStats } from '../../realtime/rules/index.ts';
+import type { Redelivery, RuleInvocationRecord, RuleStats } from '../../realtime/rules/index.ts';
 import { PartProcess } from '../part-process.ts';
 import { functionsPartSpec, type FunctionsPartSpec } from './functions-spec.ts';
 import { lambdaPartSpec, type LambdaPartSpec } from './lambda-spec.ts';
@@ -41,6 +41,8 @@ export interface RulesHandle {
   drain(): Promise<void>;
   /** Every invocation phase, streamed from the realtime part; `at` is epoch ms. Returns unsubscribe. */
   onInvocation(listener: (r: RuleInvocationRecord) => void): () => void;
+  /** Late redelivery on the ably-lambda rules until set again without one; the ids of the rules that took it. */
+  setRedelivery(r: Redelivery | undefined): Promise<string[]>;
 }
 
 export interface LambdaHandle {
@@ -87,6 +89,7 @@ export async function startRealtimePart(config: z.input<RealtimePartSpec['init']
     stats: () => part.request('rulesStats', none),
     drain: async () => void (await part.request('rulesDrain', { timeoutMs: LONG }, LONG)),
     onInvocation: (listener) => part.on('ruleInvocations', (records) => records.forEach((r) => listener(r as RuleInvocationRecord))),
+    setRedelivery: (r) => part.request('rulesSetRedelivery', r ? { redelivery: r } : {}),
   };
   return { part, realtime, rules };
 }

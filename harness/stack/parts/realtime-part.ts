@@ -30,6 +30,10 @@ runPart('realtime', realtimePartSpec, async (config, emit) => {
       liveConnections: async () => admin.liveConnections(),
       metricsText: async () => realtime.metricsText(),
       rulesStats: async () => attached?.stats() ?? { rules: {}, total: emptyCounters() },
+      rulesSetRedelivery: async ({ redelivery }) => {
+        if (!attached) throw new Error('no integration rules are attached');
+        return attached.setRedelivery(redelivery);
+      },
       rulesDrain: async ({ timeoutMs }) =>
         attached ? { settled: await within(attached.drain(), timeoutMs), total: attached.stats().total } : { settled: true, total: emptyCounters() },
     },

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { realtimeKeySchema } from '../../realtime/auth/keys.ts';
 import { limitsSchema } from '../../realtime/limits.ts';
+import { redeliverySchema } from '../../realtime/rules/schema.ts';
 import type { PartSpec } from '../part-protocol.ts';
 import { credentialsSchema, drainParams, ruleCountersSchema, ruleRecordSchema, ruleStatsSchema } from './schemas.ts';
 
@@ -42,6 +43,8 @@ export const realtimePartSpec = {
     liveConnections: { params: none, result: z.number().int() },
     metricsText: { params: none, result: z.string() },
     rulesStats: { params: none, result: ruleStatsSchema },
+    /** Late redelivery on the ably-lambda rules, or none again; answers the ids of the rules that took it. */
+    rulesSetRedelivery: { params: z.strictObject({ redelivery: redeliverySchema.optional() }), result: z.array(z.string()) },
     rulesDrain: { params: drainParams, result: z.strictObject({ settled: z.boolean(), total: ruleCountersSchema }) },
   },
   events: { ruleInvocations: z.array(ruleRecordSchema) },

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 
-/** Advisory lock class (class, hashtext(schema)); fixed, arbitrary, apart from migrations' 7_301_001 and the connector's 7_301_002/003. */
+/** Advisory lock class (class, hashtext(schema)); fixed, arbitrary, apart from migrations' 7_301_001 and the connector's 7_301_002/003/005. */
 export const RUN_LOCK_CLASS = 7_301_004;
 /** Generated run schemas carry this comment; only they are ever swept. */
 export const RUN_MARKER = 'chat-harness run: dropped when its run ends';
