@@ -257,13 +257,20 @@ export class Connection implements CoreConnection, Recipient {
     const expires = this.identity.expires;
     if (expires === undefined || !this.ws) return;
     const left = expires - Date.now();
-    this.timers.expire = setTimeout(() => {
-      const ws = this.ws;
-      if (!ws) return;
-      this.core.stats.error(40142);
-      ws.send(encodeFrame({ action: Action.DISCONNECTED, error: Errors.tokenExpired().toWire() }, this.format), { binary: this.format === 'msgpack' });
-      ws.close(1000);
-    }, Math.max(0, left));
+    this.timers.expire = setTimeout(() => this.disconnectFor(Errors.tokenExpired()), Math.max(0, left));
+  }
+
+  revoked(): void {
+    this.disconnectFor(Errors.tokenRevoked());
+  }
+
+  /** DISCONNECTED with a token error: the connection stays resumable for a client that renews its token. */
+  private disconnectFor(err: AblyError): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.core.stats.error(err.code);
+    ws.send(encodeFrame({ action: Action.DISCONNECTED, error: err.toWire() }, this.format), { binary: this.format === 'msgpack' });
+    ws.close(1000);
   }
 
   /** Keeps an idle connection alive for the client's liveness check. */

@@ -5,8 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Authenticator } from './auth/tokens.ts';
+import { Authenticator, type Identity } from './auth/tokens.ts';
 import type { KeyStore } from './auth/keys.ts';
+import type { RevocationResult, RevokeRequest } from './auth/revocation.ts';
 import { Channel, type PresenceMember, type PublishRecord, type RetentionOptions, type Subscriber } from './channel.ts';
 import { encodeFrame } from './protocol/codec.ts';
 import { Action, Flag, type Format } from './protocol/constants.ts';
@@ -53,9 +54,11 @@ export interface CoreConnection {
   readonly id: string;
   readonly key: string;
   /** How it authenticated: clients use tokens, the connector (a server) its API key. */
-  readonly identity: { readonly method: 'basic' | 'token' };
+  readonly identity: Identity;
   hasSocket(): boolean;
   dropSocket(): void;
+  /** Its token was revoked: DISCONNECTED 40141, as Ably (a client that can renew comes back). */
+  revoked(): void;
   shutdown(): void;
 }
 
@@ -255,6 +258,23 @@ export class RealtimeCore {
     for (const c of live.slice(0, n)) c.dropSocket();
     this.stats.connectionsDropped += n;
     return n;
+  }
+
+  /**
+   * Revokes tokens of `keyName` (see auth/revocation.ts) and, when each revocation applies,
+   * disconnects the live connections holding a revoked token.
+   */
+  revokeTokens(keyName: string, req: RevokeRequest): RevocationResult[] {
+    const { results, appliesAt } = this.auth.revocations.revoke(keyName, req);
+    for (const at of new Set(appliesAt)) {
+      const t = setTimeout(() => this.disconnectRevoked(), Math.max(0, at - Date.now()));
+      t.unref();
+    }
+    return results;
+  }
+
+  private disconnectRevoked(): void {
+    for (const c of this.connections.values()) if (c.hasSocket() && this.auth.revocations.isRevoked(c.identity)) c.revoked();
   }
 
   liveConnections(): number {

@@ -37,6 +37,12 @@ export const Errors = {
   nonceReplayed: () => new AblyError(40105, 401, 'Nonce value replayed'),
   tokenUnrecognised: () => new AblyError(40143, 401, 'Token unrecognised'),
   tokenExpired: () => new AblyError(40142, 401, 'Token expired'),
+  tokenRevoked: () => new AblyError(40141, 401, 'Token revoked'),
+  invalidConnectionId: (msg: string) => new AblyError(40006, 400, msg),
+  batchError: (msg: string) => new AblyError(40020, 400, msg),
+  wrongKeyForRevocation: (msg: string) => new AblyError(40133, 401, msg),
+  basicAuthRequired: (msg: string) => new AblyError(40162, 401, msg),
+  revocationNotEnabled: (keyName: string) => new AblyError(40163, 400, `Token revocation is not enabled for key "${keyName}" (revocableTokens)`),
   notPermitted: (msg: string) => new AblyError(40160, 401, msg),
   modeNotRequested: (mode: string, channel: string) =>
     new AblyError(40165, 401, `Unable to ${mode === 'publish' ? 'publish' : 'enter presence'} on channel "${channel}": the ${mode.toUpperCase()} mode was not requested when attaching`),
