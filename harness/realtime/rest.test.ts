@@ -156,6 +156,19 @@ describe('REST details', () => {
     expect(c.auth.clientId).toBe('olga');
   });
 
+  it('history({untilAttach: true}) stops at the attach, over every page', async () => {
+    const ch = clients.rest().channels.get('until-attach');
+    for (let i = 0; i < 3; i++) await ch.publish('pre', `p${i}`);
+    const rt = (await clients.connected()).channels.get('until-attach');
+    await rt.attach();
+    await ch.publish([{ name: 'post', data: 'q0' }, { name: 'post', data: 'q1' }]);
+    expect((await rt.history()).items).toHaveLength(5);
+    const pages = await all(await rt.history({ untilAttach: true, limit: 2 }));
+    expect(pages.flat().map((m) => m.data)).toEqual(['p2', 'p1', 'p0']);
+    const bad = await fetch(`http://${svc.host}:${svc.port}/channels/until-attach/messages?from_serial=nope:1`, { headers: { authorization: `Basic ${Buffer.from(svc.apiKey).toString('base64')}` } });
+    expect([bad.status, bad.headers.get('x-ably-errorcode')]).toEqual([400, '40000']);
+  });
+
   it('rejects an oversized publish with 40009 and keeps smaller ones', async () => {
     const ch = clients.rest().channels.get('size');
     await ch.publish('ok', 'x'.repeat(1000));
