@@ -6,13 +6,14 @@ import { allows } from './auth/capability.ts';
 import type { Channel, PresenceMember, PublishRecord, Subscriber } from './channel.ts';
 import { parseChannelName, parseModesParam, parseRewind, type Rewind } from './channel-names.ts';
 import type { Connection } from './connection.ts';
-import { messageFrame, presenceToWire, type MessageToPublish, type PresenceEvent } from './core.ts';
+import { filteredRecord, messageFrame, presenceToWire, type MessageToPublish, type PresenceEvent } from './core.ts';
 import type { Inbound } from './protocol/codec.ts';
 import { Action, Flag, MODE_MASK, PresenceAction } from './protocol/constants.ts';
 import { Errors, isAblyError } from './protocol/errors.ts';
 import { messageSize, payloadFromWire } from './protocol/payload.ts';
 import { asStored, changeAction, type MessageChange } from './mutations.ts';
 import { LimitErrors, RateWindow } from './limits.ts';
+import { compileFilter, type MessageFilter } from './filter.ts';
 
 let syncCounter = 0;
 
@@ -30,6 +31,7 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   let base: string;
   let rewind: Rewind | undefined;
   let paramModes: number | undefined;
+  let filter: MessageFilter | undefined;
   const params: Record<string, string> = {};
   try {
     const parsed = parseChannelName(name);
@@ -38,6 +40,7 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
     for (const [k, v] of Object.entries(pm.params ?? {})) if (k !== 'agent' && v !== undefined && v !== null) params[k] = String(v);
     rewind = parseRewind(params.rewind);
     paramModes = parseModesParam(params.modes);
+    if (params.filter !== undefined) filter = compileFilter(params.filter);
   } catch (e) {
     if (!isAblyError(e)) throw e;
     return conn.channelError(name, e);
@@ -57,8 +60,9 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
     sub = existing.sub;
     sub.modes = modes;
     sub.requested = requested;
+    if (filter) sub.filter = filter;
   } else {
-    sub = { conn, clientName: name, modes, live: false, ...(requested !== undefined ? { requested } : {}) };
+    sub = { conn, clientName: name, modes, live: false, ...(requested !== undefined ? { requested } : {}), ...(filter ? { filter } : {}) };
     ch.subscribers.add(sub);
     conn.attachments.set(name, { sub, channel: ch });
   }
@@ -97,8 +101,10 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   conn.core.stats.attaches++;
   if (withPresence) sendSync(conn, ch, name);
   if (modes & Flag.SUBSCRIBE) {
-    for (const rec of replay) {
-      if (!conn.echo && rec.connectionId === conn.id) continue;
+    for (const all of replay) {
+      if (!conn.echo && all.connectionId === conn.id) continue;
+      const rec = filter ? filteredRecord(all, filter) : all;
+      if (!rec) continue;
       conn.sendFrame(messageFrame(rec, name, conn.format));
       conn.core.stats.messagesOut += rec.messages.length;
     }

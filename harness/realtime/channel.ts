@@ -34,6 +34,8 @@ export interface Subscriber {
   requested?: number;
   /** False while a resumed connection has not re-attached yet: replay then covers the gap. */
   live: boolean;
+  /** A subscription filter (the `filter` channel param): only messages it accepts are delivered. */
+  filter?: (m: StoredMessage) => boolean;
 }
 
 export interface PresenceMember {

@@ -170,13 +170,16 @@ export class RealtimeCore {
     for (const sub of ch.subscribers) {
       if (!sub.live || (sub.modes & Flag.SUBSCRIBE) === 0) continue;
       if (!sub.conn.echo && sub.conn.id === rec.connectionId) continue;
+      // The client's channel name includes its filter, so one cached frame per name and format stays right.
       const k = sub.conn.format + sub.clientName;
       let frame = frames.get(k);
+      const kept = sub.filter ? filteredRecord(rec, sub.filter) : rec;
+      if (!kept) continue;
       if (!frame) {
-        frame = messageFrame(rec, sub.clientName, sub.conn.format);
+        frame = messageFrame(kept, sub.clientName, sub.conn.format);
         frames.set(k, frame);
       }
-      if (sub.conn.deliver(sub, frame)) this.stats.messagesOut += rec.messages.length;
+      if (sub.conn.deliver(sub, frame)) this.stats.messagesOut += kept.messages.length;
     }
   }
 
@@ -319,6 +322,13 @@ export function presenceToWire(m: PresenceMember, action: number, format: Format
   const out: Record<string, unknown> = { action, id: m.id, clientId: m.clientId, connectionId: m.connectionId, timestamp: m.timestamp };
   if (m.extras !== undefined) out.extras = m.extras;
   return Object.assign(out, payloadToWire(m, format));
+}
+
+/** The record with only the messages a subscription filter accepts; undefined when none is left. */
+export function filteredRecord(rec: PublishRecord, filter: (m: StoredMessage) => boolean): PublishRecord | undefined {
+  const messages = rec.messages.filter(filter);
+  if (!messages.length) return undefined;
+  return messages.length === rec.messages.length ? rec : { ...rec, messages };
 }
 
 export function messageFrame(rec: PublishRecord, clientName: string, format: Format): Buffer {

@@ -121,6 +121,25 @@ describe('connection and channels', () => {
     expect(c.connection.state).toBe('closed');
   });
 
+  it('delivers to a filtered (derived) channel only the messages its filter accepts', async () => {
+    const name = 'filtered';
+    const c = await clients.connected();
+    const filtered = await collector(c.channels.getDerived(name, { filter: 'name == `"pick"` && (headers.n > `10` || headers.tag == \'+/=\')' }));
+    const all = await collector(c.channels.get(name));
+    const pub = (await clients.connected()).channels.get(name);
+    await pub.publish([
+      { name: 'pick', data: 'big', extras: { headers: { n: 26 } } },
+      { name: 'pick', data: 'small', extras: { headers: { n: 3 } } },
+      { name: 'skip', data: 'wrong name', extras: { headers: { n: 99 } } },
+      { name: 'pick', data: 'no headers' },
+    ]);
+    await pub.publish({ name: 'pick', data: 'tagged', extras: { headers: { tag: '+/=' } } });
+    await all.until(5);
+    expect((await filtered.until(2)).map((m) => m.data)).toEqual(['big', 'tagged']);
+    const err = await rejection(c.channels.getDerived(`${name}-bad`, { filter: 'name ==' }).attach());
+    expect(err.code).toBe(40010);
+  });
+
   it('rejects an invalid channel name on attach', async () => {
     const c = await clients.connected();
     const err = await rejection(c.channels.get('[?rewind=bogus]x').attach());
