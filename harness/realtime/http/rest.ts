@@ -19,6 +19,7 @@ import { toChange } from '../channel-ops.ts';
 import { allVersions, changeAction, latestVersion } from '../mutations.ts';
 import { messagesToPublish } from './publish-body.ts';
 import { batchPresence, batchPublish, revokeTokens } from './batch.ts';
+import { getStats, postStats } from './stats.ts';
 
 type Route = (core: RealtimeCore, req: IncomingMessage, res: ServerResponse, url: URL, fmt: Format, seg: string[]) => Promise<void>;
 
@@ -136,6 +137,7 @@ export function restRoute(method: string, seg: string[]): { route: Route; name: 
   if (seg.length === 1 && a === 'time') [table, name] = [{ GET: time }, 'time'];
   else if (seg.length === 1 && a === 'messages') [table, name] = [{ POST: batchPublish }, 'batchPublish'];
   else if (seg.length === 1 && a === 'presence') [table, name] = [{ GET: batchPresence }, 'batchPresence'];
+  else if (seg.length === 1 && a === 'stats') [table, name] = [{ GET: getStats, POST: postStats }, 'stats'];
   else if (seg.length === 3 && a === 'keys' && c === 'revokeTokens') [table, name] = [{ POST: revoke }, 'revokeTokens'];
   else if (seg.length === 3 && a === 'keys' && c === 'requestToken') [table, name] = [{ POST: requestToken }, 'requestToken'];
   else if (seg.length === 2 && a === 'channels') [table, name] = [{ GET: status }, 'channel'];
