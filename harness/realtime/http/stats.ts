@@ -32,6 +32,8 @@ const querySchema = z.object({
   direction: z.enum(['backwards', 'forwards']).default('backwards'),
   unit: z.enum(['minute', 'hour', 'day', 'month']).optional(),
   by: z.enum(['minute', 'hour', 'day', 'month']).optional(),
+  /** Paging: the start of the previous page's last interval (only intervals beyond it follow). */
+  cursor: z.coerce.number().int().min(0).optional(),
 });
 
 const appOf = (keyName: string) => keyName.slice(0, keyName.indexOf('.'));
@@ -104,14 +106,19 @@ export async function getStats(core: RealtimeCore, req: IncomingMessage, res: Se
   add(live, 'messages.outbound.all.messages.count', core.stats.messagesOut);
   buckets.set(now, live);
   const [start, end] = [asMs(q.start), asMs(q.end)];
-  const inRange = [...buckets.keys()].filter((id) => (start === undefined || intervalStart(id) >= start) && (end === undefined || intervalStart(id) <= end)).sort();
-  if (q.direction === 'backwards') inRange.reverse();
+  const back = q.direction === 'backwards';
+  const beyondCursor = (t: number) => q.cursor === undefined || (back ? t < q.cursor : t > q.cursor);
+  const inRange = [...buckets.keys()].filter((id) => {
+    const t = intervalStart(id);
+    return (start === undefined || t >= start) && (end === undefined || t <= end) && beyondCursor(t);
+  }).sort();
+  if (back) inRange.reverse();
   const page = inRange.slice(0, q.limit);
   const items = page.map((id) => ({ appId, intervalId: id, unit, schema: SCHEMA, entries: buckets.get(id)!, ...(id === now ? { inProgress: new Date().toISOString().slice(0, 19) } : {}) }));
   send(res, 200, items, fmt, { link: statsLinks(q, unit, inRange.length > q.limit ? page.at(-1) : undefined) });
 }
 
-/** `first` and, when more intervals follow, `next`: the range narrowed past the page's last interval. */
+/** `first` (the same range from its beginning) and, when more intervals follow, `next` (past the page's last interval). */
 function statsLinks(q: z.infer<typeof querySchema>, unit: Unit, last: string | undefined): string {
   const base = new URLSearchParams({ limit: String(q.limit), direction: q.direction, unit });
   if (q.start !== undefined) base.set('start', String(asMs(q.start)));
@@ -119,8 +126,7 @@ function statsLinks(q: z.infer<typeof querySchema>, unit: Unit, last: string | u
   const links = [`<./stats?${base}>; rel="first"`];
   if (last !== undefined) {
     const next = new URLSearchParams(base);
-    if (q.direction === 'backwards') next.set('end', String(intervalStart(last) - 1));
-    else next.set('start', String(intervalStart(last) + 1));
+    next.set('cursor', String(intervalStart(last)));
     links.push(`<./stats?${next}>; rel="next"`);
   }
   return links.join(', ');
