@@ -270,7 +270,8 @@ export class RealtimeCore {
   revokeTokens(keyName: string, req: RevokeRequest): RevocationResult[] {
     const { results, appliesAt } = this.auth.revocations.revoke(keyName, req);
     for (const at of new Set(appliesAt)) {
-      const t = setTimeout(() => this.disconnectRevoked(), Math.max(0, at - Date.now()));
+      // One ms past appliesAt: the check that follows compares with the clock, which a timer may not have passed yet.
+      const t = setTimeout(() => this.disconnectRevoked(), Math.max(0, at - Date.now() + 1));
       t.unref();
     }
     return results;
