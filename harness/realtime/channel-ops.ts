@@ -14,6 +14,7 @@ import { messageSize, payloadFromWire } from './protocol/payload.ts';
 import { asStored, changeAction, type MessageChange } from './mutations.ts';
 import { LimitErrors, RateWindow } from './limits.ts';
 import { compileFilter, type MessageFilter } from './filter.ts';
+import { parseAnnotations, publishAnnotations } from './annotations.ts';
 
 let syncCounter = 0;
 
@@ -219,6 +220,21 @@ function effectiveClientId(conn: Connection, requested: string | null | undefine
   }
   if (conn.clientId === undefined && !conn.identity.wildcard) throw Errors.invalidClientId(`Mismatched clientId: an anonymous token cannot publish as "${requested}"`);
   return requested;
+}
+
+/** ANNOTATION from a client: needs the annotation-publish capability and, when modes were requested, that mode. */
+export function handleAnnotation(conn: Connection, pm: Inbound): void {
+  const name = requireChannel(pm);
+  once(conn, pm, (msgSerial) => {
+    const { base } = parseChannelName(name);
+    if (!allows(conn.identity.capability, base, 'annotation-publish')) throw Errors.notPermitted(`Unable to perform channel operation (operation = annotation-publish, channel = ${base}): not permitted by capability`);
+    const requested = conn.attachments.get(name)?.sub.requested;
+    if (requested !== undefined && (requested & Flag.ANNOTATION_PUBLISH) === 0) throw Errors.modeNotRequested('annotation_publish', name);
+    const list = parseAnnotations(pm.annotations);
+    for (const a of list) effectiveClientId(conn, a.clientId);
+    publishAnnotations(conn.core, base, list, { idBase: `${conn.id}:${msgSerial}`, connectionId: conn.id, ...(conn.clientId !== undefined ? { clientId: conn.clientId } : {}) });
+    return undefined;
+  });
 }
 
 export function handleMessage(conn: Connection, pm: Inbound): void {

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { resolveClientId, type Identity } from './auth/tokens.ts';
 import type { Channel, Recipient, Subscriber } from './channel.ts';
-import { handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest, recheckAttachments } from './channel-ops.ts';
+import { handleAnnotation, handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest, recheckAttachments } from './channel-ops.ts';
 import type { CoreConnection, RealtimeCore } from './core.ts';
 import { decodeBody, encodeFrame, parseInbound } from './protocol/codec.ts';
 import { Action, type Format } from './protocol/constants.ts';
 import { AblyError, Errors, isAblyError } from './protocol/errors.ts';
 import { LimitErrors, RateWindow } from './limits.ts';
+import { ANNOTATION_ACTION } from './annotations.ts';
 
 export interface ConnectionParams {
   format: Format;
@@ -219,6 +220,8 @@ export class Connection implements CoreConnection, Recipient {
         return handlePresence(this, pm);
       case Action.SYNC:
         return handleSyncRequest(this, pm);
+      case ANNOTATION_ACTION:
+        return handleAnnotation(this, pm);
       case Action.AUTH:
         return this.reauthorize(pm.auth?.accessToken);
       case Action.CLOSE: {

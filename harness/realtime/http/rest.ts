@@ -20,6 +20,7 @@ import { allVersions, changeAction, latestVersion } from '../mutations.ts';
 import { messagesToPublish } from './publish-body.ts';
 import { batchPresence, batchPublish, revokeTokens } from './batch.ts';
 import { getStats, postStats } from './stats.ts';
+import { annotationsOf, parseAnnotations, publishAnnotations } from '../annotations.ts';
 
 type Route = (core: RealtimeCore, req: IncomingMessage, res: ServerResponse, url: URL, fmt: Format, seg: string[]) => Promise<void>;
 
@@ -55,6 +56,32 @@ const publish: Route = async (core, req, res, url, fmt, seg) => {
   const idBase = randomBytes(9).toString('base64');
   const serials = core.publish(channel, messages, { idBase, ...(connectionId !== undefined ? { connectionId } : {}) });
   send(res, 201, { channel, messageId: idBase, serials }, fmt);
+};
+
+const postAnnotations: Route = async (core, req, res, url, fmt, seg) => {
+  const caller = authenticate(core, req, url);
+  const channel = channelFor(caller, seg[1]!, 'annotation-publish');
+  const body = await readDecoded(req, maxFrameSize(core.opts.maxMessageSize));
+  const list = parseAnnotations(Array.isArray(body) ? body : [body]);
+  const serial = segment(seg[3]!);
+  for (const a of list) {
+    if (a.messageSerial !== serial) throw Errors.badRequest(`Annotation messageSerial "${a.messageSerial.slice(0, 100)}" does not match the URL's "${serial.slice(0, 100)}"`);
+    if (a.clientId && caller.clientId !== undefined && a.clientId !== caller.clientId) throw Errors.invalidClientId(`Mismatched clientId: annotation has "${a.clientId}", credentials are for "${caller.clientId}"`);
+  }
+  publishAnnotations(core, channel, list, { idBase: randomBytes(9).toString('base64'), ...(caller.clientId !== undefined ? { clientId: caller.clientId } : {}) });
+  send(res, 201, {}, fmt);
+};
+
+/** Oldest first, paged by an offset (`cursor`) in the Link header. */
+const getAnnotations: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'history');
+  const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
+  const from = Math.max(0, Number(url.searchParams.get('cursor') ?? 0) || 0);
+  const all = annotationsOf(core.channels.get(channel), segment(seg[3]!));
+  const page = all.slice(from, from + limit);
+  const links = [`<./annotations?limit=${limit}>; rel="first"`];
+  if (from + limit < all.length) links.push(`<./annotations?limit=${limit}&cursor=${from + limit}>; rel="next"`);
+  send(res, 200, page, fmt, { link: links.join(', ') });
 };
 
 const revoke: Route = async (core, req, res, url, fmt, seg) => revokeTokens(core, req, res, url, fmt, segment(seg[1]!));
@@ -131,6 +158,7 @@ export function restRoute(method: string, seg: string[]): { route: Route; name: 
   if (a === 'channels' && c === 'messages' && d) {
     if (seg.length === 4) [table, name] = [{ GET: getMessage, PATCH: changeMessage }, 'message'];
     else if (seg.length === 5 && e === 'versions') [table, name] = [{ GET: messageVersions }, 'versions'];
+    else if (seg.length === 5 && e === 'annotations') [table, name] = [{ GET: getAnnotations, POST: postAnnotations }, 'annotations'];
     if (!table) return undefined;
     return table[method] ? { route: table[method]!, name } : 'method';
   }

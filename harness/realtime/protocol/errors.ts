@@ -45,7 +45,7 @@ export const Errors = {
   revocationNotEnabled: (keyName: string) => new AblyError(40163, 400, `Token revocation is not enabled for key "${keyName}" (revocableTokens)`),
   notPermitted: (msg: string) => new AblyError(40160, 401, msg),
   modeNotRequested: (mode: string, channel: string) =>
-    new AblyError(40165, 401, `Unable to ${mode === 'publish' ? 'publish' : 'enter presence'} on channel "${channel}": the ${mode.toUpperCase()} mode was not requested when attaching`),
+    new AblyError(40165, 401, `Unable to ${mode === 'publish' ? 'publish' : mode === 'presence' ? 'enter presence' : 'publish annotations'} on channel "${channel}": the ${mode.toUpperCase()} mode was not requested when attaching`),
   invalidParameter: (msg: string) => new AblyError(40003, 400, msg),
   notFound: (msg: string) => new AblyError(40400, 404, msg),
   methodNotAllowed: (msg: string) => new AblyError(40500, 405, msg),
