@@ -6,7 +6,7 @@ import { allows } from './auth/capability.ts';
 import type { Channel, PresenceMember, PublishRecord, Subscriber } from './channel.ts';
 import { parseChannelName, parseModesParam, parseRewind, type Rewind } from './channel-names.ts';
 import type { Connection } from './connection.ts';
-import { filteredRecord, messageFrame, presenceToWire, type MessageToPublish, type PresenceEvent } from './core.ts';
+import { filteredRecord, messageFrame, presenceToWire, withDelta, type MessageToPublish, type PresenceEvent } from './core.ts';
 import type { Inbound } from './protocol/codec.ts';
 import { Action, Flag, MODE_MASK, PresenceAction } from './protocol/constants.ts';
 import { Errors, isAblyError } from './protocol/errors.ts';
@@ -62,8 +62,10 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
     sub.modes = modes;
     sub.requested = requested;
     if (filter) sub.filter = filter;
+    if (params.delta === 'vcdiff') sub.delta = {};
+    else delete sub.delta;
   } else {
-    sub = { conn, clientName: name, modes, live: false, ...(requested !== undefined ? { requested } : {}), ...(filter ? { filter } : {}) };
+    sub = { conn, clientName: name, modes, live: false, ...(requested !== undefined ? { requested } : {}), ...(filter ? { filter } : {}), ...(params.delta === 'vcdiff' ? { delta: {} } : {}) };
     ch.subscribers.add(sub);
     conn.attachments.set(name, { sub, channel: ch });
   }
@@ -71,9 +73,10 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   let flags = modes;
   let attachSerial = ch.lastSerial();
   let replay: PublishRecord[] = [];
-  if (existing?.sub.live) {
+  if (existing?.sub.live && !(sub.delta && pm.channelSerial)) {
     flags |= Flag.RESUMED;
   } else if (existing && pm.channelSerial) {
+    // (A live delta attachment re-attaching from a serial lost a delta it could not decode, RTL18: replay from there.)
     // The connection was resumed: replay what this attachment missed, if it is all still here.
     const missed = ch.since(pm.channelSerial);
     conn.core.stats.resumedAttaches++;
@@ -106,7 +109,9 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
       if (!conn.echo && all.connectionId === conn.id) continue;
       const rec = filter ? filteredRecord(all, filter) : all;
       if (!rec) continue;
-      conn.sendFrame(messageFrame(rec, name, conn.format));
+      // With deltas, the first replayed message goes whole (the attach reset the base), the rest as deltas.
+      const sent = sub.delta ? withDelta(sub.delta, rec, '')[0] : rec;
+      conn.sendFrame(messageFrame(sent, name, conn.format));
       conn.core.stats.messagesOut += rec.messages.length;
     }
   }

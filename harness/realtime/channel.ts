@@ -36,6 +36,8 @@ export interface Subscriber {
   live: boolean;
   /** A subscription filter (the `filter` channel param): only messages it accepts are delivered. */
   filter?: (m: StoredMessage) => boolean;
+  /** `delta: 'vcdiff'` was asked for: messages after the first go as deltas against this, the last one delivered. */
+  delta?: { base?: { id: string; bytes: Buffer } };
 }
 
 export interface PresenceMember {

@@ -13,6 +13,7 @@ import { encodeFrame } from './protocol/codec.ts';
 import { Action, Flag, type Format } from './protocol/constants.ts';
 import { decodePayload, messageToWire, payloadToWire, type Payload, type StoredMessage } from './protocol/payload.ts';
 import { Outbox } from './outbox.ts';
+import { asDelta, payloadBytes } from './delta.ts';
 import { applyChange, latestVersion, type MessageChange } from './mutations.ts';
 import { Stats } from './metrics.ts';
 import type { Limits } from './limits.ts';
@@ -171,10 +172,11 @@ export class RealtimeCore {
       if (!sub.live || (sub.modes & Flag.SUBSCRIBE) === 0) continue;
       if (!sub.conn.echo && sub.conn.id === rec.connectionId) continue;
       // The client's channel name includes its filter, so one cached frame per name and format stays right.
-      const k = sub.conn.format + sub.clientName;
-      let frame = frames.get(k);
-      const kept = sub.filter ? filteredRecord(rec, sub.filter) : rec;
+      let kept = sub.filter ? filteredRecord(rec, sub.filter) : rec;
       if (!kept) continue;
+      let k = sub.conn.format + sub.clientName;
+      if (sub.delta) [kept, k] = withDelta(sub.delta, kept, k);
+      let frame = frames.get(k);
       if (!frame) {
         frame = messageFrame(kept, sub.clientName, sub.conn.format);
         frames.set(k, frame);
@@ -323,6 +325,20 @@ export function presenceToWire(m: PresenceMember, action: number, format: Format
   const out: Record<string, unknown> = { action, id: m.id, clientId: m.clientId, connectionId: m.connectionId, timestamp: m.timestamp };
   if (m.extras !== undefined) out.extras = m.extras;
   return Object.assign(out, payloadToWire(m, format));
+}
+
+/**
+ * For a delta attachment: a one-message record as a delta against the last message it got (the
+ * frame cache key then names that base), and that message becomes the next base.
+ */
+export function withDelta(state: NonNullable<Subscriber['delta']>, rec: PublishRecord, key: string): [PublishRecord, string] {
+  const last = rec.messages[rec.messages.length - 1]!;
+  const base = state.base;
+  const bytes = payloadBytes(last);
+  state.base = bytes ? { id: last.id, bytes } : undefined;
+  if (!base || rec.messages.length !== 1) return [rec, key];
+  const delta = asDelta(last, base);
+  return delta ? [{ ...rec, messages: [delta] }, `${key}\u0000${base.id}`] : [rec, key];
 }
 
 /** The record with only the messages a subscription filter accepts; undefined when none is left. */
