@@ -8,9 +8,10 @@ let svc: StartedRealtime;
 let clients: Clients;
 let keyRest: Ably.Rest;
 const limitedKey = { keyName: 'app.connector', secret: 'connectorsecret', capability: { 'chat:*:incoming': ['publish'], 'chat:*': ['subscribe'] } };
+const revocableKey = { keyName: 'app.revocable', secret: 'revocablesecret', revocableTokens: true };
 
 beforeAll(async () => {
-  ({ svc, clients } = await startTestService({ keys: [{ keyName: 'app.root', secret: 'rootsecret' }, limitedKey] }));
+  ({ svc, clients } = await startTestService({ keys: [{ keyName: 'app.root', secret: 'rootsecret' }, limitedKey, revocableKey] }));
   keyRest = clients.rest();
 });
 afterAll(async () => {
@@ -201,5 +202,55 @@ describe('capabilities', () => {
   it('lets a wildcard token connect as any clientId', async () => {
     const c = await clients.connected({ clientId: 'nora', authCallback: signer({ clientId: '*' }) });
     expect(c.auth.clientId).toBe('nora');
+  });
+});
+
+describe('token revocation (POST /keys/:keyName/revokeTokens)', () => {
+  const revoker = () => clients.rest({ key: `${revocableKey.keyName}:${revocableKey.secret}` });
+
+  it("disconnects the revoked clientId's connections with 40141 and refuses its tokens, leaving others and newer tokens working", async () => {
+    const [gone, kept] = await Promise.all([revoker().auth.requestToken({ clientId: 'rex' }), revoker().auth.requestToken({ clientId: 'kim' })]);
+    const rex = await clients.connected({ tokenDetails: gone });
+    const kim = await clients.connected({ tokenDetails: kept });
+    const disconnected = new Promise<Ably.ConnectionStateChange>((r) => rex.connection.once('disconnected', r));
+    const res = await revoker().auth.revokeTokens([{ type: 'clientId', value: 'rex' }, { type: 'bogus', value: 'x' }]);
+    expect([res.successCount, res.failureCount]).toEqual([1, 1]);
+    const [ok, bad] = res.results as [Ably.TokenRevocationSuccessResult, Ably.TokenRevocationFailureResult];
+    expect(ok.target).toBe('clientId:rex');
+    expect(ok.appliesAt).toBeGreaterThanOrEqual(ok.issuedBefore);
+    expect([bad.target, bad.error.statusCode]).toEqual(['bogus:x', 400]);
+    expect((await disconnected).reason?.code).toBe(40141);
+    // Raw HTTP: the SDK, unable to renew, would report its own 40171 instead of the service's answer.
+    const r = await fetch(`http://${svc.host}:${svc.port}/channels/revoked/messages`, { headers: { authorization: `Bearer ${Buffer.from(gone.token).toString('base64')}` } });
+    expect([r.status, r.headers.get('x-ably-errorcode')]).toEqual([401, '40141']);
+    await kim.channels.get('still-here').publish('m', 'fine');
+    const fresh = await clients.connected({ tokenDetails: await revoker().auth.requestToken({ clientId: 'rex' }) });
+    expect(fresh.connection.state).toBe('connected');
+  });
+
+  it('delays a revocation by the re-auth margin and keeps the given issuedBefore', async () => {
+    const td = await revoker().auth.requestToken({ clientId: 'liv' });
+    const issuedBefore = td.issued + 1;
+    const before = Date.now();
+    const res = await revoker().auth.revokeTokens([{ type: 'clientId', value: 'liv' }], { issuedBefore, allowReauthMargin: true });
+    const [r] = res.results as [Ably.TokenRevocationSuccessResult];
+    expect(r.issuedBefore).toBe(issuedBefore);
+    expect(r.appliesAt).toBeGreaterThanOrEqual(before + 30_000);
+    // Not yet applied: the token still works until appliesAt.
+    await clients.rest({ tokenDetails: td }).channels.get('margin').history();
+  });
+
+  it('answers as Ably when the request cannot revoke: token auth 40162, another key 40133, a key without revocable tokens 40163', async () => {
+    const url = (keyName: string) => `http://${svc.host}:${svc.port}/keys/${keyName}/revokeTokens`;
+    const body = JSON.stringify({ targets: ['clientId:x'] });
+    const basic = (k: { keyName: string; secret: string }) => `Basic ${Buffer.from(`${k.keyName}:${k.secret}`).toString('base64')}`;
+    const td = await revoker().auth.requestToken();
+    const post = async (keyName: string, authorization: string) => {
+      const r = await fetch(url(keyName), { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body });
+      return [r.status, ((await r.json()) as { error: { code: number } }).error.code];
+    };
+    expect(await post(revocableKey.keyName, `Bearer ${Buffer.from(td.token).toString('base64')}`)).toEqual([401, 40162]);
+    expect(await post(revocableKey.keyName, basic(limitedKey))).toEqual([401, 40133]);
+    expect(await post(limitedKey.keyName, basic(limitedKey))).toEqual([400, 40163]);
   });
 });

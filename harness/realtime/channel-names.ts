@@ -10,10 +10,21 @@ export interface ChannelName {
 export function parseChannelName(name: string): ChannelName {
   let base = name;
   const params: Record<string, string> = {};
-  if (name.startsWith('[?')) {
+  // Qualifiers: `[?a=1&b=2]name` (params) and `[filter=<base64>?a=1]name` (a derived channel, see filter.ts).
+  if (name.startsWith('[?') || name.startsWith('[filter=')) {
     const end = name.indexOf(']');
     if (end < 0) throw Errors.invalidChannelName(`Invalid channel name "${name}": unterminated qualifier`);
-    for (const [k, v] of new URLSearchParams(name.slice(2, end))) params[k] = v;
+    let query = name.slice(1, end);
+    if (query.startsWith('filter=')) {
+      const q = query.indexOf('?');
+      params.filter = q < 0 ? query.slice(7) : query.slice(7, q);
+      query = q < 0 ? '' : query.slice(q);
+    }
+    // Not URLSearchParams: form decoding would turn a '+' into a space.
+    for (const pair of query.slice(1).split('&')) {
+      const eq = pair.indexOf('=');
+      if (pair) params[unescape(eq < 0 ? pair : pair.slice(0, eq), name)] = eq < 0 ? '' : unescape(pair.slice(eq + 1), name);
+    }
     base = name.slice(end + 1);
   }
   if (!base) throw Errors.invalidChannelName('Invalid channel name: empty');
@@ -48,4 +59,12 @@ export function parseModesParam(value: string | undefined): number | undefined {
     flags |= bit;
   }
   return flags;
+}
+
+function unescape(s: string, name: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw Errors.invalidChannelName(`Invalid channel name "${name.slice(0, 100)}": bad escape in its qualifier`);
+  }
 }

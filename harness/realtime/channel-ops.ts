@@ -6,13 +6,15 @@ import { allows } from './auth/capability.ts';
 import type { Channel, PresenceMember, PublishRecord, Subscriber } from './channel.ts';
 import { parseChannelName, parseModesParam, parseRewind, type Rewind } from './channel-names.ts';
 import type { Connection } from './connection.ts';
-import { messageFrame, presenceToWire, type MessageToPublish, type PresenceEvent } from './core.ts';
+import { filteredRecord, messageFrame, presenceToWire, withDelta, type MessageToPublish, type PresenceEvent } from './core.ts';
 import type { Inbound } from './protocol/codec.ts';
 import { Action, Flag, MODE_MASK, PresenceAction } from './protocol/constants.ts';
 import { Errors, isAblyError } from './protocol/errors.ts';
 import { messageSize, payloadFromWire } from './protocol/payload.ts';
 import { asStored, changeAction, type MessageChange } from './mutations.ts';
 import { LimitErrors, RateWindow } from './limits.ts';
+import { compileFilter, type MessageFilter } from './filter.ts';
+import { parseAnnotations, publishAnnotations } from './annotations.ts';
 
 let syncCounter = 0;
 
@@ -30,6 +32,7 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   let base: string;
   let rewind: Rewind | undefined;
   let paramModes: number | undefined;
+  let filter: MessageFilter | undefined;
   const params: Record<string, string> = {};
   try {
     const parsed = parseChannelName(name);
@@ -38,6 +41,7 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
     for (const [k, v] of Object.entries(pm.params ?? {})) if (k !== 'agent' && v !== undefined && v !== null) params[k] = String(v);
     rewind = parseRewind(params.rewind);
     paramModes = parseModesParam(params.modes);
+    if (params.filter !== undefined) filter = compileFilter(params.filter);
   } catch (e) {
     if (!isAblyError(e)) throw e;
     return conn.channelError(name, e);
@@ -57,8 +61,11 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
     sub = existing.sub;
     sub.modes = modes;
     sub.requested = requested;
+    if (filter) sub.filter = filter;
+    if (params.delta === 'vcdiff') sub.delta = {};
+    else delete sub.delta;
   } else {
-    sub = { conn, clientName: name, modes, live: false, ...(requested !== undefined ? { requested } : {}) };
+    sub = { conn, clientName: name, modes, live: false, ...(requested !== undefined ? { requested } : {}), ...(filter ? { filter } : {}), ...(params.delta === 'vcdiff' ? { delta: {} } : {}) };
     ch.subscribers.add(sub);
     conn.attachments.set(name, { sub, channel: ch });
   }
@@ -66,9 +73,10 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   let flags = modes;
   let attachSerial = ch.lastSerial();
   let replay: PublishRecord[] = [];
-  if (existing?.sub.live) {
+  if (existing?.sub.live && !(sub.delta && pm.channelSerial)) {
     flags |= Flag.RESUMED;
   } else if (existing && pm.channelSerial) {
+    // (A live delta attachment re-attaching from a serial lost a delta it could not decode, RTL18: replay from there.)
     // The connection was resumed: replay what this attachment missed, if it is all still here.
     const missed = ch.since(pm.channelSerial);
     conn.core.stats.resumedAttaches++;
@@ -97,9 +105,13 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
   conn.core.stats.attaches++;
   if (withPresence) sendSync(conn, ch, name);
   if (modes & Flag.SUBSCRIBE) {
-    for (const rec of replay) {
-      if (!conn.echo && rec.connectionId === conn.id) continue;
-      conn.sendFrame(messageFrame(rec, name, conn.format));
+    for (const all of replay) {
+      if (!conn.echo && all.connectionId === conn.id) continue;
+      const rec = filter ? filteredRecord(all, filter) : all;
+      if (!rec) continue;
+      // With deltas, the first replayed message goes whole (the attach reset the base), the rest as deltas.
+      const sent = sub.delta ? withDelta(sub.delta, rec, '')[0] : rec;
+      conn.sendFrame(messageFrame(sent, name, conn.format));
       conn.core.stats.messagesOut += rec.messages.length;
     }
   }
@@ -213,6 +225,21 @@ function effectiveClientId(conn: Connection, requested: string | null | undefine
   }
   if (conn.clientId === undefined && !conn.identity.wildcard) throw Errors.invalidClientId(`Mismatched clientId: an anonymous token cannot publish as "${requested}"`);
   return requested;
+}
+
+/** ANNOTATION from a client: needs the annotation-publish capability and, when modes were requested, that mode. */
+export function handleAnnotation(conn: Connection, pm: Inbound): void {
+  const name = requireChannel(pm);
+  once(conn, pm, (msgSerial) => {
+    const { base } = parseChannelName(name);
+    if (!allows(conn.identity.capability, base, 'annotation-publish')) throw Errors.notPermitted(`Unable to perform channel operation (operation = annotation-publish, channel = ${base}): not permitted by capability`);
+    const requested = conn.attachments.get(name)?.sub.requested;
+    if (requested !== undefined && (requested & Flag.ANNOTATION_PUBLISH) === 0) throw Errors.modeNotRequested('annotation_publish', name);
+    const list = parseAnnotations(pm.annotations);
+    for (const a of list) effectiveClientId(conn, a.clientId);
+    publishAnnotations(conn.core, base, list, { idBase: `${conn.id}:${msgSerial}`, connectionId: conn.id, ...(conn.clientId !== undefined ? { clientId: conn.clientId } : {}) });
+    return undefined;
+  });
 }
 
 export function handleMessage(conn: Connection, pm: Inbound): void {

@@ -34,6 +34,10 @@ export interface Subscriber {
   requested?: number;
   /** False while a resumed connection has not re-attached yet: replay then covers the gap. */
   live: boolean;
+  /** A subscription filter (the `filter` channel param): only messages it accepts are delivered. */
+  filter?: (m: StoredMessage) => boolean;
+  /** `delta: 'vcdiff'` was asked for: messages after the first go as deltas against this, the last one delivered. */
+  delta?: { base?: { id: string; bytes: Buffer } };
 }
 
 export interface PresenceMember {

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { resolveClientId, type Identity } from './auth/tokens.ts';
 import type { Channel, Recipient, Subscriber } from './channel.ts';
-import { handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest, recheckAttachments } from './channel-ops.ts';
+import { handleAnnotation, handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest, recheckAttachments } from './channel-ops.ts';
 import type { CoreConnection, RealtimeCore } from './core.ts';
 import { decodeBody, encodeFrame, parseInbound } from './protocol/codec.ts';
 import { Action, type Format } from './protocol/constants.ts';
 import { AblyError, Errors, isAblyError } from './protocol/errors.ts';
 import { LimitErrors, OutboundGate, RateWindow } from './limits.ts';
+import { ANNOTATION_ACTION } from './annotations.ts';
 
 export interface ConnectionParams {
   format: Format;
@@ -213,6 +214,8 @@ export class Connection implements CoreConnection, Recipient {
         return handlePresence(this, pm);
       case Action.SYNC:
         return handleSyncRequest(this, pm);
+      case ANNOTATION_ACTION:
+        return handleAnnotation(this, pm);
       case Action.AUTH:
         return this.reauthorize(pm.auth?.accessToken);
       case Action.CLOSE: {
@@ -251,13 +254,20 @@ export class Connection implements CoreConnection, Recipient {
     const expires = this.identity.expires;
     if (expires === undefined || !this.ws) return;
     const left = expires - Date.now();
-    this.timers.expire = setTimeout(() => {
-      const ws = this.ws;
-      if (!ws) return;
-      this.core.stats.error(40142);
-      ws.send(encodeFrame({ action: Action.DISCONNECTED, error: Errors.tokenExpired().toWire() }, this.format), { binary: this.format === 'msgpack' });
-      ws.close(1000);
-    }, Math.max(0, left));
+    this.timers.expire = setTimeout(() => this.disconnectFor(Errors.tokenExpired()), Math.max(0, left));
+  }
+
+  revoked(): void {
+    this.disconnectFor(Errors.tokenRevoked());
+  }
+
+  /** DISCONNECTED with a token error: the connection stays resumable for a client that renews its token. */
+  private disconnectFor(err: AblyError): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.core.stats.error(err.code);
+    ws.send(encodeFrame({ action: Action.DISCONNECTED, error: err.toWire() }, this.format), { binary: this.format === 'msgpack' });
+    ws.close(1000);
   }
 
   /** Keeps an idle connection alive for the client's liveness check. */

@@ -5,13 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Authenticator } from './auth/tokens.ts';
+import { Authenticator, type Identity } from './auth/tokens.ts';
 import type { KeyStore } from './auth/keys.ts';
+import type { RevocationResult, RevokeRequest } from './auth/revocation.ts';
 import { Channel, type PresenceMember, type PublishRecord, type RetentionOptions, type Subscriber } from './channel.ts';
 import { encodeFrame } from './protocol/codec.ts';
 import { Action, Flag, type Format } from './protocol/constants.ts';
 import { decodePayload, messageToWire, payloadToWire, type Payload, type StoredMessage } from './protocol/payload.ts';
 import { Outbox } from './outbox.ts';
+import { asDelta, payloadBytes } from './delta.ts';
 import { applyChange, latestVersion, type MessageChange } from './mutations.ts';
 import { Stats } from './metrics.ts';
 import type { Limits } from './limits.ts';
@@ -53,9 +55,11 @@ export interface CoreConnection {
   readonly id: string;
   readonly key: string;
   /** How it authenticated: clients use tokens, the connector (a server) its API key. */
-  readonly identity: { readonly method: 'basic' | 'token' };
+  readonly identity: Identity;
   hasSocket(): boolean;
   dropSocket(): void;
+  /** Its token was revoked: DISCONNECTED 40141, as Ably (a client that can renew comes back). */
+  revoked(): void;
   shutdown(): void;
 }
 
@@ -167,13 +171,17 @@ export class RealtimeCore {
     for (const sub of ch.subscribers) {
       if (!sub.live || (sub.modes & Flag.SUBSCRIBE) === 0) continue;
       if (!sub.conn.echo && sub.conn.id === rec.connectionId) continue;
-      const k = sub.conn.format + sub.clientName;
+      // The client's channel name includes its filter, so one cached frame per name and format stays right.
+      let kept = sub.filter ? filteredRecord(rec, sub.filter) : rec;
+      if (!kept) continue;
+      let k = sub.conn.format + sub.clientName;
+      if (sub.delta) [kept, k] = withDelta(sub.delta, kept, k);
       let frame = frames.get(k);
       if (!frame) {
-        frame = messageFrame(rec, sub.clientName, sub.conn.format);
+        frame = messageFrame(kept, sub.clientName, sub.conn.format);
         frames.set(k, frame);
       }
-      if (sub.conn.deliver(sub, frame)) this.stats.messagesOut += rec.messages.length;
+      if (sub.conn.deliver(sub, frame)) this.stats.messagesOut += kept.messages.length;
     }
   }
 
@@ -264,6 +272,24 @@ export class RealtimeCore {
     return n;
   }
 
+  /**
+   * Revokes tokens of `keyName` (see auth/revocation.ts) and, when each revocation applies,
+   * disconnects the live connections holding a revoked token.
+   */
+  revokeTokens(keyName: string, req: RevokeRequest): RevocationResult[] {
+    const { results, appliesAt } = this.auth.revocations.revoke(keyName, req);
+    for (const at of new Set(appliesAt)) {
+      // One ms past appliesAt: the check that follows compares with the clock, which a timer may not have passed yet.
+      const t = setTimeout(() => this.disconnectRevoked(), Math.max(0, at - Date.now() + 1));
+      t.unref();
+    }
+    return results;
+  }
+
+  private disconnectRevoked(): void {
+    for (const c of this.connections.values()) if (c.hasSocket() && this.auth.revocations.isRevoked(c.identity)) c.revoked();
+  }
+
   liveConnections(): number {
     let n = 0;
     for (const c of this.connections.values()) if (c.hasSocket()) n++;
@@ -306,6 +332,27 @@ export function presenceToWire(m: PresenceMember, action: number, format: Format
   const out: Record<string, unknown> = { action, id: m.id, clientId: m.clientId, connectionId: m.connectionId, timestamp: m.timestamp };
   if (m.extras !== undefined) out.extras = m.extras;
   return Object.assign(out, payloadToWire(m, format));
+}
+
+/**
+ * For a delta attachment: a one-message record as a delta against the last message it got (the
+ * frame cache key then names that base), and that message becomes the next base.
+ */
+export function withDelta(state: NonNullable<Subscriber['delta']>, rec: PublishRecord, key: string): [PublishRecord, string] {
+  const last = rec.messages[rec.messages.length - 1]!;
+  const base = state.base;
+  const bytes = payloadBytes(last);
+  state.base = bytes ? { id: last.id, bytes } : undefined;
+  if (!base || rec.messages.length !== 1) return [rec, key];
+  const delta = asDelta(last, base);
+  return delta ? [{ ...rec, messages: [delta] }, `${key}\u0000${base.id}`] : [rec, key];
+}
+
+/** The record with only the messages a subscription filter accepts; undefined when none is left. */
+export function filteredRecord(rec: PublishRecord, filter: (m: StoredMessage) => boolean): PublishRecord | undefined {
+  const messages = rec.messages.filter(filter);
+  if (!messages.length) return undefined;
+  return messages.length === rec.messages.length ? rec : { ...rec, messages };
 }
 
 export function messageFrame(rec: PublishRecord, clientName: string, format: Format): Buffer {

@@ -1,3 +1,4 @@
+import type * as Ably from 'ably';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedRealtime } from './index.ts';
 import { Clients, collector, rejection, startTestService } from './testing.ts';
@@ -121,9 +122,86 @@ describe('connection and channels', () => {
     expect(c.connection.state).toBe('closed');
   });
 
+  it('delivers to a filtered (derived) channel only the messages its filter accepts', async () => {
+    const name = 'filtered';
+    const c = await clients.connected();
+    const filtered = await collector(c.channels.getDerived(name, { filter: 'name == `"pick"` && (headers.n > `10` || headers.tag == \'+/=\')' }));
+    const all = await collector(c.channels.get(name));
+    const pub = (await clients.connected()).channels.get(name);
+    await pub.publish([
+      { name: 'pick', data: 'big', extras: { headers: { n: 26 } } },
+      { name: 'pick', data: 'small', extras: { headers: { n: 3 } } },
+      { name: 'skip', data: 'wrong name', extras: { headers: { n: 99 } } },
+      { name: 'pick', data: 'no headers' },
+    ]);
+    await pub.publish({ name: 'pick', data: 'tagged', extras: { headers: { tag: '+/=' } } });
+    await all.until(5);
+    expect((await filtered.until(2)).map((m) => m.data)).toEqual(['big', 'tagged']);
+    const err = await rejection(c.channels.getDerived(`${name}-bad`, { filter: 'name ==' }).attach());
+    expect(err.code).toBe(40010);
+  });
+
+  it('sends deltas (vcdiff) to an attachment that asks for them, the first message whole', async () => {
+    const calls: number[] = [];
+    const vcdiff = { decode: (delta: Uint8Array, base: Uint8Array) => (calls.push(delta.length), decodeVcdiff(Buffer.from(delta), Buffer.from(base))) };
+    const c = await clients.connected({ plugins: { vcdiff } } as Ably.ClientOptions);
+    const got = await collector(c.channels.get('deltas', { params: { delta: 'vcdiff' } }));
+    const pub = (await clients.connected()).channels.get('deltas');
+    const payloads = [{ text: 'hello world', n: 1 }, { text: 'hello world', n: 2 }, 'plain text', Buffer.from('binary payload')];
+    for (const p of payloads) await pub.publish('d', p);
+    expect((await got.until(4)).map((m) => m.data)).toEqual(payloads);
+    expect(calls).toHaveLength(3);
+  });
+
   it('rejects an invalid channel name on attach', async () => {
     const c = await clients.connected();
     const err = await rejection(c.channels.get('[?rewind=bogus]x').attach());
     expect(err.code).toBe(40000);
   });
 });
+
+/** Decodes the subset of RFC 3284 the service writes (one window over the source; ADD and mode-0 COPY with explicit sizes). */
+function decodeVcdiff(delta: Buffer, source: Buffer): Uint8Array {
+  let i = 6; // magic (4), header indicator (1), window indicator VCD_SOURCE (1)
+  const num = () => {
+    let n = 0;
+    for (;;) {
+      const b = delta[i++]!;
+      n = n * 128 + (b & 0x7f);
+      if (b < 0x80) return n;
+    }
+  };
+  num(); // source segment length
+  num(); // source segment position
+  num(); // delta encoding length
+  num(); // target window length
+  i++; // delta indicator
+  const [dataLen, instLen, addrLen] = [num(), num(), num()];
+  const data = delta.subarray(i, i + dataLen);
+  const inst = delta.subarray(i + dataLen, i + dataLen + instLen);
+  const addr = delta.subarray(i + dataLen + instLen, i + dataLen + instLen + addrLen);
+  const out: Buffer[] = [];
+  let [d, a] = [0, 0];
+  for (i = 0; i < inst.length; ) {
+    const code = inst[i++]!;
+    const read = (buf: Buffer, at: { i: number }) => {
+      let n = 0;
+      for (;;) {
+        const b = buf[at.i++]!;
+        n = n * 128 + (b & 0x7f);
+        if (b < 0x80) return n;
+      }
+    };
+    const at = { i };
+    const size = read(inst, at);
+    i = at.i;
+    if (code === 1) out.push(data.subarray(d, (d += size)));
+    else {
+      const ap = { i: a };
+      const from = read(addr, ap);
+      a = ap.i;
+      out.push(source.subarray(from, from + size));
+    }
+  }
+  return Buffer.concat(out);
+}

@@ -70,3 +70,31 @@ describe('mutable messages', () => {
     expect(err.statusCode).toBe(404);
   });
 });
+
+describe('annotations', () => {
+  it('delivers realtime and REST annotations to annotation subscribers, summarises them to subscribers, and lists them by page', async () => {
+    const c = await clients.connected({ clientId: 'ann' });
+    const ch = c.channels.get('mutable:annotated', { modes: ['PUBLISH', 'SUBSCRIBE', 'ANNOTATION_PUBLISH', 'ANNOTATION_SUBSCRIBE'] });
+    const messages = await collector(ch);
+    const annotations: Ably.Annotation[] = [];
+    await ch.annotations.subscribe((a) => void annotations.push(a));
+    await ch.publish('post', 'hi');
+    const [message] = await messages.until(1);
+    await ch.annotations.publish(message!, { type: 'reaction:distinct.v1', name: 'up' });
+    await clients.rest({ clientId: 'bob' }).channels.get('mutable:annotated').annotations.publish(message!.serial!, { type: 'reaction:distinct.v1', name: 'up' });
+    const summaries = await messages.until(3);
+    expect(summaries.slice(1).map((m) => [m.action, m.serial])).toEqual([['message.summary', message!.serial], ['message.summary', message!.serial]]);
+    expect((summaries[2]!.annotations as { summary: unknown }).summary).toMatchObject({ 'reaction:distinct.v1': { up: { total: 2, clientIds: ['ann', 'bob'] } } });
+    expect(annotations.map((a) => [a.action, a.clientId, a.messageSerial])).toEqual([['annotation.create', 'ann', message!.serial], ['annotation.create', 'bob', message!.serial]]);
+    expect(annotations[0]!.serial! > message!.serial! && annotations[1]!.serial! > annotations[0]!.serial!).toBe(true);
+    const first = await ch.annotations.get(message!.serial!, { limit: 1 });
+    const second = await first.next();
+    expect([...first.items, ...second!.items].map((a) => a.clientId)).toEqual(['ann', 'bob']);
+    expect(second!.hasNext()).toBe(false);
+    const plain = await clients.connected({ clientId: 'nope' });
+    const narrow = plain.channels.get('mutable:annotated', { modes: ['PUBLISH', 'SUBSCRIBE'] });
+    await narrow.attach();
+    const err = await rejection(narrow.annotations.publish(message!, { type: 'reaction:distinct.v1', name: 'down' }));
+    expect(err.code).toBe(40165);
+  });
+});

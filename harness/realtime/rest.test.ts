@@ -78,6 +78,65 @@ describe.each([
     expect(after).toEqual([]);
   });
 
+  it('batch-publishes to many channels, each channel failing or succeeding on its own', async () => {
+    const [ok, denied, other] = ['ok', 'denied', 'other'].map((n) => `batch-${n}-${useBinaryProtocol}`) as [string, string, string];
+    const td = await rest().auth.requestToken({ capability: { [ok]: ['publish'], [other]: ['publish'], [denied]: ['subscribe'] } });
+    const limited = clients.rest({ useBinaryProtocol, tokenDetails: td });
+    const c = await collector((await clients.connected()).channels.get(ok));
+    const results = await limited.batchPublish([
+      { channels: [ok, denied], messages: [{ name: 'a', data: 'm1' }, { name: 'a', data: 'm2' }] },
+      { channels: [other], messages: [{ name: 'b', data: 'm3' }] },
+    ]);
+    expect(results.map((r) => [r.successCount, r.failureCount])).toEqual([[1, 1], [1, 0]]);
+    const [first, second] = results.map((r) => r.results) as [Ably.BatchPublishFailureResult[], Ably.BatchPublishFailureResult[]];
+    expect(first[0]).toMatchObject({ channel: ok, messageId: expect.any(String) });
+    expect(first[1]).toMatchObject({ channel: denied, error: { code: 40160, statusCode: 401 } });
+    expect('messageId' in first[1]!).toBe(false);
+    expect((await c.until(2)).map((m) => m.data)).toEqual(['m1', 'm2']);
+    expect(second[0]).toMatchObject({ channel: other });
+    expect((await rest().channels.get(other).history()).items.map((m) => m.data)).toEqual(['m3']);
+    expect((await rest().channels.get(denied).history()).items).toEqual([]);
+  });
+
+  it('answers a protocol-2 batch publish with the flat per-channel list, and 40020 when one fails', async () => {
+    const name = `batch-v2-${useBinaryProtocol}`;
+    const good = await rest().request('post', '/messages', 2, {}, { channels: [`${name}1`, `${name}2`], messages: { data: 'x' } }, {});
+    expect(good.statusCode).toBe(201);
+    expect(good.items.map((i) => (i as { channel: string }).channel)).toEqual([`${name}1`, `${name}2`]);
+    const bad = await rest().request('post', '/messages', 2, {}, { channels: [name, ':bad'], messages: { data: 'x' } }, {});
+    expect([bad.statusCode, bad.errorCode]).toEqual([400, 40020]);
+  });
+
+  it('fetches presence of many channels at once, per channel as the capability allows', async () => {
+    const [open, closed] = [`bpres-open-${useBinaryProtocol}`, `bpres-closed-${useBinaryProtocol}`];
+    const member = await clients.connected({ clientId: 'pia' });
+    await member.channels.get(open).presence.enter('here');
+    await member.channels.get(closed).presence.enter('there');
+    const td = await rest().auth.requestToken({ capability: { [open]: ['subscribe'], [closed]: ['publish'] } });
+    // The SDK's typings say an array; it returns the service's body, one result, as Ably's does.
+    const res = (await clients.rest({ useBinaryProtocol, tokenDetails: td }).batchPresence([open, closed])) as unknown as Ably.BatchResult<Ably.BatchPresenceSuccessResult | Ably.BatchPresenceFailureResult>;
+    expect([res.successCount, res.failureCount]).toEqual([1, 1]);
+    const [a, b] = res.results as [Ably.BatchPresenceSuccessResult, Ably.BatchPresenceFailureResult];
+    expect(a.presence.map((p) => [p.clientId, p.data])).toEqual([['pia', 'here']]);
+    expect([b.channel, b.error.code]).toEqual([closed, 40160]);
+  });
+
+  it('publishes on behalf of a realtime connection given its connectionKey', async () => {
+    const name = `on-behalf-${useBinaryProtocol}`;
+    const speaker = await clients.connected({ echoMessages: false });
+    const listener = await clients.connected();
+    const heard = await collector(listener.channels.get(name));
+    const echoed = await collector(speaker.channels.get(name));
+    await rest().channels.get(name).publish({ name: 'said', data: 'hi', connectionKey: speaker.connection.key! } as Ably.Message);
+    const [m] = await heard.until(1);
+    expect(m!.connectionId).toBe(speaker.connection.id);
+    // The speaker does not echo its own messages: this one counts as its own too.
+    await rest().channels.get(name).publish('marker', 'after');
+    expect((await echoed.until(1)).map((x) => x.name)).toEqual(['marker']);
+    const err = await rejection(rest().channels.get(name).publish({ name: 'x', data: 'y', connectionKey: 'no-such-key' } as Ably.Message));
+    expect([err.code, err.statusCode]).toEqual([40006, 400]);
+  });
+
   it('handles channel names with characters that need escaping', async () => {
     for (const odd of ['a/b c?d#e%f', 'chat:ü:outgoing', 'x&y=z+1']) {
       const name = `${odd}-${useBinaryProtocol}`;
@@ -95,6 +154,40 @@ describe('REST details', () => {
     expect(td.expires - td.issued).toBe(60_000);
     const c = await clients.connected({ token: td.token });
     expect(c.auth.clientId).toBe('olga');
+  });
+
+  it('history({untilAttach: true}) stops at the attach, over every page', async () => {
+    const ch = clients.rest().channels.get('until-attach');
+    for (let i = 0; i < 3; i++) await ch.publish('pre', `p${i}`);
+    const rt = (await clients.connected()).channels.get('until-attach');
+    await rt.attach();
+    await ch.publish([{ name: 'post', data: 'q0' }, { name: 'post', data: 'q1' }]);
+    expect((await rt.history()).items).toHaveLength(5);
+    const pages = await all(await rt.history({ untilAttach: true, limit: 2 }));
+    expect(pages.flat().map((m) => m.data)).toEqual(['p2', 'p1', 'p0']);
+    const bad = await fetch(`http://${svc.host}:${svc.port}/channels/until-attach/messages?from_serial=nope:1`, { headers: { authorization: `Basic ${Buffer.from(svc.apiKey).toString('base64')}` } });
+    expect([bad.status, bad.headers.get('x-ably-errorcode')]).toEqual([400, '40000']);
+  });
+
+  it('answers stats from posted fixtures per minute and summed per hour, paging by Link, with the interval in progress', async () => {
+    const fixture = (minute: string, count: number) => ({ intervalId: `2020-02-03:15:${minute}`, inbound: { realtime: { messages: { count, data: count * 10 } } } });
+    const post = await fetch(`http://${svc.host}:${svc.port}/stats`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(svc.apiKey).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify([fixture('03', 5), fixture('04', 6), fixture('05', 7)]),
+    });
+    expect(post.status).toBe(201);
+    const inbound = (s: Ably.Stats) => s.entries['messages.inbound.all.messages.count'];
+    // ably-js's own suite passes interval ids where the typings say ms.
+    const first = await clients.rest().stats({ end: '2020-02-03:15:05' as unknown as number, limit: 2 });
+    expect(first.items.map((s) => [s.intervalId, inbound(s)])).toEqual([['2020-02-03:15:05', 7], ['2020-02-03:15:04', 6]]);
+    const second = await first.next();
+    expect(second!.items.map(inbound)).toEqual([5]);
+    expect(second!.isLast()).toBe(true);
+    const hour = await clients.rest().stats({ start: Date.UTC(2020, 1, 3, 15), end: Date.UTC(2020, 1, 3, 16), unit: 'hour' });
+    expect(hour.items.map((s) => [s.intervalId, (s as Ably.Stats & { unit: string }).unit, inbound(s), s.entries['messages.inbound.realtime.messages.data']])).toEqual([['2020-02-03:15', 'hour', 18, 180]]);
+    const [current] = (await clients.rest().stats({ end: Date.now(), unit: 'hour' })).items;
+    expect(typeof current!.inProgress).toBe('string');
   });
 
   it('rejects an oversized publish with 40009 and keeps smaller ones', async () => {

@@ -9,6 +9,8 @@ export interface RealtimeKey {
   secret: string;
   /** Default {"*":["*"]} */
   capability?: Record<string, string[]>;
+  /** Tokens issued with this key can be revoked (`POST /keys/:keyName/revokeTokens`), as Ably's key setting of that name. */
+  revocableTokens?: boolean;
 }
 
 export const keyNameSchema = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'expected "appId.keyId"');
@@ -17,6 +19,7 @@ export const realtimeKeySchema = z.object({
   keyName: keyNameSchema,
   secret: z.string().min(1).regex(/^[^:\s]+$/, 'expected a secret without ":" or spaces'),
   capability: capabilitySchema.optional(),
+  revocableTokens: z.boolean().optional(),
 });
 
 /** Parses "appId.keyId:secret" (what Ably calls an API key). */

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AblyError, Errors } from '../protocol/errors.ts';
 import { type Capability, canonicalCapability, intersect, parseCapability } from './capability.ts';
 import type { KeyStore } from './keys.ts';
+import { Revocations } from './revocation.ts';
 
 export interface Identity {
   method: 'basic' | 'token';
@@ -18,6 +19,8 @@ export interface Identity {
   /** True when the credentials may act as any clientId (a key, or a token for '*'). */
   wildcard: boolean;
   expires?: number;
+  /** When the token was issued (tokens only): revocations apply to tokens issued before a time. */
+  issued?: number;
 }
 
 export interface TokenDetailsWire {
@@ -50,11 +53,14 @@ const hmac = (secret: string, text: string) => createHmac('sha256', secret).upda
 
 export class Authenticator {
   private readonly nonces = new Map<string, number>();
+  readonly revocations: Revocations;
 
   constructor(
     private readonly keys: KeyStore,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.revocations = new Revocations(now);
+  }
 
   /** Basic auth with "keyName:secret". */
   basic(apiKey: string): Identity {
@@ -81,14 +87,17 @@ export class Authenticator {
     if (!safeEqual(Buffer.from(sig, 'base64url'), hmac(entry.key.secret, body))) throw Errors.tokenUnrecognised();
     if (payload.x <= this.now()) throw Errors.tokenExpired();
     const wildcard = payload.id === '*';
-    return {
+    const identity: Identity = {
       method: 'token',
       keyName: payload.k,
       capability: parseCapability(payload.c),
       ...(payload.id !== undefined && !wildcard ? { clientId: payload.id } : {}),
       wildcard,
       expires: payload.x,
+      issued: payload.i,
     };
+    if (this.revocations.isRevoked(identity)) throw Errors.tokenRevoked();
+    return identity;
   }
 
   /** POST /keys/:keyName/requestToken with a signed TokenRequest, or unsigned with basic auth for that key. */

@@ -11,6 +11,8 @@ export const historyQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   direction: z.enum(['backwards', 'forwards']).default('backwards'),
   cursor: z.string().regex(/^\d+\.\d+$/).optional(),
+  /** Set by `history({untilAttach: true})`: the attach's channel serial; later messages are left out. */
+  from_serial: z.string().min(1).max(200).optional(),
 });
 export type HistoryQuery = z.infer<typeof historyQuerySchema>;
 
@@ -34,6 +36,8 @@ export function pageHistory(ch: Channel | undefined, q: HistoryQuery): HistoryPa
   if (!ch) return { items: [] };
   ch.trim(Date.now());
   const records = ch.history();
+  const until = q.from_serial === undefined ? undefined : ch.parseSerial(q.from_serial);
+  if (q.from_serial !== undefined && until === undefined) throw Errors.badRequest(`Invalid history parameter from_serial: "${q.from_serial.slice(0, 100)}" is not a serial of this channel`);
   const back = q.direction === 'backwards';
   const [cSeq, cIdx] = q.cursor ? q.cursor.split('.').map(Number) as [number, number] : [undefined, undefined];
   const items: StoredMessage[] = [];
@@ -41,6 +45,10 @@ export function pageHistory(ch: Channel | undefined, q: HistoryQuery): HistoryPa
   const n = records.length;
   for (let k = 0; k < n; k++) {
     const r = records[back ? n - 1 - k : k]!;
+    if (until !== undefined && r.seq > until) {
+      if (back) continue;
+      break;
+    }
     if (q.start !== undefined && r.timestamp < q.start) {
       if (back) break;
       continue;
@@ -72,6 +80,7 @@ export function linkHeader(q: HistoryQuery, next: string | undefined): string {
   if (q.end !== undefined) base.set('end', String(q.end));
   base.set('limit', String(q.limit));
   base.set('direction', q.direction);
+  if (q.from_serial !== undefined) base.set('from_serial', q.from_serial);
   const links = [`<./messages?${base}>; rel="first"`];
   if (next) {
     const p = new URLSearchParams(base);

@@ -7,17 +7,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { allows, type Operation } from '../auth/capability.ts';
 import { parseChannelName } from '../channel-names.ts';
 import { maxFrameSize } from '../connection.ts';
-import { presenceToWire, type MessageToPublish, type RealtimeCore } from '../core.ts';
+import { presenceToWire, type RealtimeCore } from '../core.ts';
 import { wireMessageSchema } from '../protocol/codec.ts';
 import { Flag, PresenceAction, type Format } from '../protocol/constants.ts';
 import { Errors } from '../protocol/errors.ts';
-import { messageSize, messageToWire, payloadFromWire } from '../protocol/payload.ts';
+import { messageToWire } from '../protocol/payload.ts';
 import { authenticate, type RestCaller } from './rest-auth.ts';
 import { linkHeader, pageHistory, parseHistoryQuery } from './history.ts';
 import { readDecoded, send } from './respond.ts';
 import { toChange } from '../channel-ops.ts';
 import { allVersions, changeAction, latestVersion } from '../mutations.ts';
-import { z } from 'zod';
+import { messagesToPublish } from './publish-body.ts';
+import { batchPresence, batchPublish, revokeTokens } from './batch.ts';
+import { getStats, postStats } from './stats.ts';
+import { annotationsOf, parseAnnotations, publishAnnotations } from '../annotations.ts';
 
 type Route = (core: RealtimeCore, req: IncomingMessage, res: ServerResponse, url: URL, fmt: Format, seg: string[]) => Promise<void>;
 
@@ -49,30 +52,39 @@ const requestToken: Route = async (core, req, res, url, fmt, seg) => {
 const publish: Route = async (core, req, res, url, fmt, seg) => {
   const caller = authenticate(core, req, url);
   const channel = channelFor(caller, seg[1]!, 'publish');
-  const body = await readDecoded(req, maxFrameSize(core.opts.maxMessageSize));
-  const parsed = z.union([wireMessageSchema, z.array(wireMessageSchema).min(1)]).safeParse(body);
-  if (!parsed.success) throw Errors.badRequest(`Invalid message body: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}`);
-  const list = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
-  let size = 0;
-  const msgs = list.map((m): MessageToPublish => {
-    const payload = payloadFromWire(m);
-    let clientId = m.clientId ?? caller.clientId;
-    if (m.clientId && caller.clientId !== undefined && m.clientId !== caller.clientId) throw Errors.invalidClientId(`Mismatched clientId: message has "${m.clientId}", credentials are for "${caller.clientId}"`);
-    if (m.clientId && caller.clientId === undefined && !caller.identity.wildcard) throw Errors.invalidClientId(`Mismatched clientId: an anonymous token cannot publish as "${m.clientId}"`);
-    if (clientId === null) clientId = undefined;
-    size += messageSize({ name: m.name, clientId: m.clientId, extras: m.extras, data: payload.data ?? null });
-    const out: MessageToPublish = { ...payload };
-    if (m.id) out.id = m.id;
-    if (m.name !== undefined && m.name !== null) out.name = m.name;
-    if (clientId !== undefined) out.clientId = clientId;
-    if (m.extras !== undefined && m.extras !== null) out.extras = m.extras;
-    return out;
-  });
-  if (size > core.opts.maxMessageSize) throw Errors.tooBig(size, core.opts.maxMessageSize);
+  const { messages, connectionId } = messagesToPublish(core, caller, await readDecoded(req, maxFrameSize(core.opts.maxMessageSize)));
   const idBase = randomBytes(9).toString('base64');
-  const serials = core.publish(channel, msgs, { idBase });
+  const serials = core.publish(channel, messages, { idBase, ...(connectionId !== undefined ? { connectionId } : {}) });
   send(res, 201, { channel, messageId: idBase, serials }, fmt);
 };
+
+const postAnnotations: Route = async (core, req, res, url, fmt, seg) => {
+  const caller = authenticate(core, req, url);
+  const channel = channelFor(caller, seg[1]!, 'annotation-publish');
+  const body = await readDecoded(req, maxFrameSize(core.opts.maxMessageSize));
+  const list = parseAnnotations(Array.isArray(body) ? body : [body]);
+  const serial = segment(seg[3]!);
+  for (const a of list) {
+    if (a.messageSerial !== serial) throw Errors.badRequest(`Annotation messageSerial "${a.messageSerial.slice(0, 100)}" does not match the URL's "${serial.slice(0, 100)}"`);
+    if (a.clientId && caller.clientId !== undefined && a.clientId !== caller.clientId) throw Errors.invalidClientId(`Mismatched clientId: annotation has "${a.clientId}", credentials are for "${caller.clientId}"`);
+  }
+  publishAnnotations(core, channel, list, { idBase: randomBytes(9).toString('base64'), ...(caller.clientId !== undefined ? { clientId: caller.clientId } : {}) });
+  send(res, 201, {}, fmt);
+};
+
+/** Oldest first, paged by an offset (`cursor`) in the Link header. */
+const getAnnotations: Route = async (core, req, res, url, fmt, seg) => {
+  const channel = channelFor(authenticate(core, req, url), seg[1]!, 'history');
+  const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
+  const from = Math.max(0, Number(url.searchParams.get('cursor') ?? 0) || 0);
+  const all = annotationsOf(core.channels.get(channel), segment(seg[3]!));
+  const page = all.slice(from, from + limit);
+  const links = [`<./annotations?limit=${limit}>; rel="first"`];
+  if (from + limit < all.length) links.push(`<./annotations?limit=${limit}&cursor=${from + limit}>; rel="next"`);
+  send(res, 200, page, fmt, { link: links.join(', ') });
+};
+
+const revoke: Route = async (core, req, res, url, fmt, seg) => revokeTokens(core, req, res, url, fmt, segment(seg[1]!));
 
 const history: Route = async (core, req, res, url, fmt, seg) => {
   const channel = channelFor(authenticate(core, req, url), seg[1]!, 'history');
@@ -146,10 +158,15 @@ export function restRoute(method: string, seg: string[]): { route: Route; name: 
   if (a === 'channels' && c === 'messages' && d) {
     if (seg.length === 4) [table, name] = [{ GET: getMessage, PATCH: changeMessage }, 'message'];
     else if (seg.length === 5 && e === 'versions') [table, name] = [{ GET: messageVersions }, 'versions'];
+    else if (seg.length === 5 && e === 'annotations') [table, name] = [{ GET: getAnnotations, POST: postAnnotations }, 'annotations'];
     if (!table) return undefined;
     return table[method] ? { route: table[method]!, name } : 'method';
   }
   if (seg.length === 1 && a === 'time') [table, name] = [{ GET: time }, 'time'];
+  else if (seg.length === 1 && a === 'messages') [table, name] = [{ POST: batchPublish }, 'batchPublish'];
+  else if (seg.length === 1 && a === 'presence') [table, name] = [{ GET: batchPresence }, 'batchPresence'];
+  else if (seg.length === 1 && a === 'stats') [table, name] = [{ GET: getStats, POST: postStats }, 'stats'];
+  else if (seg.length === 3 && a === 'keys' && c === 'revokeTokens') [table, name] = [{ POST: revoke }, 'revokeTokens'];
   else if (seg.length === 3 && a === 'keys' && c === 'requestToken') [table, name] = [{ POST: requestToken }, 'requestToken'];
   else if (seg.length === 2 && a === 'channels') [table, name] = [{ GET: status }, 'channel'];
   else if (seg.length === 3 && a === 'channels' && c === 'messages') [table, name] = [{ GET: history, POST: publish }, 'messages'];

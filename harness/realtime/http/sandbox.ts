@@ -44,7 +44,7 @@ export class SandboxApps {
   create(core: RealtimeCore, spec: AppSpec): Record<string, unknown> {
     const appId = `sbx${randomBytes(4).toString('hex')}`;
     const keys = spec.keys.map((k) => {
-      const key = generateKey(appId);
+      const key = { ...generateKey(appId), revocableTokens: k.revocableTokens ?? false };
       const capability = k.capability ? parseCapability(k.capability) : FULL_CAPABILITY;
       core.keys.add(key, capability);
       const keyId = key.keyName.slice(appId.length + 1);

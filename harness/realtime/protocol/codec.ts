@@ -63,6 +63,8 @@ export const inboundSchema = z.object({
   params: z.record(z.string(), z.unknown()).nullish(),
   messages: z.array(wireMessageSchema).optional(),
   presence: z.array(wirePresenceSchema).optional(),
+  /** Validated where they are used (annotations.ts). */
+  annotations: z.array(z.unknown()).optional(),
   auth: z.object({ accessToken: z.string().min(1) }).nullish(),
 });
 export type Inbound = z.infer<typeof inboundSchema>;
