@@ -1,18 +1,20 @@
 /**
  * The actors a scenario's definition calls for. The load comes first (its writers are the peers
  * hostile clients target); the others in the order their work is settled after the load: churn
- * before the nemesis (as returning readers rejoin), attacks last.
+ * before the nemesis (as returning readers rejoin), attacks, then the memory sampler.
  */
 import type * as Ably from 'ably';
 import type { FaultSpec } from '../../faults/spec.ts';
 import type { StartedStack } from '../../stack/index.ts';
 import type { ScenarioDefinition, ScenarioOptions } from '../scenario.ts';
 import type { Actor, ActorContext } from './actor.ts';
+import { abuseActor } from './abuse.ts';
 import { churnActor } from './churn.ts';
 import { hostileActor } from './hostile.ts';
 import { lateJoinActor } from './late-join.ts';
 import { LoadActor } from './load.ts';
 import { nemesisActor } from './nemesis.ts';
+import { resourcesActor } from './resources.ts';
 
 export { inBatches, type Actor, type ActorContext } from './actor.ts';
 export { LoadActor } from './load.ts';
@@ -37,6 +39,9 @@ export function actorsFor(
     ...(sc.churn ? [churnActor(ctx, sc.churn, load.readers)] : []),
     nemesis,
     ...(sc.hostile ? [hostileActor(ctx, sc.hostile, load.writers, env.realtime)] : []),
+    ...(sc.abuse ? [abuseActor(ctx, sc.abuse, { endpoints: env.stack.endpoints, realtime: env.realtime, limits: sc.stack?.realtimeLimits })] : []),
+    // Last, so its samples cover the other actors' settling too.
+    ...(sc.sampleResources ? [resourcesActor(ctx, () => env.stack.processes())] : []),
   ];
   return { load, others, faultErrors: nemesis.errors };
 }

@@ -1,0 +1,195 @@
+/**
+ * Attacks on the realtime service by a signed-in user, each tallied with the codes Ably answers
+ * with (see harness/realtime/limits.ts): publish floods (42911 NACK, 42921 close), a protocol
+ * flood (42924 close), a slow reader (42915 drops, 80020 continuity loss), a channel hog (90010)
+ * and a frame larger than the service accepts (WebSocket close 1009 from the header).
+ */
+import * as Ably from 'ably';
+import { channelName, MESSAGE_NAMES } from '../../../reference-app/contract/index.ts';
+import type { Limits } from '../../realtime/limits.ts';
+import { Action, oversizeFrame, RawConnection, withTimeout, type RealtimeAddress } from './raw-socket.ts';
+import type { AttackerSession } from './session.ts';
+import { beyondRate, type AttackTally } from './tally.ts';
+
+export interface RealtimeAttackContext {
+  session: AttackerSession;
+  /** The SDK's client options for the service (no auth). */
+  realtime: Ably.ClientOptions;
+  at: RealtimeAddress;
+  limits: Limits;
+  /** The attackers' own room: a flood there spends its channel's rate, not an honest room's. */
+  room: string;
+  /** The service's Prometheus endpoint (how the slow reader learns the service dropped frames for it). */
+  metricsUrl: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function rawConnection(ctx: RealtimeAttackContext): Promise<RawConnection> {
+  const td = await ctx.session.token(ctx.realtime);
+  return RawConnection.open(ctx.at, td.token);
+}
+
+/**
+ * A burst of single-message publishes on the outgoing channel, without waiting for acks. Enough
+ * frames that one wall-clock second holds more than 20x the rate however the burst straddles a
+ * second's edge, so the service must close the connection (42921) after NACKing (42911).
+ */
+export async function floodRaw(ctx: RealtimeAttackContext, tally: AttackTally): Promise<void> {
+  const fatal = ctx.limits.connectionInboundRate * ctx.limits.fatalInboundFactor;
+  const frames = 2 * fatal + 100;
+  const c = await rawConnection(ctx);
+  const channel = channelName(ctx.room, 'outgoing');
+  const started = Date.now();
+  for (let i = 0; i < frames; i++) {
+    c.send({ action: Action.MESSAGE, channel, msgSerial: i, messages: [{ name: MESSAGE_NAMES.post, data: JSON.stringify({ text: `flood ${i}` }), encoding: 'json' }] });
+  }
+  tally.attempts += frames;
+  await settleRaw(c, () => c.acked + sum(c.nacks) >= frames, 10_000);
+  const nacked = sum(c.nacks);
+  for (const [code, n] of c.nacks) tally.refuse(code, n);
+  // What the closed connection never answered was refused by the close itself.
+  const fatalCode = c.errors.find((e) => e === 42921 || e === 42924);
+  if (fatalCode !== undefined) tally.refuse(fatalCode, Math.max(0, frames - c.acked - nacked));
+  else if (c.acked + nacked < frames) tally.note(`${frames - c.acked - nacked} publishes unanswered without an error`);
+  tally.accept(c.acked, beyondRate(c.acked, ctx.limits.connectionInboundRate, started, Date.now()));
+  c.close();
+}
+
+/** HEARTBEATs, the cheapest protocol message, far past the protocol-message rate: closed with 42924. */
+export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTally): Promise<void> {
+  const frames = 2 * ctx.limits.protocolMessageRate + 100;
+  const c = await rawConnection(ctx);
+  const started = Date.now();
+  for (let i = 0; i < frames; i++) c.send({ action: Action.HEARTBEAT });
+  tally.attempts += frames;
+  await settleRaw(c, () => c.heartbeats >= frames, 10_000);
+  const answered = c.heartbeats;
+  if (c.errors.includes(42924)) tally.refuse(42924, frames - answered);
+  else for (const e of c.errors) tally.refuse(e, 1);
+  tally.accept(answered, beyondRate(answered, ctx.limits.protocolMessageRate, started, Date.now()));
+  c.close();
+}
+
+/** One SDK client publishing as fast as its acknowledgements come back, for `durationMs` or until the service closes it. */
+export async function floodSdk(ctx: RealtimeAttackContext, tally: AttackTally, durationMs: number): Promise<void> {
+  const client = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, echoMessages: false, logLevel: 0 });
+  try {
+    await withTimeout(client.connection.once('connected'), 10_000, 'SDK flooder connect');
+    const ch = client.channels.get(channelName(ctx.room, 'outgoing'));
+    const started = Date.now();
+    let acked = 0;
+    while (Date.now() - started < durationMs && client.connection.state === 'connected') {
+      tally.attempts++;
+      try {
+        await ch.publish(MESSAGE_NAMES.post, { text: `sdk flood ${tally.attempts}` });
+        acked++;
+      } catch (err) {
+        tally.refuse((err as Ably.ErrorInfo).code ?? 'no-code');
+      }
+    }
+    tally.accept(acked, beyondRate(acked, ctx.limits.connectionInboundRate, started, Date.now()));
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * A raw connection attaches the attackers' typing channel and stops reading, while a second
+ * connection of the same user fills that channel with large messages (under every rate limit).
+ * The service must stop queueing for the reader at its cap: it drops (42915, counted in its
+ * metrics) and, once the reader reads again, tells it the channel lost continuity (80020).
+ */
+export async function slowReader(ctx: RealtimeAttackContext, tally: AttackTally, budgetMs: number): Promise<void> {
+  const channel = channelName(`${ctx.room}-slow`, 'typing');
+  const reader = await rawConnection(ctx);
+  const feeder = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, echoMessages: false, logLevel: 0 });
+  try {
+    await reader.attach(channel);
+    await withTimeout(feeder.connection.once('connected'), 10_000, 'slow reader feeder connect');
+    const ch = feeder.channels.get(channel);
+    const droppedBefore = await outboundDropped(ctx.metricsUrl);
+    reader.pause();
+    const payload = 'x'.repeat(Math.min(60_000, Math.floor(ctx.limits.maxQueuedBytes / 16)));
+    const started = Date.now();
+    let dropped = 0;
+    // Under the per-connection and per-channel rates, so the feeder itself is never refused.
+    const perSecond = Math.max(1, Math.floor(Math.min(ctx.limits.connectionInboundRate, ctx.limits.channelInboundRate) * 0.8));
+    while (Date.now() - started < budgetMs && dropped === 0) {
+      const batch = Array.from({ length: perSecond }, () => ch.publish(MESSAGE_NAMES.typing, payload));
+      tally.attempts += perSecond;
+      await Promise.allSettled(batch);
+      await sleep(1000);
+      dropped = (await outboundDropped(ctx.metricsUrl)) - droppedBefore;
+    }
+    reader.resume();
+    // The continuity loss comes once the socket has drained; a small message nudges the service to say it.
+    const loss = reader.until((f) => f.action === Action.ATTACHED && f.channel === channel && f.error !== undefined);
+    const nudges = setInterval(() => void ch.publish(MESSAGE_NAMES.typing, 'nudge').catch(() => {}), 500);
+    try {
+      const f = await withTimeout(loss, 15_000, 'continuity loss after the slow reader drained').catch((err: Error) => (tally.note(err.message), undefined));
+      if (f?.error) tally.refuse(f.error.code);
+    } finally {
+      clearInterval(nudges);
+    }
+    dropped = (await outboundDropped(ctx.metricsUrl)) - droppedBefore;
+    if (dropped > 0) tally.refuse(42915, dropped);
+    else tally.note(`nothing dropped after ${((Date.now() - started) / 1000).toFixed(1)} s of ${(payload.length / 1000).toFixed(0)} KB messages`);
+  } finally {
+    reader.close();
+    feeder.close();
+  }
+}
+
+/** Attaches more channels than a connection may hold: the ones past the limit are refused with 90010. */
+export async function channelHog(ctx: RealtimeAttackContext, tally: AttackTally, extra = 20): Promise<void> {
+  const client = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, logLevel: 0 });
+  try {
+    await withTimeout(client.connection.once('connected'), 10_000, 'channel hog connect');
+    const n = ctx.limits.maxChannelsPerConnection + extra;
+    // In order, so the refusals are the last ones asked for, as a client would see them.
+    let attached = 0;
+    for (let i = 0; i < n; i++) {
+      tally.attempts++;
+      try {
+        await client.channels.get(channelName(`${ctx.room}-hog${i}`, 'incoming')).attach();
+        attached++;
+      } catch (err) {
+        tally.refuse((err as Ably.ErrorInfo).code ?? 'no-code');
+      }
+    }
+    tally.accept(attached, Math.max(0, attached - ctx.limits.maxChannelsPerConnection));
+  } finally {
+    client.close();
+  }
+}
+
+/** A frame header announcing 64 MB (the old WebSocket limit) followed by 64 KB: refused with 1009 without waiting for the rest. */
+export async function oversizeFrames(ctx: RealtimeAttackContext, tally: AttackTally, frames = 2): Promise<void> {
+  for (let i = 0; i < frames; i++) {
+    const td = await ctx.session.token(ctx.realtime);
+    tally.attempts++;
+    const r = await oversizeFrame(ctx.at, td.token, 64 << 20, 64 << 10);
+    if (typeof r === 'number') tally.refuse(`ws-${r}`);
+    else if (r === 'timeout') {
+      tally.accept(1, 1);
+      tally.note('the service kept reading the oversized frame (no close within 5 s)');
+    } else tally.refuse('ws-closed-without-code');
+  }
+}
+
+async function outboundDropped(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const m = /^realtime_outbound_dropped_total (\d+)/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Waits until `done()` or the connection closed (then a moment for the last frames), bounded by `timeoutMs`. */
+async function settleRaw(c: RawConnection, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let closed = false;
+  void c.closed.then(() => (closed = true));
+  while (!done() && !closed && Date.now() < deadline) await sleep(20);
+}
+
+const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
