@@ -15,7 +15,7 @@ export const ATTACK_CLASSES = {
   'slow-reader': { description: 'a raw socket that stops reading a busy channel', codes: ['42915', '80020'] },
   'channel-hog': { description: 'one connection attaching more channels than allowed', codes: ['90010'] },
   'oversize-frame': { description: 'a WebSocket frame header announcing 64 MB', codes: ['ws-1009'] },
-  'admin-poke': { description: "the realtime admin API with a client's credentials (none, its token) from a foreign origin", codes: ['40101'] },
+  'admin-poke': { description: "the realtime admin API with a client's credentials (none, its token) from a foreign origin", codes: ['40101', 'cors-denied'] },
   'lambda-forged-signature': { description: 'chat-writer invoked with the real key id and a wrong signature', codes: ['InvalidSignatureException'] },
   'lambda-unknown-key': { description: 'chat-writer invoked with a key id the endpoint does not know', codes: ['UnrecognizedClientException'] },
 } as const;
@@ -65,12 +65,13 @@ export function abuseActor(ctx: ActorContext, spec: AbuseSpec, env: AbuseEnv): A
     if (!s) sessions.set(role, (s = AttackerSession.signIn(urls, `${ctx.runTag}-x-${role}`)));
     return s;
   };
+  // Each attacker floods a room of its own: two flooders on one channel would meet its rate (42913) before their own.
   const attackCtx = async (role: string): Promise<RealtimeAttackContext> => ({
     session: await session(role),
     realtime: env.realtime,
     at: { host: String(env.realtime.endpoint ?? rt.host), port: Number(env.realtime.port ?? rt.port) },
     limits,
-    room,
+    room: `${room}-${role}`,
     metricsUrl: `http://${rt.host}:${rt.port}/metrics`,
   });
   const victimRoom = ctx.rooms[0]!;
