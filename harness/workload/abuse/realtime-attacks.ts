@@ -71,23 +71,30 @@ export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTal
   c.close();
 }
 
-/** One SDK client publishing as fast as its acknowledgements come back, for `durationMs` or until the service closes it. */
-export async function floodSdk(ctx: RealtimeAttackContext, tally: AttackTally, durationMs: number): Promise<void> {
+/**
+ * One SDK client publishing as fast as its acknowledgements come back, `inFlight` publishes at a
+ * time (as an app firing publishes without awaiting each would), for `durationMs` or until the
+ * service closes it.
+ */
+export async function floodSdk(ctx: RealtimeAttackContext, tally: AttackTally, durationMs: number, inFlight = 100): Promise<void> {
   const client = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, echoMessages: false, logLevel: 0 });
   try {
     await withTimeout(client.connection.once('connected'), 10_000, 'SDK flooder connect');
     const ch = client.channels.get(channelName(ctx.room, 'outgoing'));
     const started = Date.now();
     let acked = 0;
-    while (Date.now() - started < durationMs && client.connection.state === 'connected') {
-      tally.attempts++;
-      try {
-        await ch.publish(MESSAGE_NAMES.post, { text: `sdk flood ${tally.attempts}` });
-        acked++;
-      } catch (err) {
-        tally.refuse((err as Ably.ErrorInfo).code ?? 'no-code');
+    const lane = async () => {
+      while (Date.now() - started < durationMs && client.connection.state === 'connected') {
+        tally.attempts++;
+        try {
+          await ch.publish(MESSAGE_NAMES.post, { text: `sdk flood ${tally.attempts}` });
+          acked++;
+        } catch (err) {
+          tally.refuse((err as Ably.ErrorInfo).code ?? 'no-code');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: inFlight }, lane));
     tally.accept(acked, beyondRate(acked, ctx.limits.connectionInboundRate, started, Date.now()));
   } finally {
     client.close();
