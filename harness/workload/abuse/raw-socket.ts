@@ -135,10 +135,13 @@ export function oversizeFrame(at: RealtimeAddress, token: string, declaredBytes:
     const sock: Socket = connect(at.port, at.host);
     let buf = Buffer.alloc(0);
     let upgraded = false;
+    let timer: NodeJS.Timeout | undefined;
     const done = (r: number | 'closed-without-code' | 'timeout') => (clearTimeout(timer), sock.destroy(), resolve(r));
-    const timer = setTimeout(() => done('timeout'), timeoutMs);
-    sock.on('error', (err) => (upgraded ? done('closed-without-code') : (clearTimeout(timer), reject(err))));
-    sock.on('close', () => done('closed-without-code'));
+    const refuse = (err: Error) => (clearTimeout(timer), sock.destroy(), reject(err));
+    // A loaded machine may take long to upgrade; only the answer to the frame itself is timed.
+    timer = setTimeout(() => refuse(new Error('no WebSocket upgrade within 20 s')), 20_000);
+    sock.on('error', (err) => (upgraded ? done('closed-without-code') : refuse(err)));
+    sock.on('close', () => (upgraded ? done('closed-without-code') : refuse(new Error('closed before the upgrade'))));
     sock.on('connect', () => {
       const key = randomBytes(16).toString('base64');
       const path = new URL(wsUrl(at, token));
@@ -150,9 +153,11 @@ export function oversizeFrame(at: RealtimeAddress, token: string, declaredBytes:
         const end = buf.indexOf('\r\n\r\n');
         if (end < 0) return;
         const status = buf.subarray(0, buf.indexOf('\r\n')).toString();
-        if (!/^HTTP\/1\.1 101/.test(status)) return (clearTimeout(timer), sock.destroy(), reject(new Error(`upgrade refused: ${status}`)));
+        if (!/^HTTP\/1\.1 101/.test(status)) return refuse(new Error(`upgrade refused: ${status}`));
         upgraded = true;
         buf = buf.subarray(end + 4);
+        clearTimeout(timer);
+        timer = setTimeout(() => done('timeout'), timeoutMs);
         sock.write(frameHeader(declaredBytes));
         sock.write(randomBytes(sentBytes));
       }

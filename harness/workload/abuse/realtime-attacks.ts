@@ -23,36 +23,42 @@ export interface RealtimeAttackContext {
   metricsUrl: string;
 }
 
+/** A loaded machine can take seconds to connect; an attack that cannot connect is not attempted, not passed. */
+const CONNECT_MS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function rawConnection(ctx: RealtimeAttackContext): Promise<RawConnection> {
   const td = await ctx.session.token(ctx.realtime);
-  return RawConnection.open(ctx.at, td.token);
+  return RawConnection.open(ctx.at, td.token, CONNECT_MS);
 }
 
 /**
- * A burst of single-message publishes on the outgoing channel, without waiting for acks. Enough
- * frames that one wall-clock second holds more than 20x the rate however the burst straddles a
- * second's edge, so the service must close the connection (42921) after NACKing (42911).
+ * A burst of publishes on the outgoing channel, without waiting for acks, `perFrame` messages to
+ * a protocol message (Ably counts messages, not frames). Enough that one wall-clock second holds
+ * more than 20x the rate however the burst straddles a second's edge, so the service must close
+ * the connection (42921) after NACKing (42911).
  */
-export async function floodRaw(ctx: RealtimeAttackContext, tally: AttackTally): Promise<void> {
+export async function floodRaw(ctx: RealtimeAttackContext, tally: AttackTally, perFrame = 10): Promise<void> {
   const fatal = ctx.limits.connectionInboundRate * ctx.limits.fatalInboundFactor;
-  const frames = 2 * fatal + 100;
+  const frames = Math.ceil((2 * fatal + 100) / perFrame);
   const c = await rawConnection(ctx);
   const channel = channelName(ctx.room, 'outgoing');
   const started = Date.now();
   for (let i = 0; i < frames; i++) {
-    c.send({ action: Action.MESSAGE, channel, msgSerial: i, messages: [{ name: MESSAGE_NAMES.post, data: JSON.stringify({ text: `flood ${i}` }), encoding: 'json' }] });
+    const messages = Array.from({ length: perFrame }, (_, k) => ({ name: MESSAGE_NAMES.post, data: JSON.stringify({ text: `flood ${i}.${k}` }), encoding: 'json' }));
+    c.send({ action: Action.MESSAGE, channel, msgSerial: i, messages });
   }
-  tally.attempts += frames;
-  await settleRaw(c, () => c.acked + sum(c.nacks) >= frames, 10_000);
+  tally.attempts += frames * perFrame;
+  await settleRaw(c, () => c.acked + sum(c.nacks) >= frames, 20_000);
+  // One ACK or NACK answers a whole protocol message.
   const nacked = sum(c.nacks);
-  for (const [code, n] of c.nacks) tally.refuse(code, n);
+  for (const [code, n] of c.nacks) tally.refuse(code, n * perFrame);
   // What the closed connection never answered was refused by the close itself.
   const fatalCode = c.errors.find((e) => e === 42921 || e === 42924);
-  if (fatalCode !== undefined) tally.refuse(fatalCode, Math.max(0, frames - c.acked - nacked));
-  else if (c.acked + nacked < frames) tally.note(`${frames - c.acked - nacked} publishes unanswered without an error`);
-  tally.accept(c.acked, beyondRate(c.acked, ctx.limits.connectionInboundRate, started, Date.now()));
+  if (fatalCode !== undefined) tally.refuse(fatalCode, Math.max(0, frames - c.acked - nacked) * perFrame);
+  else if (c.acked + nacked < frames) tally.note(`${frames - c.acked - nacked} protocol messages unanswered without an error`);
+  const accepted = c.acked * perFrame;
+  tally.accept(accepted, beyondRate(accepted, ctx.limits.connectionInboundRate, started, Date.now()));
   c.close();
 }
 
@@ -63,7 +69,7 @@ export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTal
   const started = Date.now();
   for (let i = 0; i < frames; i++) c.send({ action: Action.HEARTBEAT });
   tally.attempts += frames;
-  await settleRaw(c, () => c.heartbeats >= frames, 10_000);
+  await settleRaw(c, () => c.heartbeats >= frames, 20_000);
   const answered = c.heartbeats;
   if (c.errors.includes(42924)) tally.refuse(42924, frames - answered);
   else for (const e of c.errors) tally.refuse(e, 1);
@@ -79,7 +85,7 @@ export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTal
 export async function floodSdk(ctx: RealtimeAttackContext, tally: AttackTally, durationMs: number, inFlight = 100): Promise<void> {
   const client = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, echoMessages: false, logLevel: 0 });
   try {
-    await withTimeout(client.connection.once('connected'), 10_000, 'SDK flooder connect');
+    await withTimeout(client.connection.once('connected'), CONNECT_MS, 'SDK flooder connect');
     const ch = client.channels.get(channelName(ctx.room, 'outgoing'));
     const started = Date.now();
     let acked = 0;
@@ -102,29 +108,30 @@ export async function floodSdk(ctx: RealtimeAttackContext, tally: AttackTally, d
 }
 
 /**
- * A raw connection attaches the attackers' typing channel and stops reading, while a second
- * connection of the same user fills that channel with large messages (under every rate limit).
- * The service must stop queueing for the reader at its cap: it drops (42915, counted in its
- * metrics) and, once the reader reads again, tells it the channel lost continuity (80020).
+ * A raw connection attaches a typing channel of the attackers' room and stops reading, while
+ * `feeders` other connections of the same user fill that channel with large messages (each under
+ * every rate limit). The service must stop queueing for the reader at its cap: it drops (42915,
+ * counted in its metrics) and, once the reader reads again, tells it the channel lost continuity
+ * (80020). Several feeders, so the kernel's socket buffers fill in seconds.
  */
-export async function slowReader(ctx: RealtimeAttackContext, tally: AttackTally, budgetMs: number): Promise<void> {
+export async function slowReader(ctx: RealtimeAttackContext, tally: AttackTally, budgetMs: number, feeders = 4): Promise<void> {
   const channel = channelName(`${ctx.room}-slow`, 'typing');
   const reader = await rawConnection(ctx);
-  const feeder = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, echoMessages: false, logLevel: 0 });
+  const clients = Array.from({ length: feeders }, () => new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, echoMessages: false, logLevel: 0 }));
   try {
-    await reader.attach(channel);
-    await withTimeout(feeder.connection.once('connected'), 10_000, 'slow reader feeder connect');
-    const ch = feeder.channels.get(channel);
+    await reader.attach(channel, CONNECT_MS);
+    await withTimeout(Promise.all(clients.map((c) => c.connection.once('connected'))), CONNECT_MS, 'slow reader feeders connect');
+    const chs = clients.map((c) => c.channels.get(channel));
     const droppedBefore = await outboundDropped(ctx.metricsUrl);
     reader.pause();
     const payload = 'x'.repeat(Math.min(60_000, Math.floor(ctx.limits.maxQueuedBytes / 16)));
     const started = Date.now();
     let dropped = 0;
-    // Under the per-connection and per-channel rates, so the feeder itself is never refused.
-    const perSecond = Math.max(1, Math.floor(Math.min(ctx.limits.connectionInboundRate, ctx.limits.channelInboundRate) * 0.8));
+    // Under the per-connection and per-channel rates, so no feeder is ever refused.
+    const perSecond = Math.max(1, Math.floor(Math.min(ctx.limits.connectionInboundRate, ctx.limits.channelInboundRate / feeders) * 0.8));
     while (Date.now() - started < budgetMs && dropped === 0) {
-      const batch = Array.from({ length: perSecond }, () => ch.publish(MESSAGE_NAMES.typing, payload));
-      tally.attempts += perSecond;
+      const batch = chs.flatMap((ch) => Array.from({ length: perSecond }, () => ch.publish(MESSAGE_NAMES.typing, payload)));
+      tally.attempts += batch.length;
       await Promise.allSettled(batch);
       await sleep(1000);
       dropped = (await outboundDropped(ctx.metricsUrl)) - droppedBefore;
@@ -132,7 +139,7 @@ export async function slowReader(ctx: RealtimeAttackContext, tally: AttackTally,
     reader.resume();
     // The continuity loss comes once the socket has drained; a small message nudges the service to say it.
     const loss = reader.until((f) => f.action === Action.ATTACHED && f.channel === channel && f.error !== undefined);
-    const nudges = setInterval(() => void ch.publish(MESSAGE_NAMES.typing, 'nudge').catch(() => {}), 500);
+    const nudges = setInterval(() => void chs[0]!.publish(MESSAGE_NAMES.typing, 'nudge').catch(() => {}), 500);
     try {
       const f = await withTimeout(loss, 15_000, 'continuity loss after the slow reader drained').catch((err: Error) => (tally.note(err.message), undefined));
       if (f?.error) tally.refuse(f.error.code);
@@ -144,7 +151,7 @@ export async function slowReader(ctx: RealtimeAttackContext, tally: AttackTally,
     else tally.note(`nothing dropped after ${((Date.now() - started) / 1000).toFixed(1)} s of ${(payload.length / 1000).toFixed(0)} KB messages`);
   } finally {
     reader.close();
-    feeder.close();
+    for (const c of clients) c.close();
   }
 }
 
@@ -152,7 +159,7 @@ export async function slowReader(ctx: RealtimeAttackContext, tally: AttackTally,
 export async function channelHog(ctx: RealtimeAttackContext, tally: AttackTally, extra = 20): Promise<void> {
   const client = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, logLevel: 0 });
   try {
-    await withTimeout(client.connection.once('connected'), 10_000, 'channel hog connect');
+    await withTimeout(client.connection.once('connected'), CONNECT_MS, 'channel hog connect');
     const n = ctx.limits.maxChannelsPerConnection + extra;
     // In order, so the refusals are the last ones asked for, as a client would see them.
     let attached = 0;
