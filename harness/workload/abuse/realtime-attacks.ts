@@ -62,17 +62,32 @@ export async function floodRaw(ctx: RealtimeAttackContext, tally: AttackTally, p
   c.close();
 }
 
-/** HEARTBEATs, the cheapest protocol message, far past the protocol-message rate: closed with 42924. */
-export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTally): Promise<void> {
-  const frames = 2 * ctx.limits.protocolMessageRate + 100;
+/**
+ * HEARTBEATs, the cheapest protocol message, streamed past the protocol-message rate until the
+ * service closes the connection (42924) or `maxMs` passed. Streamed rather than a fixed burst: a
+ * busy service reads more slowly than a client writes, and only what it reads within one second
+ * counts against the limit.
+ */
+export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTally, maxMs = 8_000): Promise<void> {
   const c = await rawConnection(ctx);
   const started = Date.now();
-  for (let i = 0; i < frames; i++) c.send({ action: Action.HEARTBEAT });
-  tally.attempts += frames;
-  await settleRaw(c, () => c.heartbeats >= frames, 20_000);
+  let sent = 0;
+  let closed = false;
+  void c.closed.then(() => (closed = true));
+  while (!closed && c.open && Date.now() - started < maxMs) {
+    // Backpressure: keep about one second's worth queued, not the whole flood in memory.
+    if (c.buffered < 64 << 10) for (let i = 0; i < 500; i++, sent++) c.send({ action: Action.HEARTBEAT });
+    await sleep(2);
+  }
+  tally.attempts += sent;
+  await settleRaw(c, () => c.heartbeats >= sent, 5_000);
   const answered = c.heartbeats;
-  if (c.errors.includes(42924)) tally.refuse(42924, frames - answered);
-  else for (const e of c.errors) tally.refuse(e, 1);
+  if (c.errors.includes(42924)) tally.refuse(42924, sent - answered);
+  else {
+    for (const e of c.errors) tally.refuse(e, 1);
+    const secs = (Date.now() - started) / 1000;
+    tally.note(`the service answered ${answered} of ${sent} heartbeats in ${secs.toFixed(1)} s (${(answered / secs).toFixed(0)}/s, limit ${ctx.limits.protocolMessageRate}/s): it never read fast enough to reach its limit`);
+  }
   tally.accept(answered, beyondRate(answered, ctx.limits.protocolMessageRate, started, Date.now()));
   c.close();
 }
