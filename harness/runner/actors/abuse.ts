@@ -1,7 +1,7 @@
 import type * as Ably from 'ably';
 import { limitsSchema, type LimitsInput } from '../../realtime/limits.ts';
 import { forgeLambdaInvokes, pokeAdmin } from '../../workload/abuse/http-attacks.ts';
-import { channelHog, floodProtocol, floodRaw, floodSdk, oversizeFrames, slowReader, type RealtimeAttackContext } from '../../workload/abuse/realtime-attacks.ts';
+import { attackerClient, channelHog, floodProtocol, floodRaw, floodSdk, oversizeFrames, slowReader, type RealtimeAttackContext } from '../../workload/abuse/realtime-attacks.ts';
 import { AttackerSession } from '../../workload/abuse/session.ts';
 import { AttackTally } from '../../workload/abuse/tally.ts';
 import type { StackEndpoints } from '../../stack/index.ts';
@@ -36,6 +36,8 @@ export interface AbuseEnv {
   limits: LimitsInput | undefined;
 }
 
+const SLOW_READER_FEEDERS = 4;
+
 type Step = (t: Record<AttackClass, AttackTally>) => Promise<void>;
 
 /**
@@ -65,6 +67,23 @@ export function abuseActor(ctx: ActorContext, spec: AbuseSpec, env: AbuseEnv): A
     if (!s) sessions.set(role, (s = AttackerSession.signIn(urls, `${ctx.runTag}-x-${role}`)));
     return s;
   };
+  // SDK clients for the attacks that use one, connected while the honest users join.
+  const prepared = new Map<string, Promise<Ably.Realtime[]>>();
+  const prepare = (role: string, n: number) => {
+    const p = session(role).then((s) => Array.from({ length: n }, () => attackerClient(env.realtime, s)));
+    p.catch(() => {});
+    prepared.set(role, p);
+  };
+  prepare('flood-sdk', spec.rounds);
+  prepare('hog', spec.rounds);
+  prepare('slow-reader', SLOW_READER_FEEDERS);
+  const everyClient: Ably.Realtime[] = [];
+  const sdk = async (role: string): Promise<Ably.Realtime> => {
+    const ready = (await prepared.get(role)?.catch(() => undefined))?.shift();
+    const c = ready ?? attackerClient(env.realtime, await session(role));
+    everyClient.push(c);
+    return c;
+  };
   // Each attacker floods a room of its own: two flooders on one channel would meet its rate (42913) before their own.
   const attackCtx = async (role: string): Promise<RealtimeAttackContext> => ({
     session: await session(role),
@@ -73,12 +92,13 @@ export function abuseActor(ctx: ActorContext, spec: AbuseSpec, env: AbuseEnv): A
     limits,
     room: `${room}-${role}`,
     metricsUrl: `http://${rt.host}:${rt.port}/metrics`,
+    sdk: () => sdk(role),
   });
   const victimRoom = ctx.rooms[0]!;
   const steps = (round: number): Array<[AttackClass, Step]> => [
     ['flood-raw', async (t) => floodRaw(await attackCtx('flood-raw'), t['flood-raw'])],
     ['flood-sdk', async (t) => floodSdk(await attackCtx('flood-sdk'), t['flood-sdk'], spec.sdkFloodMs)],
-    ...(round === 0 ? ([['slow-reader', async (t) => slowReader(await attackCtx('slow-reader'), t['slow-reader'], spec.slowReaderBudgetMs)]] as Array<[AttackClass, Step]>) : []),
+    ...(round === 0 ? ([['slow-reader', async (t) => slowReader(await attackCtx('slow-reader'), t['slow-reader'], spec.slowReaderBudgetMs, SLOW_READER_FEEDERS)]] as Array<[AttackClass, Step]>) : []),
     ['flood-protocol', async (t) => floodProtocol(await attackCtx('flood-protocol'), t['flood-protocol'])],
     ['oversize-frame', async (t) => oversizeFrames(await attackCtx('oversize'), t['oversize-frame'])],
     ['channel-hog', async (t) => channelHog(await attackCtx('hog'), t['channel-hog'])],
@@ -115,6 +135,9 @@ export function abuseActor(ctx: ActorContext, spec: AbuseSpec, env: AbuseEnv): A
     },
     async settle() {
       await Promise.all(work);
+      // Prepared clients an attack never took (it failed before) still hold connections.
+      for (const p of prepared.values()) for (const c of (await p.catch(() => [])) ?? []) c.close();
+      for (const c of everyClient) c.close();
       for (const t of Object.values(tallies)) {
         ctx.stats.record(t.event(ctx.stats.now()));
         const v = t.verdict;

@@ -21,6 +21,20 @@ export interface RealtimeAttackContext {
   room: string;
   /** The service's Prometheus endpoint (how the slow reader learns the service dropped frames for it). */
   metricsUrl: string;
+  /**
+   * An SDK client of this attacker, connected (or connecting) before the load where the actor
+   * could prepare one: on a busy machine a connect in the middle of the load can take longer than
+   * the attack has. The attack closes it.
+   */
+  sdk(): Promise<Ably.Realtime>;
+}
+
+export function attackerClient(realtime: Ably.ClientOptions, session: AttackerSession): Ably.Realtime {
+  return new Ably.Realtime({ ...realtime, ...session.auth(), clientId: session.clientId, echoMessages: false, logLevel: 0 });
+}
+
+function connected(c: Ably.Realtime, what: string): Promise<unknown> {
+  return c.connection.state === 'connected' ? Promise.resolve() : withTimeout(c.connection.once('connected'), CONNECT_MS, what);
 }
 
 /** A loaded machine can take seconds to connect; an attack that cannot connect is not attempted, not passed. */
@@ -98,9 +112,9 @@ export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTal
  * service closes it.
  */
 export async function floodSdk(ctx: RealtimeAttackContext, tally: AttackTally, durationMs: number, inFlight = 100): Promise<void> {
-  const client = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, echoMessages: false, logLevel: 0 });
+  const client = await ctx.sdk();
   try {
-    await withTimeout(client.connection.once('connected'), CONNECT_MS, 'SDK flooder connect');
+    await connected(client, 'SDK flooder connect');
     const ch = client.channels.get(channelName(ctx.room, 'outgoing'));
     const started = Date.now();
     let acked = 0;
@@ -132,10 +146,10 @@ export async function floodSdk(ctx: RealtimeAttackContext, tally: AttackTally, d
 export async function slowReader(ctx: RealtimeAttackContext, tally: AttackTally, budgetMs: number, feeders = 4): Promise<void> {
   const channel = channelName(`${ctx.room}-slow`, 'typing');
   const reader = await rawConnection(ctx);
-  const clients = Array.from({ length: feeders }, () => new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, echoMessages: false, logLevel: 0 }));
+  const clients = await Promise.all(Array.from({ length: feeders }, () => ctx.sdk()));
   try {
     await reader.attach(channel, CONNECT_MS);
-    await withTimeout(Promise.all(clients.map((c) => c.connection.once('connected'))), CONNECT_MS, 'slow reader feeders connect');
+    await Promise.all(clients.map((c) => connected(c, 'slow reader feeders connect')));
     const chs = clients.map((c) => c.channels.get(channel));
     const droppedBefore = await outboundDropped(ctx.metricsUrl);
     reader.pause();
@@ -172,9 +186,9 @@ export async function slowReader(ctx: RealtimeAttackContext, tally: AttackTally,
 
 /** Attaches more channels than a connection may hold: the ones past the limit are refused with 90010. */
 export async function channelHog(ctx: RealtimeAttackContext, tally: AttackTally, extra = 20): Promise<void> {
-  const client = new Ably.Realtime({ ...ctx.realtime, ...ctx.session.auth(), clientId: ctx.session.clientId, logLevel: 0 });
+  const client = await ctx.sdk();
   try {
-    await withTimeout(client.connection.once('connected'), CONNECT_MS, 'channel hog connect');
+    await connected(client, 'channel hog connect');
     const n = ctx.limits.maxChannelsPerConnection + extra;
     // In order, so the refusals are the last ones asked for, as a client would see them.
     let attached = 0;
