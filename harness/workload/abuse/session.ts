@@ -40,8 +40,15 @@ export class AttackerSession {
 
   /** A token string for a raw protocol connection (`access_token=`), exchanged with the realtime service. */
   async token(realtime: Ably.ClientOptions): Promise<Ably.TokenDetails> {
-    const req = await this.tokenRequest();
-    const rest = new Ably.Rest({ ...realtime, authCallback: (_p, cb) => cb(null, req), logLevel: 0 });
-    return rest.auth.requestToken();
+    // A kept-alive socket the service closed as it was reused fails the request (ECONNRESET); the SDK does not retry it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const req = await this.tokenRequest();
+        const rest = new Ably.Rest({ ...realtime, authCallback: (_p, cb) => cb(null, req), logLevel: 0 });
+        return await rest.auth.requestToken();
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
   }
 }
