@@ -93,11 +93,6 @@ export class RawConnection {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Bytes queued in the client, not yet written to the socket. */
-  get buffered(): number {
-    return this.ws.bufferedAmount;
-  }
-
   send(pm: object): void {
     if (this.open) this.ws.send(JSON.stringify(pm));
   }

@@ -77,21 +77,22 @@ export async function floodRaw(ctx: RealtimeAttackContext, tally: AttackTally, p
 }
 
 /**
- * HEARTBEATs, the cheapest protocol message, streamed past the protocol-message rate until the
- * service closes the connection (42924) or `maxMs` passed. Streamed rather than a fixed burst: a
- * busy service reads more slowly than a client writes, and only what it reads within one second
- * counts against the limit.
+ * HEARTBEATs, the cheapest protocol message, streamed at four times the protocol-message rate
+ * until the service closes the connection (42924) or `maxMs` passed. Streamed rather than one
+ * burst: a busy service reads more slowly than a client writes, and only what it reads within one
+ * second counts against the limit. Paced, so a slow service is not buried under a backlog that
+ * would cost the honest users more than the attack needs.
  */
-export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTally, maxMs = 8_000): Promise<void> {
+export async function floodProtocol(ctx: RealtimeAttackContext, tally: AttackTally, maxMs = 5_000): Promise<void> {
   const c = await rawConnection(ctx);
   const started = Date.now();
+  const perTick = Math.ceil((ctx.limits.protocolMessageRate * 4) / 20);
   let sent = 0;
   let closed = false;
   void c.closed.then(() => (closed = true));
   while (!closed && c.open && Date.now() - started < maxMs) {
-    // Backpressure: keep about one second's worth queued, not the whole flood in memory.
-    if (c.buffered < 64 << 10) for (let i = 0; i < 500; i++, sent++) c.send({ action: Action.HEARTBEAT });
-    await sleep(2);
+    for (let i = 0; i < perTick; i++, sent++) c.send({ action: Action.HEARTBEAT });
+    await sleep(50);
   }
   tally.attempts += sent;
   await settleRaw(c, () => c.heartbeats >= sent, 5_000);
