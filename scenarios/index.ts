@@ -13,6 +13,7 @@ import slowLambda from './slow-lambda.ts';
 import hostileClients from './hostile-clients.ts';
 import realtimeRestart from './realtime-restart.ts';
 import lateRedelivery from './late-redelivery.ts';
+import abuse from './abuse.ts';
 
 export const scenarios: readonly ScenarioDefinition[] = [
   editStorm,
@@ -28,6 +29,7 @@ export const scenarios: readonly ScenarioDefinition[] = [
   hostileClients,
   realtimeRestart,
   lateRedelivery,
+  abuse,
 ];
 
 export function findScenario(name: string): ScenarioDefinition | undefined {

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { RULES_PRESET_NAMES, RULES_PRESETS, resolveRules, type RulesPreset, type RulesPresetName } from '../stack/rules-presets.ts';
 import { FAULT_TARGETS } from '../stack/index.ts';
 import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
+import { attackerCostLines, withoutAttackers } from '../runner/attackers.ts';
 import { defaultOutDir } from '../runner/execute.ts';
 import { loadTarget, targetFromEnv, type Target } from '../stack/target.ts';
 import { SCHEMA_RE } from '../stack/postgres/run-schema.ts';
@@ -47,6 +48,8 @@ const program = new Command('npm run scenario --')
   .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave), ordered (the ideal), ably-lambda-destination (plus an on-failure destination, replayed when quiet), queue (Ably -> queue -> Lambda event-source mapping), or a rules file')
   .option('--connector-mode <mode>', 'how the connector captures changes: durable (default: trigger + outbox), notify (trigger + NOTIFY, the original) or wal (logical replication)')
   .option('--compare-modes [list]', 'run the scenario once per integration mode with the same seed (default ably-lambda,ordered; e.g. ably-lambda,ably-lambda-destination,queue) and compare them side by side')
+  .option('--no-attackers', 'abuse: run the honest load alone, without the attackers')
+  .option('--compare-attackers', 'abuse: run with and without the attackers, same seed, and compare them (honest e2e p99 ratio, realtime memory growth)')
   .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
   .option('--database-url <url>', 'use an existing database (also DATABASE_URL); the run works in a schema of its own, run_<time>_<random>, dropped at the end')
@@ -92,6 +95,7 @@ runMain(async () => {
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string; keep?: boolean; schema?: string;
     fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; connectorMode?: string; compareModes?: boolean | string; compare?: string[]; target?: string; targetEnv?: boolean;
+    attackers: boolean; compareAttackers?: boolean;
   }>();
   if (o.compare) {
     if (o.compare.length < 2) throw new UsageError('--compare needs at least two run directories');
@@ -189,6 +193,23 @@ runMain(async () => {
   }
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);
+  if ((!o.attackers || o.compareAttackers) && !scenario.abuse) throw new UsageError(`${o.compareAttackers ? '--compare-attackers' : '--no-attackers'}: scenario '${scenario.name}' has no attackers (abuse has)`);
+  if (o.compareAttackers && (o.compareModes || !o.attackers)) throw new UsageError('--compare-attackers runs with and without attackers itself; drop --compare-modes and --no-attackers');
+  if (o.compareAttackers) {
+    const base = o.out ?? defaultOutDir(`${scenario.name}-attackers`);
+    const runs: ComparedRun[] = [];
+    let worst = 0;
+    for (const [label, sc] of [['attackers', scenario], ['no attackers', withoutAttackers(scenario)]] as const) {
+      process.stderr.write(`\n=== ${scenario.name}: ${label} ===\n`);
+      const dir = join(base, label.replace(' ', '-'));
+      const r = await executeScenario({ scenario: sc, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts });
+      runs.push({ label, dir, report: r.report });
+      worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
+    }
+    process.stdout.write(`\n${writeComparison(base, runs)}\n${attackerCostLines(runs[0]!.report, runs[1]!.report).join('\n')}\ncomparison written to ${base}/comparison.md\n`);
+    return worst;
+  }
+  const toRun = o.attackers ? scenario : withoutAttackers(scenario);
   if (o.compareModes) {
     const base = o.out ?? defaultOutDir(`${scenario.name}-modes`);
     const runs: ComparedRun[] = [];
@@ -197,14 +218,14 @@ runMain(async () => {
       const chosen: RulesPreset = RULES_PRESETS[label];
       process.stderr.write(`\n=== ${scenario.name} with the ${label} integration ===\n`);
       const dir = join(base, label);
-      const r = await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: { ...stackOpts, rulesFile: chosen.rulesFile, ...(chosen.eventInvokeConfig ? { eventInvokeConfig: chosen.eventInvokeConfig } : {}) } });
+      const r = await executeScenario({ scenario: toRun, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: { ...stackOpts, rulesFile: chosen.rulesFile, ...(chosen.eventInvokeConfig ? { eventInvokeConfig: chosen.eventInvokeConfig } : {}) } });
       runs.push({ label, dir, report: r.report });
       worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
     }
     process.stdout.write(`\n${writeComparison(base, runs)}\ncomparison written to ${base}/comparison.md\n`);
     return worst;
   }
-  return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), ...(target ? { target } : {}), stackOpts })).exitCode;
+  return (await executeScenario({ scenario: toRun, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), ...(target ? { target } : {}), stackOpts })).exitCode;
 });
 
 function compareModeList(v: boolean | string | undefined): RulesPresetName[] {

@@ -130,6 +130,21 @@ const ms = z.number().finite().nonnegative();
 const floor = z.object({ type: z.literal('floor'), t, samples: z.number().int().positive(), p50Ms: ms, p90Ms: ms, p99Ms: ms, maxMs: ms, minMs: ms });
 const runEnd = z.object({ type: z.literal('run-end'), t });
 
+const attack = z.object({
+  type: z.literal('attack'),
+  t,
+  attack: z.string(),
+  description: z.string(),
+  attempts: z.number().int().min(0),
+  refused: z.number().int().min(0),
+  codes: z.record(z.string(), z.number().int().min(0)),
+  expectedCodes: z.array(z.string()),
+  allowed: z.number().int().min(0),
+  unexpected: z.number().int().min(0),
+  detail: z.string().optional(),
+});
+const resources = z.object({ type: z.literal('resources'), t, parts: z.array(z.object({ part: z.string(), rssMiB: z.number().finite() })) });
+
 export const historyEventSchema = z.discriminatedUnion('type', [
   runStart,
   invoke,
@@ -147,6 +162,8 @@ export const historyEventSchema = z.discriminatedUnion('type', [
   settle,
   generator,
   floor,
+  attack,
+  resources,
   runEnd,
 ]);
 

@@ -229,6 +229,35 @@ export interface FloorEvent extends Base {
   minMs: number;
 }
 
+/**
+ * One class of attack of the abuse scenario, tallied once its attacker stopped: how often it was
+ * tried, how often the stack refused it and with which codes (Ably's, AWS's or WebSocket close
+ * codes), and what got through that the limit should have refused.
+ */
+export interface AttackEvent extends Base {
+  type: 'attack';
+  /** e.g. "flood-raw", "lambda-forged-signature". */
+  attack: string;
+  description: string;
+  attempts: number;
+  refused: number;
+  /** Refusals by code, as strings ("42911", "InvalidSignatureException", "ws-1009"). */
+  codes: Record<string, number>;
+  /** Codes the limit answers with; a refusal with another code is a wrong answer. */
+  expectedCodes: string[];
+  /** Attempts the stack accepted that its limits allow (a flood's first messages of each second). */
+  allowed: number;
+  /** Attempts the stack accepted that its limits should have refused. */
+  unexpected: number;
+  detail?: string;
+}
+
+/** Resident memory of each stack process, sampled about once a second during the run. */
+export interface ResourcesEvent extends Base {
+  type: 'resources';
+  parts: Array<{ part: string; rssMiB: number }>;
+}
+
 export interface RunEndEvent extends Base {
   type: 'run-end';
 }
@@ -250,6 +279,8 @@ export type HistoryEvent =
   | SettleEvent
   | GeneratorCostEvent
   | FloorEvent
+  | AttackEvent
+  | ResourcesEvent
   | RunEndEvent;
 
 /** A row of chat_messages as captured at the end of a run. */

@@ -9,6 +9,7 @@ import type { CheckResult, FinalState, FloorEvent, GeneratorCostEvent, HistoryEv
 import { buildTimeline } from './timeline.ts';
 import type { FaultWindow, FloorSummary, GeneratorHealth, Report, StageLatency, ThreadHealth } from './types.ts';
 import { analyzeIntegration } from '../checks/integration.ts';
+import { attackRows, memorySummary } from './abuse.ts';
 
 export const SATURATION = { eventLoopDelayP99Ms: 50, cpuPercent: 90 } as const;
 
@@ -152,6 +153,8 @@ export function buildReport(input: ReportInput): Report {
   const latencies = Object.fromEntries(STAGES.map((s) => [s, latency.histograms[s].summary()]));
   const floor = floorSummary(history, latencies.e2e);
   const start = idx.start;
+  const attacks = attackRows(history);
+  const memory = memorySummary(history);
   return {
     scenario: input.scenario,
     passed: exitCodeFor(checks, thresholds) === 0,
@@ -171,6 +174,8 @@ export function buildReport(input: ReportInput): Report {
     faults: faultWindows(history),
     ...(floor ? { floor } : {}),
     ...(integration ? { integration } : {}),
+    ...(attacks ? { attacks } : {}),
+    ...(memory ? { memory } : {}),
     run: {
       seed: start?.seed ?? null,
       startedAt: start ? new Date(start.epochMs).toISOString() : null,

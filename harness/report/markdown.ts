@@ -2,6 +2,7 @@
 import { causeLines, detailsLine, floorLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { markdownTable, ms, num } from '../lib/table.ts';
 import type { Report } from './types.ts';
+import { abuseMarkdown } from './abuse.ts';
 
 export function toMarkdown(r: Report): string {
   const out: string[] = [];
@@ -72,6 +73,8 @@ export function toMarkdown(r: Report): string {
       '',
     );
   }
+
+  out.push(...abuseMarkdown(r.attacks, r.memory));
 
   if (r.faults.length) {
     out.push('## Faults', '');

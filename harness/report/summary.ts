@@ -2,6 +2,7 @@
 import { causeLines, detailsLine, floorLine, generatorCostLine, healthLine, validityWord, verdictLine } from './describe.ts';
 import { ms, num, textTable } from '../lib/table.ts';
 import type { Report } from './types.ts';
+import { abuseSummary } from './abuse.ts';
 
 export function formatSummary(r: Report, opts: { runDir?: string } = {}): string {
   const out: string[] = [];
@@ -28,6 +29,7 @@ export function formatSummary(r: Report, opts: { runDir?: string } = {}): string
   );
   const floor = floorLine(r);
   if (floor) out.push(floor, '');
+  out.push(...abuseSummary(r.attacks, r.memory));
   const c = r.counts;
   out.push(
     `sent ${c.sent}  committed ${c.committed}  delivered ${c.delivered}  lost ${c.lost}  duplicated ${c.duplicated}  out of order ${c.outOfOrder}  failed ${c.failed}  rejected ${c.rejected}  dropped ${c.dropped}`,

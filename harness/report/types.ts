@@ -2,6 +2,7 @@
 import type { CheckResult } from '../history/types.ts';
 import type { ThresholdResult } from '../checks/thresholds.ts';
 import type { IntegrationSummary } from '../checks/integration.ts';
+import type { AttackRow, MemorySummary } from './abuse.ts';
 
 export interface StageLatency {
   count: number;
@@ -130,6 +131,10 @@ export interface Report {
   floor?: FloorSummary;
   /** What the writer saw of the integration (order, duplicates, retries); absent without invocation events. */
   integration?: IntegrationSummary;
+  /** The abuse scenario's attacks, one row per class; absent in runs without attackers. */
+  attacks?: AttackRow[];
+  /** Memory of each stack process over the run; absent in runs that did not sample it. */
+  memory?: MemorySummary;
   run: { seed: number | null; startedAt: string | null; durationMs: number };
   options: Record<string, unknown>;
   environment: Record<string, unknown>;

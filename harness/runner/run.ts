@@ -106,7 +106,7 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
   const pool = users.pool;
   const readerClient = users.readerClient;
   const shared: ActorContext = { rooms, runTag, durationMs: o.durationMs, users, stats, rng, say, late: [], gone: new Set(), quietRooms: [] };
-  const { load, others, faultErrors } = actorsFor(shared, sc, o, { targets: input.faultTargets ?? {}, realtime: stack.realtimeClientOptions, faults: input.faults ?? [] });
+  const { load, others, faultErrors } = actorsFor(shared, sc, o, { sut: stack, targets: input.faultTargets ?? {}, realtime: stack.realtimeClientOptions, faults: input.faults ?? [] });
   const { late, gone } = shared;
   const everyone: ChatUser[] = [...load.users, ...others.flatMap((a) => a.users ?? [])];
   say(`joining ${everyone.length} users in ${rooms.length} rooms (${users.describe()})`);

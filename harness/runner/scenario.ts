@@ -2,7 +2,9 @@
  * What a scenario file declares: its workload shape, defaults and thresholds. The runner turns
  * it into virtual users, an executor and a schedule; the checkers judge the history.
  */
+import type { StackOptions } from '../stack/index.ts';
 import type { ExecutorConfig } from '../workload/executors.ts';
+import type { AbuseSpec } from './actors/abuse.ts';
 import type { ReaderClient } from '../workload/user.ts';
 
 export type Thresholds = Record<string, string[]>;
@@ -48,7 +50,7 @@ export interface ScenarioDefinition {
   /** Faults the scenario schedules by itself (`--fault` syntax); `--fault` flags add to them. */
   faults?: (o: ScenarioOptions) => string[];
   /** How the stack must be set up for this scenario. */
-  stack?: { rulesFile?: string; connectorMode?: 'durable' | 'notify' | 'wal'; connectors?: number; tokenTtlMs?: number; timeScale?: number };
+  stack?: { rulesFile?: string; connectorMode?: 'durable' | 'notify' | 'wal'; connectors?: number; tokenTtlMs?: number; timeScale?: number; realtimeLimits?: StackOptions['realtimeLimits'] };
   /** How long the stack may take to go quiet after the load (default 20 s): a long outage leaves a backlog. */
   quietTimeoutMs?: number;
   /** Clients that try what they must not (see harness/workload/hostile.ts), mixed into the load. */
@@ -58,6 +60,10 @@ export interface ScenarioDefinition {
     /** Extra foreign edits and deletes per hostile client, spread over the run (fresh, stale and other-room targets in turn). */
     foreignWritesPerClient?: number;
   };
+  /** Attackers beside the honest users (see harness/runner/actors/abuse.ts); `--no-attackers` leaves them out. */
+  abuse?: AbuseSpec;
+  /** Sample each stack process's memory once a second (the report's memory section). */
+  sampleResources?: boolean;
   /** The guarantee the scenario states, printed with its verdict. */
   guarantee?: string;
   /** Client options of the scenario's users, where the app would tune them. */

@@ -19,6 +19,10 @@ export interface SutEndpoints {
   tokenUrl: string;
   historyUrl: string;
   chatUrl?: string;
+  /** The realtime service's address and root key, the Lambda endpoint and the admin API: where the harness runs them (the abuse scenario attacks them). */
+  realtime?: { host: string; port: number; tls: boolean; apiKey: string };
+  lambda?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  admin?: { url: string; auth: 'basic-root-key' };
 }
 
 export interface SystemUnderTest {
@@ -31,6 +35,8 @@ export interface SystemUnderTest {
   rules?: Pick<RulesHandle, 'onInvocation'>;
   /** The on-failure destination of the chat-writer's asynchronous invocations, when configured. */
   destination?: { file: string; replayWhenQuiet: boolean; replay(): Promise<ReplayResult> };
+  /** The OS processes of the parts, where the harness started them (per-part CPU and memory). */
+  processes?(): Array<{ part: string; pid: number }>;
 }
 
 /** The parts of a stack a fault can break; each fault declares the one it needs (harness/faults/spec.ts). */
