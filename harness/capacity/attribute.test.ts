@@ -95,6 +95,15 @@ describe('the part named as the limit', () => {
     expect(s.evidence).toMatch(/the machine's CPU was exhausted \(97% of all 2 cores busy\)/);
   });
 
+  it("says when other processes on the machine took the cores, whatever evidence named the part", () => {
+    // The stack and the harness: 10 + 20 + 20 + 8 + 40 = 98% of one core = 49% of two; the machine was 97% busy.
+    const ours = attribute(step(100), step(150, { p99: 90, machine: 97, ackToCommit: 40 }), M);
+    expect(ours.evidence).toMatch(/exhausted \(97% of all 2 cores busy\), so the parts queued behind each other for the cores$/);
+    const others = attribute(step(100), step(150, { genSaturated: true, harnessCpu: 6, realtimeCpu: 6, lambdaCpu: 6, pgCpu: 6, connectorCpu: 2, machine: 100 }), M);
+    expect(others).toMatchObject({ namedBy: 'generator' });
+    expect(others.evidence).toMatch(/a thread at 97% of a core\).*; 87% of the busy time was processes outside the stack and the harness, so this limit is the machine's other load, not the stack's$/);
+  });
+
   it('falls back to the busiest part of the stack when there is no good step to compare with', () => {
     const s = attribute(null, step(50, { p99: 90, harnessCpu: 70, elu: 0.1, pgCpu: 100 }), M);
     expect(s).toMatchObject({ part: 'postgres', namedBy: 'busiest', slowestGrowingStage: null });

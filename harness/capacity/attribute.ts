@@ -93,6 +93,7 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
   const harness = ranking.find((r) => HARNESS.test(r.part));
   const machine = ranking.find((r) => r.part === MACHINE);
   const growth = stageGrowth(good, bad);
+  const busyNote = machineNote(bad, m);
   const grew = growth[0] && growth[0].toMs > growth[0].fromMs ? growth[0] : null;
   const base = { atRate: bad.targetRate, ranking, slowestGrowingStage: grew, stageGrowth: growth };
 
@@ -108,7 +109,7 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
       utilization: harness?.utilization ?? 1,
       saturated: true,
       namedBy: 'generator',
-      evidence: `the load generator, not the stack, limited this sweep: ${health}; the stack's figures at this rate do not show its capacity`,
+      evidence: `the load generator, not the stack, limited this sweep: ${health}; the stack's figures at this rate do not show its capacity${busyNote}`,
     };
   }
 
@@ -116,11 +117,10 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
   if (cpuTop && cpuTop.utilization >= SATURATED_AT) {
     const agree = grew ? stagePart(grew, stack) : null;
     const also = grew ? `; the stage that grew most was ${describeGrowth(grew)}${agree && agree.part !== cpuTop.part ? `, which points at ${agree.part}` : ''}` : '';
-    return { ...base, part: cpuTop.part, utilization: cpuTop.utilization, saturated: true, namedBy: 'cpu', evidence: `${cpuTop.part} used ${cpuTop.basis}${also}` };
+    return { ...base, part: cpuTop.part, utilization: cpuTop.utilization, saturated: true, namedBy: 'cpu', evidence: `${cpuTop.part} used ${cpuTop.basis}${also}${busyNote}` };
   }
 
   const exhausted = machine !== undefined && machine.utilization >= SATURATED_AT;
-  const machineNote = exhausted ? `; the machine's CPU was exhausted (${machine.basis}), so the parts queued behind each other for the cores` : '';
   if (grew) {
     const named = stagePart(grew, stack) ?? { part: 'unknown', utilization: 0, basis: 'no CPU samples for its parts' };
     return {
@@ -129,7 +129,7 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
       utilization: named.utilization,
       saturated: exhausted,
       namedBy: 'stage-latency',
-      evidence: `${describeGrowth(grew)} grew most; of its parts ${named.part} was busiest (${named.basis}); no part reached ${pct(SATURATED_AT)} of its capacity${machineNote}`,
+      evidence: `${describeGrowth(grew)} grew most; of its parts ${named.part} was busiest (${named.basis}); no part reached ${pct(SATURATED_AT)} of its capacity${busyNote}`,
     };
   }
   const busiest = cpuTop ?? { part: 'unknown', utilization: 0, basis: 'no resource samples' };
@@ -139,8 +139,28 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
     utilization: busiest.utilization,
     saturated: exhausted,
     namedBy: 'busiest',
-    evidence: `no stage latency to compare (no good step before this one) and no part reached ${pct(SATURATED_AT)} of its capacity; the busiest part was ${busiest.part} (${busiest.basis})${machineNote}`,
+    evidence: `no stage latency to compare (no good step before this one) and no part reached ${pct(SATURATED_AT)} of its capacity; the busiest part was ${busiest.part} (${busiest.basis})${busyNote}`,
   };
+}
+
+/** Share of the machine's busy CPU time spent outside the stack's and the harness's processes (other work on the machine), 0..1. */
+export function outsideShare(step: StepResult, m: MachineShape): number | null {
+  const machine = step.resources.machineCpuAvgPercent;
+  if (machine === null || machine <= 0) return null;
+  const ours = step.resources.parts.reduce((sum, p) => sum + p.cpuAvgPercent, 0) / m.cores;
+  return Math.min(1, Math.max(0, (machine - ours) / machine));
+}
+
+/** When the machine's cores were exhausted, says so, and whose work took them. */
+function machineNote(step: StepResult, m: MachineShape): string {
+  const busy = step.resources.machineCpuAvgPercent;
+  if (busy === null || busy / 100 < SATURATED_AT) return '';
+  const outside = outsideShare(step, m);
+  const others =
+    outside !== null && outside >= 0.5
+      ? `; ${pct(outside)} of the busy time was processes outside the stack and the harness, so this limit is the machine's other load, not the stack's`
+      : ', so the parts queued behind each other for the cores';
+  return `; the machine's CPU was exhausted (${busy.toFixed(0)}% of all ${m.cores} cores busy)${others}`;
 }
 
 function stagePart(g: StageGrowth, stack: Saturation['ranking']): Saturation['ranking'][number] | null {

@@ -4,7 +4,7 @@ import { collectEnvironment } from '../report/environment.ts';
 import { coefficients, project } from './projection.ts';
 import type { ReaderClient } from '../workload/user.ts';
 import type { MachineShape } from './attribute.ts';
-import { DEFAULT_READER_CLIENT, runSweep, type SweepInput } from './sweep.ts';
+import { defaultReaderClient, runSweep, type SweepInput } from './sweep.ts';
 import type { KneeResult, ProjectionRow, StepResult } from './types.ts';
 
 export interface Target {
@@ -92,7 +92,9 @@ export async function runCapacity(input: CapacityInput): Promise<CapacityResult>
     `Each part runs in its own process and is ranked by its share of what it can use: a single-threaded Node part (realtime with its integration rules, functions, connector) of one core; ` +
       `the Lambda runtime of min(${sweep.machine.lambdaWorkers} workers, ${sweep.cores} cores); the generator of min(${sweep.machine.generatorWorkers} worker threads, ${sweep.cores} cores); Postgres of the machine. ` +
       'The part named as the limit comes from the generator\'s health first (then the sweep measured the harness, and says so), then a part at 85% of its capacity, then the stage whose p99 grew most between the last good and the first bad step.',
-    `Readers ran the ${input.readerClient ?? DEFAULT_READER_CLIENT} client (publishing users are always SDK clients): a sweep measures the stack, so the readers' client is chosen for its low cost; use --reader-client sdk to measure with SDK readers.`,
+    (input.readerClient ?? defaultReaderClient(sc)) === 'light'
+      ? 'Readers ran the light client (a minimal protocol subscriber) and publishing users the SDK: a sweep measures the stack, and light readers cost the generator far less; --reader-client sdk measures with SDK readers.'
+      : 'Readers and publishing users ran the ably SDK.',
     'Postgres figures cover the postmaster and all its backends (reaped backends included); RSS is summed over processes, so shared buffers count once per backend that touched them.',
     'The knee is this machine\'s, for this local stack: against Ably and AWS Lambda the realtime and Lambda parts scale on their own, and the knee moves to Postgres, the connector or the client side.',
     'Projections assume the rate is sustained all month (30 days): a sizing for the peak, not a bill. A write operation is a post, edit or delete; the scenario\'s share of typing publishes rides along. ' +
@@ -119,7 +121,7 @@ export async function runCapacity(input: CapacityInput): Promise<CapacityResult>
       usersPerRoom: users,
       seed: input.seed,
       rules: input.rules ?? 'ably-lambda',
-      readerClient: input.readerClient ?? DEFAULT_READER_CLIENT,
+      readerClient: input.readerClient ?? defaultReaderClient(sc),
     },
     startedAt,
     durationMs: Math.round(performance.now() - t0),

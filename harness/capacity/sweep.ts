@@ -56,8 +56,14 @@ export interface SweepOutput {
 /** Bounds every sweep whatever the flags: steps per series and bisections. */
 export const MAX_STEPS_PER_SERIES = 40;
 export const DEFAULT_WARMUP_MS = 2000;
-/** Readers only receive in a sweep: the light client costs the generator far less per delivery than the SDK. Writers stay SDK clients. */
-export const DEFAULT_READER_CLIENT: ReaderClient = 'light';
+/**
+ * Readers only receive in a sweep, and the light client costs the generator far less per delivery
+ * than the SDK, so it is the default; writers stay SDK clients. A scenario that schedules its own
+ * faults keeps SDK readers: resuming after a dropped connection is then part of what it tests.
+ */
+export function defaultReaderClient(sc: Pick<ScenarioDefinition, 'faults'>): ReaderClient {
+  return sc.faults ? 'sdk' : 'light';
+}
 
 async function counters(stack: StartedStack): Promise<{ lambda: number | null; rin: number | null; rout: number | null }> {
   const lambda = stack.lambda ? (await stack.lambda.stats('chat-writer')).invocations : null;
@@ -212,7 +218,7 @@ function optionsFor(input: SweepInput, users: number, rate: number, durationMs: 
     ...(input.rooms !== undefined ? { rooms: input.rooms } : {}),
     ...(input.readers !== undefined ? { readers: input.readers } : {}),
     ...(input.workers !== undefined ? { workers: input.workers } : {}),
-    readerClient: input.readerClient ?? DEFAULT_READER_CLIENT,
+    readerClient: input.readerClient ?? defaultReaderClient(input.scenario),
     users,
     rate,
     durationMs,
