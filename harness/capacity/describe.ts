@@ -28,8 +28,8 @@ const NAMED_BY: Record<Saturation['namedBy'], string> = {
 export function saturationLine(k: KneeResult): string {
   const s = k.saturation;
   if (!s) return 'no resource samples';
-  const verb = s.namedBy === 'generator' ? 'limited by the harness' : s.saturated ? 'saturated first' : 'limited first';
-  return `${verb} at ${s.atRate} ops/s: ${shortPart(s.part)} (${NAMED_BY[s.namedBy]}): ${s.evidence}`;
+  if (s.namedBy === 'generator') return `limited by the load generator at ${s.atRate} ops/s (${NAMED_BY.generator}): ${s.evidence}`;
+  return `${s.saturated ? 'saturated first' : 'limited first'} at ${s.atRate} ops/s: ${shortPart(s.part)} (${NAMED_BY[s.namedBy]}): ${s.evidence}`;
 }
 
 export const GROWTH_HEADER = ['stage', 'parts it is spent in', 'p99 at the last good step ms', 'p99 at the first bad step ms', 'growth ms'];
