@@ -36,7 +36,7 @@ export interface SweepInput {
   seed: number;
   outDir: string;
   stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'connectorMode' | 'lambdaWorkers'>;
-  /** The client reader-only users run; light by default, since the sweep measures the stack, not client behaviour. */
+  /** The client reader-only users run (default: defaultReaderClient(scenario), light unless the scenario schedules faults). */
   readerClient?: ReaderClient;
   /** Worker threads for the virtual users (default: from the machine's cores). */
   workers?: number;
