@@ -32,6 +32,7 @@ const UNIT = [
   'connector/test/package.test.ts',
   'connector/test/plan.test.ts',
   'harness/capacity/knee.test.ts',
+  'harness/capacity/attribute.test.ts',
   'harness/capacity/projection.test.ts',
   'harness/checks/**/*.test.ts',
   'harness/faults/spec.test.ts',

@@ -23,7 +23,17 @@ export interface ChangeData {
    * trigger that sent it. Absent only when the commit trigger was bypassed.
    */
   position?: [number, number];
+  /**
+   * When the connector handed the message to its realtime client: epoch milliseconds with the
+   * microseconds as the fraction (the realtime message's own timestamp has whole milliseconds,
+   * too coarse for a commit->publish stage of a few hundred microseconds). Set at each send, so
+   * a re-send carries the later time.
+   */
+  publishedAt?: number;
 }
+
+/** Room `publishedAt` takes in a message's JSON: `,"publishedAt":` and an epoch-ms number with up to 6 decimals. */
+export const PUBLISHED_AT_BYTES = 40;
 
 export interface OutMessage {
   id: string;
@@ -75,15 +85,15 @@ export function routeKey(relname: string, op: string): string {
   return `${relname}\u0000${op}`;
 }
 
-/** ably-js's own count: name + data (as the JSON text it sends); ids do not count. */
+/** ably-js's own count: name + data (as the JSON text it sends, publish time included); ids do not count. */
 export function messageSize(m: OutMessage): number {
-  return m.name.length + Buffer.byteLength(JSON.stringify(m.data));
+  return m.name.length + Buffer.byteLength(JSON.stringify(m.data)) + (m.data.publishedAt === undefined ? PUBLISHED_AT_BYTES : 0);
 }
 
 /** Postgres writes the row's JSON compactly, as JSON.stringify does; near the limit, measure exactly. */
 function sizeOf(m: OutMessage, rowBytes: number | undefined, limit: number): number {
   if (rowBytes === undefined) return messageSize(m);
-  const estimate = m.name.length + rowBytes + Buffer.byteLength(m.data.table) + m.data.type.length + 80;
+  const estimate = m.name.length + rowBytes + Buffer.byteLength(m.data.table) + m.data.type.length + 80 + PUBLISHED_AT_BYTES;
   return estimate < limit - 1024 ? estimate : messageSize(m);
 }
 

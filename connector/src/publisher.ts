@@ -21,8 +21,6 @@ const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 
 /** Longest a publish waits for earlier ones' acks before it is sent anyway. */
 const HOLD_MAX_MS = 5;
-/** Least time between two releases of held publishes: at most one socket write per millisecond under load. */
-const MIN_GAP_MS = 1;
 
 interface HeldPublish {
   channel: string;
@@ -68,7 +66,6 @@ export class RealtimePublisher {
   private unacked = 0;
   private readonly held: HeldPublish[] = [];
   private holdTimer?: NodeJS.Timeout;
-  private lastRelease = -Infinity;
 
   constructor(
     target: RealtimeTarget,
@@ -151,18 +148,18 @@ export class RealtimePublisher {
     return opts?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   }
 
-  /**
-   * Ack-clocked, as TCP's Nagle algorithm: while earlier publishes await their ack, or less than
-   * MIN_GAP_MS after the last release, new ones wait (in call order) and then leave together, in
-   * one socket write. At a trickle a publish leaves at once; under load each write carries what
-   * gathered meanwhile, instead of one write (and one read on every hop after it) per change: on
-   * loopback the write costs far more than the frame. HOLD_MAX_MS bounds the wait should an ack
-   * be slow to come.
-   */
   private get withoutWaiting(): boolean {
     return this.defect === 'publish-without-waiting';
   }
 
+  /**
+   * Ack-clocked, as TCP's Nagle algorithm: while earlier publishes await their ack, new ones wait
+   * (in call order) and then leave together, in one socket write. With nothing in flight a
+   * publish leaves at once, with no timer: an idle connector adds no wait. Under load each write
+   * carries what gathered meanwhile, instead of one write (and one read on every hop after it)
+   * per change: on loopback the write costs far more than the frame. HOLD_MAX_MS bounds the wait
+   * should an ack be slow to come.
+   */
   publish(channel: string, messages: OutMessage[]): Promise<void> {
     if (this.withoutWaiting) return this.send(channel, messages);
     return new Promise<void>((resolve, reject) => {
@@ -175,23 +172,20 @@ export class RealtimePublisher {
     const first = this.held[0];
     if (!first) return;
     const now = performance.now();
-    const gapDue = this.lastRelease + MIN_GAP_MS;
     // The swap-rows defect always holds, so that there are neighbours to swap.
-    if ((this.unacked === 0 && now >= gapDue && this.defect !== 'swap-rows') || now >= first.at + HOLD_MAX_MS) {
+    if ((this.unacked === 0 && this.defect !== 'swap-rows') || now >= first.at + HOLD_MAX_MS) {
       clearTimeout(this.holdTimer);
       this.holdTimer = undefined;
-      this.lastRelease = now;
       const jobs = this.held.splice(0);
       if (this.defect === 'swap-rows') swapNeighbours(jobs);
       for (const job of jobs) this.sendHeld(job);
       return;
     }
-    if (this.holdTimer) return;
-    const due = this.unacked === 0 ? Math.min(gapDue, first.at + HOLD_MAX_MS) : first.at + HOLD_MAX_MS;
-    this.holdTimer = setTimeout(() => {
+    // Only reached with publishes in flight (or the defect): their acks release the rest sooner.
+    this.holdTimer ??= setTimeout(() => {
       this.holdTimer = undefined;
       this.releaseIfDue();
-    }, Math.max(0, Math.ceil(due - now)));
+    }, Math.max(0, Math.ceil(first.at + HOLD_MAX_MS - now)));
   }
 
   private sendHeld(job: HeldPublish): void {
@@ -214,7 +208,8 @@ export class RealtimePublisher {
       // Each change takes its own REST round trip (5-100 ms over the internet), so a later change can overtake an earlier one.
       if (this.withoutWaiting) await new Promise((r) => setTimeout(r, 5 + this.random() * 95));
       const ch = this.client.channels.get(channel);
-      await (messages.length === 1 ? ch.publish(messages[0]!) : ch.publish(messages));
+      const stamped = stampPublishTime(messages);
+      await (stamped.length === 1 ? ch.publish(stamped[0]!) : ch.publish(stamped));
     } finally {
       use.inflight--;
     }
@@ -256,6 +251,12 @@ export class RealtimePublisher {
     this.client.close();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
+}
+
+/** The messages with this moment as their publish time (see ChangeData.publishedAt), on the clock the harness records on. */
+export function stampPublishTime(messages: readonly OutMessage[]): OutMessage[] {
+  const publishedAt = Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+  return messages.map((m) => ({ ...m, data: { ...m.data, publishedAt } }));
 }
 
 /**

@@ -2,7 +2,8 @@
 import { humanCount } from './projection.ts';
 import type { CapacityResult } from './run.ts';
 import { shortPart } from './sweep.ts';
-import type { KneeResult, ProjectionRow, StepResult } from './types.ts';
+import { STAGE_LABEL } from './attribute.ts';
+import type { KneeResult, ProjectionRow, Saturation, StepResult } from './types.ts';
 
 const f1 = (x: number) => x.toFixed(1);
 
@@ -17,12 +18,24 @@ export function kneeLine(k: KneeResult): string {
   return `${head}; first failure at ${k.firstFailure!.targetRate} ops/s: ${k.firstFailure!.reasons.join('; ')}`;
 }
 
+const NAMED_BY: Record<Saturation['namedBy'], string> = {
+  generator: "named by the generator's own health",
+  cpu: 'named by its CPU share',
+  'stage-latency': 'named by the stage whose latency grew most',
+  busiest: 'named only as the busiest part',
+};
+
 export function saturationLine(k: KneeResult): string {
   const s = k.saturation;
   if (!s) return 'no resource samples';
-  const stage = s.slowestGrowingStage;
-  const growth = stage ? `; the stage that slowed most: ${stage.stage} p99 ${f1(stage.fromMs)} -> ${f1(stage.toMs)} ms` : '';
-  return `${s.saturated ? 'saturated first' : 'closest to saturation'} at ${s.atRate} ops/s: ${s.evidence}${growth}`;
+  if (s.namedBy === 'generator') return `limited by the load generator at ${s.atRate} ops/s (${NAMED_BY.generator}): ${s.evidence}`;
+  return `${s.saturated ? 'saturated first' : 'limited first'} at ${s.atRate} ops/s: ${shortPart(s.part)} (${NAMED_BY[s.namedBy]}): ${s.evidence}`;
+}
+
+export const GROWTH_HEADER = ['stage', 'parts it is spent in', 'p99 at the last good step ms', 'p99 at the first bad step ms', 'growth ms'];
+
+export function growthRows(s: Saturation): string[][] {
+  return s.stageGrowth.map((g) => [g.stage, STAGE_LABEL[g.stage] ?? '', f1(g.fromMs), f1(g.toMs), f1(g.toMs - g.fromMs)]);
 }
 
 export function headline(r: CapacityResult): string[] {
@@ -99,7 +112,7 @@ export function settingsLine(r: CapacityResult): string {
   const s = r.settings;
   const slo = sloText(s.slo);
   return `${r.scenario}: rates ${s.startRate}..${s.maxRate} step ${s.stepRate} ops/s, ${(s.stepDurationMs / 1000).toFixed(0)} s per step, ${s.rooms} room(s), ` +
-    `users/room ${s.usersPerRoom.join(', ')}, ${s.readers} readers/room, SLO ${slo}, rules ${s.rules}, seed ${s.seed}; ${r.cores} cores; took ${(r.durationMs / 1000).toFixed(0)} s`;
+    `users/room ${s.usersPerRoom.join(', ')}, ${s.readers} ${s.readerClient} readers/room, SLO ${slo}, rules ${s.rules}, seed ${s.seed}; ${r.cores} cores; took ${(r.durationMs / 1000).toFixed(0)} s`;
 }
 
 export function sloText(slo: CapacityResult['settings']['slo']): string {

@@ -1,6 +1,7 @@
 export { runCapacity, type CapacityInput, type CapacityResult, type Target } from './run.ts';
 export { runSweep, MAX_STEPS_PER_SERIES, type SweepInput, type SweepOutput } from './sweep.ts';
-export { findKnee, saturationAt, stepVerdict, utilizations, SATURATED_AT } from './knee.ts';
+export { findKnee, stepVerdict } from './knee.ts';
+export { attribute, coresOf, stageGrowth, utilizations, SATURATED_AT, STAGE_PARTS, type MachineShape } from './attribute.ts';
 export { coefficients, project, humanCount, SECONDS_PER_MONTH, type Coefficients } from './projection.ts';
 export { ResourceSampler, summarizeSamples, type ResourceSample, type ResourceSummary, type PartSummary, type StackProcess } from './sampler.ts';
 export { parseStat, readAllStats, treeUsage, machineTicks, type ProcStat } from '../lib/proc.ts';

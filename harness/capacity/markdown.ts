@@ -1,6 +1,6 @@
 /** capacity.md and the terminal summary table. */
 import { markdownTable, textTable, type Align } from '../lib/table.ts';
-import { headline, PROJECTION_HEADER, projectionRow, saturationLine, settingsLine, STEP_HEADER, stepRow } from './describe.ts';
+import { GROWTH_HEADER, growthRows, headline, PROJECTION_HEADER, projectionRow, saturationLine, settingsLine, STEP_HEADER, stepRow } from './describe.ts';
 import type { CapacityResult } from './run.ts';
 
 function stepAlign(n: number): Align[] {
@@ -21,6 +21,11 @@ export function capacityMarkdown(r: CapacityResult): string {
     if (!s) continue;
     out.push(`## What saturated (users/room ${k.usersPerRoom})`, '', saturationLine(k), '');
     out.push(markdownTable(['part', 'utilisation of its capacity', 'basis'], s.ranking.map((x) => [x.part, `${(x.utilization * 100).toFixed(0)}%`, x.basis]), ['left', 'right', 'left']), '');
+    if (s.stageGrowth.length) {
+      const g = s.stageGrowth[0]!;
+      out.push(`Stage p99 at the last good step (${g.fromRate} ops/s) and the first bad one (${g.toRate} ops/s):`, '');
+      out.push(markdownTable(GROWTH_HEADER, growthRows(s), ['left', 'left', 'right', 'right', 'right']), '');
+    }
   }
   out.push('## Projection', '');
   if (r.projections.length) {

@@ -2,7 +2,9 @@
 import type { ThresholdSpec } from '../checks/thresholds.ts';
 import { collectEnvironment } from '../report/environment.ts';
 import { coefficients, project } from './projection.ts';
-import { runSweep, type SweepInput } from './sweep.ts';
+import type { ReaderClient } from '../workload/user.ts';
+import type { MachineShape } from './attribute.ts';
+import { defaultReaderClient, runSweep, type SweepInput } from './sweep.ts';
 import type { KneeResult, ProjectionRow, StepResult } from './types.ts';
 
 export interface Target {
@@ -34,11 +36,14 @@ export interface CapacityResult {
     usersPerRoom: number[];
     seed: number;
     rules: string;
+    readerClient: ReaderClient;
   };
   startedAt: string;
   durationMs: number;
   environment: Record<string, unknown>;
   cores: number;
+  /** What each part could use: cores, Lambda workers, generator threads (the ranking's denominators). */
+  machine: MachineShape;
   parts: string[];
   steps: StepResult[];
   knees: KneeResult[];
@@ -84,8 +89,12 @@ export async function runCapacity(input: CapacityInput): Promise<CapacityResult>
   }
 
   const notes = [
-    'The harness process hosts the realtime service, the Lambda endpoint, the HTTP functions and the load generator: their CPU is one figure, shared with the generator. ' +
-      'Its event-loop utilisation (ELU) shows when that process is the bottleneck; the stage latencies show which of its parts slowed down.',
+    `Each part runs in its own process and is ranked by its share of what it can use: a single-threaded Node part (realtime with its integration rules, functions, connector) of one core; ` +
+      `the Lambda runtime of min(${sweep.machine.lambdaWorkers} workers, ${sweep.cores} cores); the generator of min(${sweep.machine.generatorWorkers} worker threads, ${sweep.cores} cores); Postgres of the machine. ` +
+      'The part named as the limit comes from the generator\'s health first (then the sweep measured the harness, and says so), then a part at 85% of its capacity, then the stage whose p99 grew most between the last good and the first bad step.',
+    (input.readerClient ?? defaultReaderClient(sc)) === 'light'
+      ? 'Readers ran the light client (a minimal protocol subscriber) and publishing users the SDK: a sweep measures the stack, and light readers cost the generator far less; --reader-client sdk measures with SDK readers.'
+      : 'Readers and publishing users ran the ably SDK.',
     'Postgres figures cover the postmaster and all its backends (reaped backends included); RSS is summed over processes, so shared buffers count once per backend that touched them.',
     'The knee is this machine\'s, for this local stack: against Ably and AWS Lambda the realtime and Lambda parts scale on their own, and the knee moves to Postgres, the connector or the client side.',
     'Projections assume the rate is sustained all month (30 days): a sizing for the peak, not a bill. A write operation is a post, edit or delete; the scenario\'s share of typing publishes rides along. ' +
@@ -112,11 +121,13 @@ export async function runCapacity(input: CapacityInput): Promise<CapacityResult>
       usersPerRoom: users,
       seed: input.seed,
       rules: input.rules ?? 'ably-lambda',
+      readerClient: input.readerClient ?? defaultReaderClient(sc),
     },
     startedAt,
     durationMs: Math.round(performance.now() - t0),
     environment: collectEnvironment(),
     cores: sweep.cores,
+    machine: sweep.machine,
     parts: sweep.parts,
     steps: sweep.steps,
     knees: sweep.knees,

@@ -11,6 +11,10 @@ import { SATURATION } from '../report/build.ts';
 import type { Report } from '../report/types.ts';
 import type { ScenarioDefinition, ScenarioOptions } from '../runner/scenario.ts';
 import { startStack, type StackOptions, type StartedStack } from '../stack/index.ts';
+import { DEFAULT_WORKERS as DEFAULT_LAMBDA_WORKERS } from '../lambda/index.ts';
+import { defaultWorkers } from '../workload/worker-pool.ts';
+import type { ReaderClient } from '../workload/user.ts';
+import type { MachineShape } from './attribute.ts';
 import { findKnee, stepVerdict } from './knee.ts';
 import { localPostmaster } from './local-postgres.ts';
 import { ResourceSampler, summarizeSamples } from './sampler.ts';
@@ -31,7 +35,11 @@ export interface SweepInput {
   refine: number;
   seed: number;
   outDir: string;
-  stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'connectorMode'>;
+  stackOpts?: Pick<StackOptions, 'pg' | 'databaseUrl' | 'rulesFile' | 'connectorMode' | 'lambdaWorkers'>;
+  /** The client reader-only users run (default: defaultReaderClient(scenario), light unless the scenario schedules faults). */
+  readerClient?: ReaderClient;
+  /** Worker threads for the virtual users (default: from the machine's cores). */
+  workers?: number;
   /** Unmeasured run at the first rate before the steps, so JIT, pools and caches are warm in every measured step (0: none). */
   warmupMs?: number;
   print?: (line: string) => void;
@@ -41,12 +49,21 @@ export interface SweepOutput {
   steps: StepResult[];
   knees: KneeResult[];
   cores: number;
+  machine: MachineShape;
   parts: string[];
 }
 
 /** Bounds every sweep whatever the flags: steps per series and bisections. */
 export const MAX_STEPS_PER_SERIES = 40;
 export const DEFAULT_WARMUP_MS = 2000;
+/**
+ * Readers only receive in a sweep, and the light client costs the generator far less per delivery
+ * than the SDK, so it is the default; writers stay SDK clients. A scenario that schedules its own
+ * faults keeps SDK readers: resuming after a dropped connection is then part of what it tests.
+ */
+export function defaultReaderClient(sc: Pick<ScenarioDefinition, 'faults'>): ReaderClient {
+  return sc.faults ? 'sdk' : 'light';
+}
 
 async function counters(stack: StartedStack): Promise<{ lambda: number | null; rin: number | null; rout: number | null }> {
   const lambda = stack.lambda ? (await stack.lambda.stats('chat-writer')).invocations : null;
@@ -70,6 +87,11 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
   const print = input.print ?? (() => {});
   const sc = input.scenario;
   const cores = os.cpus().length;
+  const machine: MachineShape = {
+    cores,
+    lambdaWorkers: input.stackOpts?.lambdaWorkers ?? DEFAULT_LAMBDA_WORKERS,
+    generatorWorkers: input.workers ?? defaultWorkers(),
+  };
   const usersSeries = input.usersPerRoom?.length ? input.usersPerRoom : [sc.defaults.users];
   const stack = await startStack({ ...input.stackOpts });
   const own = stack.processes();
@@ -176,7 +198,7 @@ export async function runSweep(input: SweepInput): Promise<SweepOutput> {
     sampler.stop();
     await stack.stop();
   }
-  return { steps, knees: usersSeries.map((u) => findKnee(steps, u, cores)), cores, parts: [...parts] };
+  return { steps, knees: usersSeries.map((u) => findKnee(steps, u, machine)), cores, machine, parts: [...parts] };
 }
 
 /**
@@ -195,6 +217,8 @@ function optionsFor(input: SweepInput, users: number, rate: number, durationMs: 
     ...input.scenario.defaults,
     ...(input.rooms !== undefined ? { rooms: input.rooms } : {}),
     ...(input.readers !== undefined ? { readers: input.readers } : {}),
+    ...(input.workers !== undefined ? { workers: input.workers } : {}),
+    readerClient: input.readerClient ?? defaultReaderClient(input.scenario),
     users,
     rate,
     durationMs,

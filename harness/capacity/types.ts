@@ -31,16 +31,20 @@ export interface StepResult {
 }
 
 export interface Saturation {
-  /** The part of the stack closest to (or at) saturation when the SLO broke. */
+  /** The part named as the limit at the first bad step: a part of the stack unless the evidence is the generator. */
   part: string;
-  /** 0..1 of its capacity (one core for a Node event loop, all cores for Postgres). */
+  /** 0..1 of its capacity (see harness/capacity/attribute.ts: one core, min(workers, cores), or the machine). */
   utilization: number;
   saturated: boolean;
   atRate: number;
+  /** Which evidence named the part: the generator's health, a part's CPU, the stage whose latency grew most, or only the busiest part. */
+  namedBy: 'generator' | 'cpu' | 'stage-latency' | 'busiest';
   evidence: string;
   ranking: Array<{ part: string; utilization: number; basis: string }>;
-  /** The pipeline stage whose p99 grew most from the first step to that step. */
-  slowestGrowingStage: { stage: string; fromMs: number; toMs: number } | null;
+  /** The pipeline stage whose p99 grew most from the last good step to the first bad one (null without a good step or growth). */
+  slowestGrowingStage: { stage: string; fromMs: number; toMs: number; fromRate: number; toRate: number } | null;
+  /** Every stage's p99 at those two steps, largest growth first. */
+  stageGrowth: Array<{ stage: string; fromMs: number; toMs: number; fromRate: number; toRate: number }>;
 }
 
 export interface KneeResult {

@@ -37,6 +37,8 @@ const program = new Command('npm run capacity --')
   .option('--slo <metric=expr>', 'SLO threshold (repeatable; replaces the default per metric), default e2e_latency=p(99)<100 and lost=count==0', collect)
   .option('--target <rate,rooms,readers[,writers]>', 'also project a deployment: ops/s per room, rooms, readers per room (and writers per room) (repeatable)', collect)
   .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave, with their 0-40 ms queue delay), ordered (the ideal), or a rules file')
+  .option('--reader-client <sdk|light>', 'client of reader-only users: light (default, a minimal protocol subscriber, cheap for the generator; sdk for scenarios that schedule their own faults) or sdk; publishing users are always SDK clients')
+  .option('--workers <n>', 'worker threads running the virtual users (default: cores - 1, at least 1)')
   .option('--connector-mode <mode>', 'how the connector captures changes: durable (default), notify or wal (logical replication)')
   .option('--seed <n>', `workload seed (default ${CAPACITY_DEFAULTS.seed}); step i uses seed + i`)
   .option('--out <dir>', 'output directory (default reports/capacity/<timestamp>)')
@@ -67,6 +69,8 @@ const Flags = z.object({
   seed: num('--seed', z.number().int().min(0).max(2 ** 31).describe('a non-negative integer')),
   out: z.string().optional(),
   rules: z.string().optional(),
+  readerClient: z.enum(['sdk', 'light'], { error: () => '--reader-client: expected sdk or light' }).optional(),
+  workers: num('--workers', z.number().int().min(0).max(64).describe('an integer from 0 to 64')),
   connectorMode: z.enum(['durable', 'notify', 'wal'], { error: () => '--connector-mode: expected durable, notify or wal' }).optional(),
   pg: z.string(),
   databaseUrl: z.string().optional(),
@@ -145,6 +149,8 @@ runMain(async () => {
     ...(f.rooms !== undefined ? { rooms: f.rooms } : {}),
     ...(f.readers !== undefined ? { readers: f.readers } : {}),
     refine: f.refine ?? CAPACITY_DEFAULTS.refine,
+    ...(f.readerClient ? { readerClient: f.readerClient } : {}),
+    ...(f.workers !== undefined ? { workers: f.workers } : {}),
     seed: f.seed ?? CAPACITY_DEFAULTS.seed,
     outDir,
     targets,

@@ -86,6 +86,15 @@ describe('light reader', () => {
       // Stage timestamps come through like the SDK reader's: commit and connector publish times.
       for (const e of mine) expect(e.commitT).toBeTypeOf('number');
       for (const e of mine) expect(e.publishT).toBeTypeOf('number');
+      // The publish time is the connector's own, in µs (the realtime timestamp has whole ms), and
+      // falls between the commit and the receipt; 1 ms allows for three processes' clocks.
+      const allReceipts = rec.events.filter((e): e is Extract<HistoryEvent, { type: 'receive' }> => e.type === 'receive');
+      const fraction = (runMs: number) => Math.abs(runMs + rec.epochMs - Math.round(runMs + rec.epochMs));
+      expect(allReceipts.some((e) => fraction(e.publishT!) > 0.001)).toBe(true);
+      for (const e of allReceipts) {
+        expect(e.publishT!).toBeGreaterThan(e.commitT! - 1);
+        expect(e.publishT!).toBeLessThan(e.t + 1);
+      }
 
       await writer.settled();
       reader.recordView();

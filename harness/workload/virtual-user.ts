@@ -51,6 +51,8 @@ interface IncomingData {
   type?: string;
   row?: Record<string, unknown>;
   position?: unknown;
+  /** The connector's own publish time, epoch ms with µs (connector/src/plan.ts ChangeData). */
+  publishedAt?: unknown;
 }
 
 /** The connector's commit position, when the message carries a well-formed one. */
@@ -266,6 +268,8 @@ export class VirtualUser implements ChatUser {
     const applied = this.view.merge(row, name);
     const updatedAt = data?.row?.updated_at;
     const position = positionOf(data);
+    // The connector's µs stamp when it sends one; the realtime timestamp has whole milliseconds.
+    const publishedAt = typeof data?.publishedAt === 'number' && Number.isFinite(data.publishedAt) ? data.publishedAt : typeof msg.timestamp === 'number' ? msg.timestamp : undefined;
     rec.record({
       t,
       type: 'receive',
@@ -279,7 +283,7 @@ export class VirtualUser implements ChatUser {
       text: row.text,
       author: row.author,
       ...(typeof updatedAt === 'string' ? { commitT: epochMsMicros(updatedAt) - rec.epochMs } : {}),
-      ...(typeof msg.timestamp === 'number' ? { publishT: msg.timestamp - rec.epochMs } : {}),
+      ...(publishedAt !== undefined ? { publishT: publishedAt - rec.epochMs } : {}),
       ...(position ? { position } : {}),
       applied,
     });

@@ -294,7 +294,7 @@ export interface ChangeEvent {
   eventId: string;
   name: ChangeName;
   row: ChatRow;
-  /** When the connector published it (the realtime message's timestamp, epoch ms). */
+  /** When the connector published it, epoch ms: its own time with µs (`data.publishedAt`) when it sends one, else the realtime message's timestamp (whole ms). */
   publishedAt?: number;
   /** The row's `updated_at` (its commit time) as the connector sent it. */
   updatedAt?: string;
@@ -320,7 +320,9 @@ export function changeFromMessage(m: ReceivedMessage): ChangeEvent | undefined {
       deleted: r.deleted === true,
     },
   };
-  if (m.timestamp !== undefined) change.publishedAt = m.timestamp;
+  const stamped = data?.publishedAt;
+  if (typeof stamped === 'number' && Number.isFinite(stamped)) change.publishedAt = stamped;
+  else if (m.timestamp !== undefined) change.publishedAt = m.timestamp;
   if (typeof r.updated_at === 'string') change.updatedAt = r.updated_at;
   const pos = data?.position;
   if (Array.isArray(pos) && pos.length > 0 && pos.every((x) => typeof x === 'number')) change.position = pos as number[];
