@@ -43,6 +43,7 @@ const UNIT = [
   'harness/report/build.test.ts',
   'harness/report/evaluate.test.ts',
   'harness/report/output.test.ts',
+  'harness/runner/compare.test.ts',
   'harness/k6/contract-copy.test.ts',
   'harness/lib/duration.test.ts',
   'harness/realtime/rules/fair-queue.test.ts',

@@ -47,7 +47,8 @@ const program = new Command('npm run scenario --')
   .option('--rules <mode|file>', 'integration rules: ably-lambda (default: as Ably + AWS Lambda behave), ordered (the ideal), ably-lambda-destination (plus an on-failure destination, replayed when quiet), queue (Ably -> queue -> Lambda event-source mapping), or a rules file')
   .option('--connector-mode <mode>', 'how the connector captures changes: durable (default: trigger + outbox), notify (trigger + NOTIFY, the original) or wal (logical replication)')
   .option('--compare-modes [list]', 'run the scenario once per integration mode with the same seed (default ably-lambda,ordered; e.g. ably-lambda,ably-lambda-destination,queue) and compare them side by side')
-  .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
+  .option('--compare-connector-modes [list]', `run the scenario once per connector capture mode with the same seed (default ${'notify,durable,wal'}) and compare writer cost, latency, order and loss side by side`)
+  .option('--compare <dirs...>', 'compare saved run directories side by side (writes report.md and comparison.json)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
   .option('--database-url <url>', 'use an existing database (also DATABASE_URL); the run works in a schema of its own, run_<time>_<random>, dropped at the end')
   .option('--keep', 'with an existing database: keep the run\'s schema at the end (its name is printed)')
@@ -91,14 +92,14 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string; keep?: boolean; schema?: string;
-    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; connectorMode?: string; compareModes?: boolean | string; compare?: string[]; target?: string; targetEnv?: boolean;
+    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; connectorMode?: string; compareModes?: boolean | string; compareConnectorModes?: boolean | string; compare?: string[]; target?: string; targetEnv?: boolean;
   }>();
   if (o.compare) {
     if (o.compare.length < 2) throw new UsageError('--compare needs at least two run directories');
     for (const d of o.compare) if (!existsSync(join(d, 'report.json'))) throw new UsageError(`--compare: ${d} has no report.json`);
     const runs = o.compare.map((d) => loadRun(d));
     const out = o.out ?? defaultOutDir('compare');
-    process.stdout.write(writeComparison(out, runs) + `\ncomparison written to ${out}/comparison.md\n`);
+    process.stdout.write((await writeComparison(out, runs, 'runs')) + `\ncomparison written to ${out}/report.md\n`);
     return 0;
   }
   if (o.listFaults) {
@@ -162,6 +163,9 @@ runMain(async () => {
   }
   const modes = compareModeList(o.compareModes);
   if (o.compareModes && o.rules !== undefined) throw new UsageError('--compare-modes runs both modes itself; drop --rules');
+  const captureModes = compareConnectorModeList(o.compareConnectorModes);
+  if (o.compareConnectorModes && o.connectorMode !== undefined) throw new UsageError('--compare-connector-modes runs each mode itself; drop --connector-mode');
+  if (o.compareConnectorModes && o.compareModes) throw new UsageError('compare one thing at a time: --compare-modes or --compare-connector-modes');
   let target: Target | undefined;
   try {
     if (o.target) target = loadTarget(o.target);
@@ -169,8 +173,8 @@ runMain(async () => {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (target && (mutants.length || o.compareModes || o.rules)) {
-    throw new UsageError('--target runs against a deployment the harness does not own: --mutant, --rules and --compare-modes need the embedded stack');
+  if (target && (mutants.length || o.compareModes || o.compareConnectorModes || o.rules)) {
+    throw new UsageError('--target runs against a deployment the harness does not own: --mutant, --rules, --compare-modes and --compare-connector-modes need the embedded stack');
   }
   const connectorMode = parseConnectorMode(o.connectorMode);
   if (target && connectorMode) throw new UsageError('--connector-mode needs the embedded stack; drop --target');
@@ -189,23 +193,40 @@ runMain(async () => {
   }
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);
-  if (o.compareModes) {
-    const base = o.out ?? defaultOutDir(`${scenario.name}-modes`);
+  if (o.compareModes || o.compareConnectorModes) {
+    const axis = o.compareModes ? 'rules' : 'connector-mode';
+    const variants = o.compareModes
+      ? modes.map((label) => ({ label, what: `the ${label} integration`, opts: { ...stackOpts, rulesFile: RULES_PRESETS[label].rulesFile, ...eventInvokeOf(RULES_PRESETS[label]) } }))
+      : captureModes.map((label) => ({ label, what: `the connector in ${label} mode`, opts: { ...stackOpts, connectorMode: label } }));
+    const base = o.out ?? defaultOutDir(`${scenario.name}-${axis === 'rules' ? 'modes' : 'connector-modes'}`);
     const runs: ComparedRun[] = [];
     let worst = 0;
-    for (const label of modes) {
-      const chosen: RulesPreset = RULES_PRESETS[label];
-      process.stderr.write(`\n=== ${scenario.name} with the ${label} integration ===\n`);
-      const dir = join(base, label);
-      const r = await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: { ...stackOpts, rulesFile: chosen.rulesFile, ...(chosen.eventInvokeConfig ? { eventInvokeConfig: chosen.eventInvokeConfig } : {}) } });
-      runs.push({ label, dir, report: r.report });
+    for (const v of variants) {
+      process.stderr.write(`\n=== ${scenario.name} with ${v.what} ===\n`);
+      const dir = join(base, v.label);
+      const r = await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: v.opts });
+      runs.push({ label: v.label, dir, report: r.report });
       worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
     }
-    process.stdout.write(`\n${writeComparison(base, runs)}\ncomparison written to ${base}/comparison.md\n`);
+    process.stdout.write(`\n${await writeComparison(base, runs, axis)}\ncomparison written to ${base}/report.md (and into each run's report)\n`);
     return worst;
   }
   return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), ...(target ? { target } : {}), stackOpts })).exitCode;
 });
+
+const eventInvokeOf = (p: RulesPreset) => (p.eventInvokeConfig ? { eventInvokeConfig: p.eventInvokeConfig } : {});
+
+function compareConnectorModeList(v: boolean | string | undefined): Array<(typeof CONNECTOR_MODES)[number]> {
+  if (v === undefined || v === false || v === true) return ['notify', 'durable', 'wal'];
+  const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const modes = names.map((n) => {
+    const m = CONNECTOR_MODES.find((c) => c === n);
+    if (!m) throw new UsageError(`--compare-connector-modes '${n}': expected a comma-separated list of ${CONNECTOR_MODES.join(', ')}`);
+    return m;
+  });
+  if (modes.length < 2) throw new UsageError('--compare-connector-modes needs at least two modes to compare');
+  return modes;
+}
 
 function compareModeList(v: boolean | string | undefined): RulesPresetName[] {
   if (v === undefined || v === false || v === true) return ['ably-lambda', 'ordered'];

@@ -9,6 +9,7 @@ import type { CheckResult, FinalState, FloorEvent, GeneratorCostEvent, HistoryEv
 import { buildTimeline } from './timeline.ts';
 import type { FaultWindow, FloorSummary, GeneratorHealth, Report, StageLatency, ThreadHealth } from './types.ts';
 import { analyzeIntegration } from '../checks/integration.ts';
+import { stackCost } from './stack-cost.ts';
 
 export const SATURATION = { eventLoopDelayP99Ms: 50, cpuPercent: 90 } as const;
 
@@ -149,6 +150,7 @@ export function buildReport(input: ReportInput): Report {
 
   const generator = { ...generatorHealth(history), ...generatorCost(history, counts.delivered, counts.sent + counts.typing) };
   const integration = analyzeIntegration(history);
+  const cost = stackCost(history, counts.committed);
   const latencies = Object.fromEntries(STAGES.map((s) => [s, latency.histograms[s].summary()]));
   const floor = floorSummary(history, latencies.e2e);
   const start = idx.start;
@@ -171,6 +173,7 @@ export function buildReport(input: ReportInput): Report {
     faults: faultWindows(history),
     ...(floor ? { floor } : {}),
     ...(integration ? { integration } : {}),
+    ...(cost ? { stackCost: cost } : {}),
     run: {
       seed: start?.seed ?? null,
       startedAt: start ? new Date(start.epochMs).toISOString() : null,

@@ -15,6 +15,8 @@ export function toMarkdown(r: Report): string {
   if (cost) out.push(`${cost}.`, '');
   if (r.generatorSaturated) out.push('> **Warning:** the load generator was saturated; latency figures of this run are not trustworthy.', '');
 
+  if (r.comparison) out.push(...comparisonSection(r), '');
+
   out.push('## Checks', '');
   out.push(
     markdownTable(
@@ -60,6 +62,19 @@ export function toMarkdown(r: Report): string {
     '',
   );
 
+  if (r.stackCost) {
+    const sc = r.stackCost;
+    out.push(`## Stack parts' CPU over the load (${(sc.windowMs / 1000).toFixed(1)} s, ${sc.changes} committed changes)`, '');
+    out.push(
+      markdownTable(
+        ['part', 'CPU (ms)', '% of a core', 'µs per change'],
+        sc.parts.map((p) => [p.part, String(p.cpuMs), p.cpuPercent.toFixed(1), p.usPerChange === null ? '-' : String(p.usPerChange)]),
+        ['left', 'right', 'right', 'right'],
+      ),
+      '',
+    );
+  }
+
   if (r.integration) {
     const g = r.integration;
     out.push('## What the writer saw (integration)', '');
@@ -81,4 +96,23 @@ export function toMarkdown(r: Report): string {
   out.push('## Environment', '');
   out.push('```json', JSON.stringify({ environment: r.environment, options: r.options }, null, 2), '```', '');
   return out.join('\n');
+}
+
+const AXIS_WORDS: Record<NonNullable<Report['comparison']>['axis'], string> = {
+  rules: 'integration rules',
+  'connector-mode': 'connector capture modes',
+  runs: 'saved runs',
+};
+
+/** The comparison this run belongs to: the same seed under each mode, this run marked. */
+function comparisonSection(r: Report): string[] {
+  const c = r.comparison!;
+  const seed = c.seed === null ? '' : ` with seed ${c.seed}`;
+  return [
+    `## Comparison of ${AXIS_WORDS[c.axis]}${seed}`,
+    '',
+    markdownTable(['', ...c.runs.map((x) => x.label)], c.rows.map((row) => [row.measure, ...row.values])),
+    '',
+    ...c.runs.map((x) => `- ${x.label}: \`${x.dir}\` (${x.passed ? 'passed' : 'failed'})`),
+  ];
 }

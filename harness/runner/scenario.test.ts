@@ -41,6 +41,10 @@ describe('npm run scenario', () => {
     expect(report.latency.e2e?.count).toBeGreaterThan(0);
     expect(exitCode).not.toBe(1);
 
+    // The stack parts' own CPU over the load is in the report (an external Postgres is not ours to measure).
+    expect(report.stackCost?.parts.map((p) => p.part)).toEqual(expect.arrayContaining(['realtime', 'lambda', expect.stringMatching(/^connector /)]));
+    expect(report.stackCost!.parts.find((p) => p.part === 'realtime')!.cpuMs).toBeGreaterThan(0);
+
     // What the writer saw of the integration is in the report, and two runs compare side by side.
     expect(report.integration?.messages).toBeGreaterThan(50);
     const cmp = cli('--compare', outDir, outDir, '--out', mkdtempSync(join(tmpdir(), 'compare-')));
