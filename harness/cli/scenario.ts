@@ -12,7 +12,7 @@ import { READER_CLIENTS, type ReaderClient } from '../workload/user.ts';
 import { defaultWorkers } from '../workload/worker-pool.ts';
 import { FAULTS, FAULT_NAMES, type FaultDef } from '../faults/catalogue.ts';
 import { LINKS } from '../stack/links.ts';
-import { parseFaultSpec } from '../faults/spec.ts';
+import { checkFaultConnectorMode, parseFaultSpec } from '../faults/spec.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULES_PRESET_NAMES, RULES_PRESETS, resolveRules, type RulesPreset, type RulesPresetName } from '../stack/rules-presets.ts';
@@ -193,6 +193,14 @@ runMain(async () => {
   }
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);
+  if (!target) {
+    const runModes = o.compareConnectorModes ? captureModes : [connectorMode ?? scenario.stack?.connectorMode ?? 'durable'];
+    try {
+      for (const f of o.fault) for (const m of runModes) checkFaultConnectorMode(parseFaultSpec(f), m);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   if (o.compareModes || o.compareConnectorModes) {
     const axis = o.compareModes ? 'rules' : 'connector-mode';
     const variants = o.compareModes

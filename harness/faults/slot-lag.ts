@@ -1,0 +1,81 @@
+/**
+ * slot-lag: every WAL connector stops, so nothing consumes the replication slot and Postgres keeps
+ * the WAL written meanwhile; then they start again. The fault window says how far the slot fell
+ * behind (bytes, seconds) and how long the connector took to catch up: the confirmed position
+ * passing where the WAL ended when it restarted.
+ */
+import pg from 'pg';
+import { parseDuration } from '../lib/duration.ts';
+import type { ConnectorProcess } from '../stack/connector-process.ts';
+import type { StartedStack } from '../stack/index.ts';
+
+export const SLOT_LAG_DEFAULT = '5s';
+const CATCH_UP_TIMEOUT_MS = 60_000;
+
+export interface SlotLagFault {
+  detail: string;
+  end(): Promise<string>;
+}
+
+export async function startSlotLag(stack: StartedStack, value: string | undefined): Promise<SlotLagFault> {
+  const holdMs = parseDuration(value ?? SLOT_LAG_DEFAULT);
+  const running = stack.connectors.filter((c) => c.running);
+  const slot = (await Promise.all(running.map((c) => c.health()))).find((h) => h?.slot)?.slot?.name;
+  if (!slot) throw new Error('slot-lag: no connector reports a replication slot; it needs --connector-mode wal');
+  const t0 = performance.now();
+  // All of them: a standby would otherwise take the slot over and nothing would lag.
+  await Promise.all(running.map((c) => c.stop()));
+  return {
+    detail: `stopped ${running.map((c) => c.name).join(', ')} for ${holdMs} ms; slot ${slot} unconsumed`,
+    end: async () => {
+      // The nemesis may end it early (a DURATION shorter than VALUE): the slot still lags VALUE.
+      const left = holdMs - (performance.now() - t0);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+      const db = new pg.Client({ connectionString: stack.endpoints.databaseUrl });
+      await db.connect();
+      try {
+        const lag = await slotLag(db, slot);
+        const stoppedS = ((performance.now() - t0) / 1000).toFixed(1);
+        const t1 = performance.now();
+        // One at a time: the first takes the slot, the others wait as standbys.
+        for (const c of running) await c.start();
+        const caught = await until(async () => (await slotLag(db, slot, lag.walEnd)).passed, CATCH_UP_TIMEOUT_MS);
+        const seen = await healthSlot(running);
+        return (
+          `slot ${slot} behind by ${lag.bytes} bytes after ${stoppedS} s unconsumed; ` +
+          (caught === undefined ? `NOT caught up within ${CATCH_UP_TIMEOUT_MS / 1000} s` : `caught up ${(performance.now() - t1).toFixed(0)} ms after the restart began`) +
+          (seen ? `; connector health then: lag ${seen.lagBytes} bytes, ${seen.lagSeconds.toFixed(2)} s` : '')
+        );
+      } finally {
+        await db.end();
+      }
+    },
+  };
+}
+
+/** The slot's lag behind the WAL's end now, and whether its confirmed position has passed `target`. */
+async function slotLag(db: pg.Client, slot: string, target?: string): Promise<{ bytes: number; walEnd: string; passed: boolean }> {
+  const r = await db.query<{ bytes: number | null; wal_end: string; passed: boolean | null }>(
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 AS bytes, pg_current_wal_lsn()::text AS wal_end,
+            confirmed_flush_lsn >= $2::pg_lsn AS passed
+       FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot, target ?? '0/0'],
+  );
+  const row = r.rows[0];
+  if (!row) throw new Error(`slot-lag: replication slot ${slot} is gone`);
+  return { bytes: Math.max(0, row.bytes ?? 0), walEnd: row.wal_end, passed: row.passed === true };
+}
+
+async function healthSlot(connectors: readonly ConnectorProcess[]): Promise<{ lagBytes: number; lagSeconds: number } | undefined> {
+  const hs = await Promise.all(connectors.map((c) => c.health()));
+  return hs.find((h) => h?.active)?.slot ?? hs.find((h) => h?.slot)?.slot;
+}
+
+async function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<number | undefined> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if (await cond()) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return undefined;
+}
