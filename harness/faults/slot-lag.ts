@@ -11,6 +11,7 @@ import type { StartedStack } from '../stack/index.ts';
 
 export const SLOT_LAG_DEFAULT = '5s';
 const CATCH_UP_TIMEOUT_MS = 60_000;
+const HEALTH_TIMEOUT_MS = 10_000;
 
 export interface SlotLagFault {
   detail: string;
@@ -20,8 +21,8 @@ export interface SlotLagFault {
 export async function startSlotLag(stack: StartedStack, value: string | undefined): Promise<SlotLagFault> {
   const holdMs = parseDuration(value ?? SLOT_LAG_DEFAULT);
   const running = stack.connectors.filter((c) => c.running);
-  const slot = (await Promise.all(running.map((c) => c.health()))).find((h) => h?.slot)?.slot?.name;
-  if (!slot) throw new Error('slot-lag: no connector reports a replication slot; it needs --connector-mode wal');
+  const slot = await slotName(running);
+  if (!slot) throw new Error(`slot-lag: no connector reported a replication slot within ${HEALTH_TIMEOUT_MS / 1000} s; it needs --connector-mode wal`);
   const t0 = performance.now();
   // All of them: a standby would otherwise take the slot over and nothing would lag.
   await Promise.all(running.map((c) => c.stop()));
@@ -64,6 +65,17 @@ async function slotLag(db: pg.Client, slot: string, target?: string): Promise<{ 
   const row = r.rows[0];
   if (!row) throw new Error(`slot-lag: replication slot ${slot} is gone`);
   return { bytes: Math.max(0, row.bytes ?? 0), walEnd: row.wal_end, passed: row.passed === true };
+}
+
+/** The slot the connectors read; a busy machine may leave a health request unanswered, so ask again for a while. */
+async function slotName(connectors: readonly ConnectorProcess[]): Promise<string | undefined> {
+  const deadline = performance.now() + HEALTH_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    const name = (await Promise.all(connectors.map((c) => c.health()))).find((h) => h?.slot)?.slot?.name;
+    if (name) return name;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
 }
 
 async function healthSlot(connectors: readonly ConnectorProcess[]): Promise<{ lagBytes: number; lagSeconds: number } | undefined> {
