@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULES_PRESET_NAMES, RULES_PRESETS, resolveRules, type RulesPreset, type RulesPresetName } from '../stack/rules-presets.ts';
 import { FAULT_TARGETS } from '../stack/index.ts';
-import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
+import { loadRun, writeComparison, type ComparedRun, type NotRun } from '../runner/compare.ts';
 import { defaultOutDir } from '../runner/execute.ts';
 import { loadTarget, targetFromEnv, type Target } from '../stack/target.ts';
 import { SCHEMA_RE } from '../stack/postgres/run-schema.ts';
@@ -209,14 +209,24 @@ runMain(async () => {
     const base = o.out ?? defaultOutDir(`${scenario.name}-${axis === 'rules' ? 'modes' : 'connector-modes'}`);
     const runs: ComparedRun[] = [];
     let worst = 0;
+    const notRun: NotRun[] = [];
     for (const v of variants) {
       process.stderr.write(`\n=== ${scenario.name} with ${v.what} ===\n`);
       const dir = join(base, v.label);
-      const r = await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: v.opts });
-      runs.push({ label: v.label, dir, report: r.report });
-      worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
+      try {
+        const r = await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: v.opts });
+        runs.push({ label: v.label, dir, report: r.report });
+        worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
+      } catch (err) {
+        // One mode that could not run (its stack did not start) leaves the others worth comparing.
+        const error = (err as Error).message.split('\n')[0]!;
+        process.stderr.write(`error: ${v.label}: ${error}\n`);
+        notRun.push({ label: v.label, error });
+        worst = 1;
+      }
     }
-    process.stdout.write(`\n${await writeComparison(base, runs, axis)}\ncomparison written to ${base}/report.md (and into each run's report)\n`);
+    if (runs.length === 0) throw new Error(`no mode ran: ${notRun.map((n) => `${n.label}: ${n.error}`).join('; ')}`);
+    process.stdout.write(`\n${await writeComparison(base, runs, axis, notRun)}\ncomparison written to ${base}/report.md (and into each run's report)\n`);
     return worst;
   }
   return (await executeScenario({ scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), ...(target ? { target } : {}), stackOpts })).exitCode;

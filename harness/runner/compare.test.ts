@@ -31,9 +31,9 @@ async function savedRun(label: string, loseOne: boolean, connectorMs: number): P
 }
 
 describe('a comparison of connector modes', () => {
-  it('goes into every compared run\'s report.json and report.md, and into report.md of its own directory', async () => {
+  it('goes into every compared run\'s report.json and report.md, and into report.md of its own directory, which names a mode that did not run', async () => {
     const runs = [await savedRun('notify', true, 10), await savedRun('wal', false, 4)];
-    const text = await writeComparison(join(tmp, 'cmp'), runs, 'connector-mode');
+    const text = await writeComparison(join(tmp, 'cmp'), runs, 'connector-mode', [{ label: 'durable', error: 'realtime: not ready after 30000 ms' }]);
 
     for (const r of runs) {
       const json = JSON.parse(readFileSync(join(r.dir, 'report.json'), 'utf8')) as Report;
@@ -52,6 +52,8 @@ describe('a comparison of connector modes', () => {
     const own = readFileSync(join(tmp, 'cmp', 'report.md'), 'utf8');
     expect(own).toMatch(/\| lost \/ duplicated \(subscribers\) \| 1 \/ 0 \| 0 \/ 0 \|/);
     expect(own).toContain(`- notify: FAILED, [report](${join(tmp, 'notify', 'report.md')})`);
+    // A mode whose stack did not start is named, not silently left out.
+    expect(own).toContain('- durable: did not run: realtime: not ready after 30000 ms');
     expect(text).toMatch(/^Postgres CPU per change \(µs\)\s+2000\s+2000$/m);
   });
 

@@ -19,6 +19,12 @@ export interface ComparedRun {
 
 export type ComparisonAxis = ComparisonSummary['axis'];
 
+/** A mode that was to be compared but could not run (e.g. its stack did not start). */
+export interface NotRun {
+  label: string;
+  error: string;
+}
+
 type Row = [string, (r: Report) => string];
 
 const n = (x: number | undefined, digits = 0) => (x === undefined ? '-' : x.toFixed(digits));
@@ -96,7 +102,7 @@ export function comparisonTable(c: ComparisonSummary, format: 'text' | 'markdown
  * the user are left as they are) and writes report.md and comparison.json into `dir`; returns the
  * text table for the terminal.
  */
-export async function writeComparison(dir: string, runs: readonly ComparedRun[], axis: ComparisonAxis): Promise<string> {
+export async function writeComparison(dir: string, runs: readonly ComparedRun[], axis: ComparisonAxis, notRun: readonly NotRun[] = []): Promise<string> {
   const c = compareRuns(runs, axis);
   if (axis !== 'runs') for (const r of runs) await writeReport(r.dir, { ...r.report, comparison: c });
   mkdirSync(dir, { recursive: true });
@@ -107,12 +113,13 @@ export async function writeComparison(dir: string, runs: readonly ComparedRun[],
     comparisonTable(c, 'markdown'),
     '',
     ...runs.map((r) => `- ${r.label}: ${r.report.passed ? 'passed' : 'FAILED'}, [report](${join(r.dir, 'report.md')})`),
+    ...notRun.map((n) => `- ${n.label}: did not run: ${n.error}`),
     '',
   ].join('\n');
   writeFileSync(join(dir, 'report.md'), md);
   writeFileSync(
     join(dir, 'comparison.json'),
-    JSON.stringify({ ...c, details: runs.map((r) => ({ label: r.label, integration: r.report.integration ?? null, counts: r.report.counts, latency: { e2e: r.report.latency.e2e, commitToPublish: r.report.latency.commitToPublish ?? null }, stackCost: r.report.stackCost ?? null })) }, null, 2),
+    JSON.stringify({ ...c, notRun, details: runs.map((r) => ({ label: r.label, integration: r.report.integration ?? null, counts: r.report.counts, latency: { e2e: r.report.latency.e2e, commitToPublish: r.report.latency.commitToPublish ?? null }, stackCost: r.report.stackCost ?? null })) }, null, 2),
   );
   return comparisonTable(c, 'text');
 }
