@@ -1,5 +1,5 @@
 /** report.md: the verdict and the tables, readable as a pull-request comment. */
-import { causeLines, detailsLine, floorLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
+import { causeLines, COMPARISON_AXIS_WORDS, detailsLine, floorLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { markdownTable, ms, num } from '../lib/table.ts';
 import type { Report } from './types.ts';
 
@@ -98,18 +98,13 @@ export function toMarkdown(r: Report): string {
   return out.join('\n');
 }
 
-const AXIS_WORDS: Record<NonNullable<Report['comparison']>['axis'], string> = {
-  rules: 'integration rules',
-  'connector-mode': 'connector capture modes',
-  runs: 'saved runs',
-};
 
 /** The comparison this run belongs to: the same seed under each mode, this run marked. */
 function comparisonSection(r: Report): string[] {
   const c = r.comparison!;
   const seed = c.seed === null ? '' : ` with seed ${c.seed}`;
   return [
-    `## Comparison of ${AXIS_WORDS[c.axis]}${seed}`,
+    `## Comparison of ${COMPARISON_AXIS_WORDS[c.axis]}${seed}`,
     '',
     markdownTable(['', ...c.runs.map((x) => x.label)], c.rows.map((row) => [row.measure, ...row.values])),
     '',

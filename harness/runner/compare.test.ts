@@ -48,6 +48,9 @@ describe('a comparison of connector modes', () => {
       expect(md).toContain('## Comparison of connector capture modes');
       expect(md).toMatch(/\| connector CPU per change \(µs\) \| 1000 \| 455 \|/);
       expect(md).toContain('| connector c1 |');
+      const html = readFileSync(join(r.dir, 'report.html'), 'utf8');
+      const section = html.slice(html.indexOf('<h2>Comparison of connector capture modes'), html.indexOf('<h2>Checks</h2>'));
+      expect(section).toContain('<td>connector CPU per change (µs)</td>');
     }
     const own = readFileSync(join(tmp, 'cmp', 'report.md'), 'utf8');
     expect(own).toMatch(/\| lost \/ duplicated \(subscribers\) \| 1 \/ 0 \| 0 \/ 0 \|/);
