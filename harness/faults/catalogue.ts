@@ -8,7 +8,7 @@ import type { ConnectorProcess } from '../stack/connector-process.ts';
 import type { FaultTarget, RealtimeHandle, StartedStack } from '../stack/index.ts';
 import { isLinkName, LINK_NAMES, type LinkName } from '../stack/links.ts';
 import { parseDuration } from '../lib/duration.ts';
-import { SLOT_LAG_DEFAULT, startSlotLag } from './slot-lag.ts';
+import { SLOT_LAG_DEFAULT, slotCaughtUp, startSlotLag } from './slot-lag.ts';
 
 export interface FaultContext {
   stack: StartedStack;
@@ -127,6 +127,7 @@ async function activeConnector(stack: StartedStack): Promise<ConnectorProcess> {
 async function caughtUp(stack: StartedStack, since: number): Promise<string> {
   const mode = (await Promise.all(stack.connectors.map((c) => c.health()))).find((h) => h)?.mode;
   if (mode === 'notify') return 'NOTIFY-only mode: changes committed while it was down are never sent';
+  if (mode === 'wal') return slotCaughtUp(stack, since);
   const c = new pg.Client({ connectionString: stack.endpoints.databaseUrl });
   await c.connect();
   try {

@@ -54,6 +54,27 @@ export async function startSlotLag(stack: StartedStack, value: string | undefine
   };
 }
 
+/**
+ * Catch-up of a restarted WAL connector: until the slot's confirmed position passes the WAL's end
+ * as of `since`-ish (now, when asked right after the restart).
+ */
+export async function slotCaughtUp(stack: StartedStack, since: number): Promise<string> {
+  const running = stack.connectors.filter((c) => c.running);
+  const slot = await slotName(running);
+  if (!slot) return 'catch-up not measured: no connector reported its replication slot';
+  const db = new pg.Client({ connectionString: stack.endpoints.databaseUrl });
+  await db.connect();
+  try {
+    const { bytes, walEnd } = await slotLag(db, slot);
+    const caught = await until(async () => (await slotLag(db, slot, walEnd)).passed, CATCH_UP_TIMEOUT_MS);
+    return caught === undefined
+      ? `slot ${slot} NOT caught up within ${CATCH_UP_TIMEOUT_MS / 1000} s (${bytes} bytes behind at the restart)`
+      : `slot ${slot} ${bytes} bytes behind at the restart, caught up ${(performance.now() - since).toFixed(0)} ms after the restart began`;
+  } finally {
+    await db.end();
+  }
+}
+
 /** The slot's lag behind the WAL's end now, and whether its confirmed position has passed `target`. */
 async function slotLag(db: pg.Client, slot: string, target?: string): Promise<{ bytes: number; walEnd: string; passed: boolean }> {
   const r = await db.query<{ bytes: number | null; wal_end: string; passed: boolean | null }>(
