@@ -46,6 +46,7 @@ const UNIT = [
   'harness/report/evaluate.test.ts',
   'harness/report/output.test.ts',
   'harness/report/abuse.test.ts',
+  'harness/runner/compare.test.ts',
   'harness/k6/contract-copy.test.ts',
   'harness/lib/duration.test.ts',
   'harness/realtime/rules/fair-queue.test.ts',

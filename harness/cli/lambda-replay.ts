@@ -2,8 +2,10 @@
  * `npm run lambda:replay -- --destination FILE --endpoint URL`: re-invokes every event an
  * asynchronous invocation gave up on (the on-failure destination), once the cause is fixed.
  */
+import { statSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { readFailures } from '../lambda/destination.ts';
 import { replayFailures } from '../lambda/replay.ts';
 import { UsageError, runMain } from './common.ts';
 
@@ -25,7 +27,24 @@ function program(): Command {
     .option('--function <name>', 'invoke this function instead of the one each record names')
     .option('--access-key-id <id>', 'credentials for a local endpoint (absent: the SDK default chain)')
     .option('--secret-access-key <secret>', 'credentials for a local endpoint')
+    .addHelpText('after', '\nExit codes: 0 everything replayed; 1 some events failed again (they are back in the file); 2 bad usage, or a destination file that is missing or not a file of destination records.')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+}
+
+/** Refuses a destination that is not there or not made of destination records, before anything is taken from it. */
+function checkDestination(file: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    throw new UsageError(`--destination ${file}: no such file (the stack prints the destination's path when its rules use one)`);
+  }
+  if (!isFile) throw new UsageError(`--destination ${file}: not a file`);
+  try {
+    readFailures(file);
+  } catch (err) {
+    throw new UsageError(`--destination ${(err as Error).message}`);
+  }
 }
 
 runMain(async () => {
@@ -36,6 +55,7 @@ runMain(async () => {
     throw new UsageError(`--${String(issue.path[0] ?? '')}: ${issue.message}`);
   }
   const o = r.data;
+  checkDestination(o.destination);
   const result = await replayFailures({
     destination: o.destination,
     region: o.region,

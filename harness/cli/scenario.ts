@@ -12,12 +12,12 @@ import { READER_CLIENTS, type ReaderClient } from '../workload/user.ts';
 import { defaultWorkers } from '../workload/worker-pool.ts';
 import { FAULTS, FAULT_NAMES, type FaultDef } from '../faults/catalogue.ts';
 import { LINKS } from '../stack/links.ts';
-import { parseFaultSpec } from '../faults/spec.ts';
+import { checkFaultConnectorMode, parseFaultSpec } from '../faults/spec.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULES_PRESET_NAMES, RULES_PRESETS, resolveRules, type RulesPreset, type RulesPresetName } from '../stack/rules-presets.ts';
 import { FAULT_TARGETS } from '../stack/index.ts';
-import { loadRun, writeComparison, type ComparedRun } from '../runner/compare.ts';
+import { loadRun, writeComparison, type ComparedRun, type NotRun } from '../runner/compare.ts';
 import { attackerCostLines, withoutAttackers } from '../runner/attackers.ts';
 import { defaultOutDir } from '../runner/execute.ts';
 import { loadTarget, targetFromEnv, type Target } from '../stack/target.ts';
@@ -50,7 +50,8 @@ const program = new Command('npm run scenario --')
   .option('--compare-modes [list]', 'run the scenario once per integration mode with the same seed (default ably-lambda,ordered; e.g. ably-lambda,ably-lambda-destination,queue) and compare them side by side')
   .option('--no-attackers', 'abuse: run the honest load alone, without the attackers')
   .option('--compare-attackers', 'abuse: run with and without the attackers, same seed, and compare them (honest e2e p99 ratio, realtime memory growth)')
-  .option('--compare <dirs...>', 'compare saved run directories side by side (writes comparison.md)')
+  .option('--compare-connector-modes [list]', `run the scenario once per connector capture mode with the same seed (default ${'notify,durable,wal'}) and compare writer cost, latency, order and loss side by side`)
+  .option('--compare <dirs...>', 'compare saved run directories side by side (writes report.md and comparison.json)')
   .addOption(new Option('--pg <provider>', `Postgres provider (${PG_PROVIDERS.join(', ')})`).default('embedded'))
   .option('--database-url <url>', 'use an existing database (also DATABASE_URL); the run works in a schema of its own, run_<time>_<random>, dropped at the end')
   .option('--keep', 'with an existing database: keep the run\'s schema at the end (its name is printed)')
@@ -94,7 +95,7 @@ runMain(async () => {
   const o = program.opts<{
     list?: boolean; out?: string; duration?: string; rate?: string; users?: string; rooms?: string; readers?: string;
     seed?: string; threshold: string[]; mutant: string[]; check?: string; pg: string; databaseUrl?: string; keep?: boolean; schema?: string;
-    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; connectorMode?: string; compareModes?: boolean | string; compare?: string[]; target?: string; targetEnv?: boolean;
+    fault: string[]; listFaults?: boolean; workers?: string; readerClient?: string; rules?: string; connectorMode?: string; compareModes?: boolean | string; compareConnectorModes?: boolean | string; compare?: string[]; target?: string; targetEnv?: boolean;
     attackers: boolean; compareAttackers?: boolean;
   }>();
   if (o.compare) {
@@ -102,7 +103,7 @@ runMain(async () => {
     for (const d of o.compare) if (!existsSync(join(d, 'report.json'))) throw new UsageError(`--compare: ${d} has no report.json`);
     const runs = o.compare.map((d) => loadRun(d));
     const out = o.out ?? defaultOutDir('compare');
-    process.stdout.write(writeComparison(out, runs) + `\ncomparison written to ${out}/comparison.md\n`);
+    process.stdout.write((await writeComparison(out, runs, 'runs')) + `\ncomparison written to ${out}/report.md\n`);
     return 0;
   }
   if (o.listFaults) {
@@ -166,6 +167,9 @@ runMain(async () => {
   }
   const modes = compareModeList(o.compareModes);
   if (o.compareModes && o.rules !== undefined) throw new UsageError('--compare-modes runs both modes itself; drop --rules');
+  const captureModes = compareConnectorModeList(o.compareConnectorModes);
+  if (o.compareConnectorModes && o.connectorMode !== undefined) throw new UsageError('--compare-connector-modes runs each mode itself; drop --connector-mode');
+  if (o.compareConnectorModes && o.compareModes) throw new UsageError('compare one thing at a time: --compare-modes or --compare-connector-modes');
   let target: Target | undefined;
   try {
     if (o.target) target = loadTarget(o.target);
@@ -173,8 +177,8 @@ runMain(async () => {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (target && (mutants.length || o.compareModes || o.rules)) {
-    throw new UsageError('--target runs against a deployment the harness does not own: --mutant, --rules and --compare-modes need the embedded stack');
+  if (target && (mutants.length || o.compareModes || o.compareConnectorModes || o.rules)) {
+    throw new UsageError('--target runs against a deployment the harness does not own: --mutant, --rules, --compare-modes and --compare-connector-modes need the embedded stack');
   }
   const connectorMode = parseConnectorMode(o.connectorMode);
   if (target && connectorMode) throw new UsageError('--connector-mode needs the embedded stack; drop --target');
@@ -194,39 +198,66 @@ runMain(async () => {
   const scenario = findScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario '${name}'; expected one of: ${scenarios.map((s) => s.name).join(', ')}, self-check`);
   if ((!o.attackers || o.compareAttackers) && !scenario.abuse) throw new UsageError(`${o.compareAttackers ? '--compare-attackers' : '--no-attackers'}: scenario '${scenario.name}' has no attackers (abuse has)`);
-  if (o.compareAttackers && (o.compareModes || !o.attackers)) throw new UsageError('--compare-attackers runs with and without attackers itself; drop --compare-modes and --no-attackers');
-  if (o.compareAttackers) {
-    const base = o.out ?? defaultOutDir(`${scenario.name}-attackers`);
-    const runs: ComparedRun[] = [];
-    let worst = 0;
-    for (const [label, sc] of [['attackers', scenario], ['no attackers', withoutAttackers(scenario)]] as const) {
-      process.stderr.write(`\n=== ${scenario.name}: ${label} ===\n`);
-      const dir = join(base, label.replace(' ', '-'));
-      const r = await executeScenario({ scenario: sc, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts });
-      runs.push({ label, dir, report: r.report });
-      worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
-    }
-    process.stdout.write(`\n${writeComparison(base, runs)}\n${attackerCostLines(runs[0]!.report, runs[1]!.report).join('\n')}\ncomparison written to ${base}/comparison.md\n`);
-    return worst;
-  }
+  if (o.compareAttackers && (o.compareModes || o.compareConnectorModes || !o.attackers)) throw new UsageError('--compare-attackers runs with and without attackers itself; drop --compare-modes, --compare-connector-modes and --no-attackers');
   const toRun = o.attackers ? scenario : withoutAttackers(scenario);
-  if (o.compareModes) {
-    const base = o.out ?? defaultOutDir(`${scenario.name}-modes`);
+  if (!target) {
+    const runModes = o.compareConnectorModes ? captureModes : [connectorMode ?? scenario.stack?.connectorMode ?? 'durable'];
+    try {
+      for (const f of o.fault) for (const m of runModes) checkFaultConnectorMode(parseFaultSpec(f), m);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  if (o.compareModes || o.compareConnectorModes || o.compareAttackers) {
+    const axis = o.compareModes ? 'rules' : o.compareConnectorModes ? 'connector-mode' : 'attackers';
+    const variants: Array<{ label: string; what: string; scenario: typeof scenario; opts: typeof stackOpts }> = o.compareModes
+      ? modes.map((label) => ({ label, what: `the ${label} integration`, scenario: toRun, opts: { ...stackOpts, rulesFile: RULES_PRESETS[label].rulesFile, ...eventInvokeOf(RULES_PRESETS[label]) } }))
+      : o.compareConnectorModes
+        ? captureModes.map((label) => ({ label, what: `the connector in ${label} mode`, scenario: toRun, opts: { ...stackOpts, connectorMode: label } }))
+        : [
+            { label: 'attackers', what: 'its attackers', scenario, opts: stackOpts },
+            { label: 'no-attackers', what: 'no attackers', scenario: withoutAttackers(scenario), opts: stackOpts },
+          ];
+    const base = o.out ?? defaultOutDir(`${scenario.name}-${axis === 'rules' ? 'modes' : axis === 'attackers' ? 'attackers' : 'connector-modes'}`);
     const runs: ComparedRun[] = [];
     let worst = 0;
-    for (const label of modes) {
-      const chosen: RulesPreset = RULES_PRESETS[label];
-      process.stderr.write(`\n=== ${scenario.name} with the ${label} integration ===\n`);
-      const dir = join(base, label);
-      const r = await executeScenario({ scenario: toRun, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: { ...stackOpts, rulesFile: chosen.rulesFile, ...(chosen.eventInvokeConfig ? { eventInvokeConfig: chosen.eventInvokeConfig } : {}) } });
-      runs.push({ label, dir, report: r.report });
-      worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
+    const notRun: NotRun[] = [];
+    for (const v of variants) {
+      process.stderr.write(`\n=== ${scenario.name} with ${v.what} ===\n`);
+      const dir = join(base, v.label);
+      try {
+        const r = await executeScenario({ scenario: v.scenario, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, outDir: dir, stackOpts: v.opts });
+        runs.push({ label: v.label, dir, report: r.report });
+        worst = worst === 1 || r.exitCode === 1 ? 1 : Math.max(worst, r.exitCode);
+      } catch (err) {
+        // One mode that could not run (its stack did not start) leaves the others worth comparing.
+        const error = (err as Error).message.split('\n')[0]!;
+        process.stderr.write(`error: ${v.label}: ${error}\n`);
+        notRun.push({ label: v.label, error });
+        worst = 1;
+      }
     }
-    process.stdout.write(`\n${writeComparison(base, runs)}\ncomparison written to ${base}/comparison.md\n`);
+    if (runs.length === 0) throw new Error(`no mode ran: ${notRun.map((n) => `${n.label}: ${n.error}`).join('; ')}`);
+    const cost = axis === 'attackers' && runs.length === 2 ? `${attackerCostLines(runs[0]!.report, runs[1]!.report).join('\n')}\n` : '';
+    process.stdout.write(`\n${await writeComparison(base, runs, axis, notRun)}\n${cost}comparison written to ${base}/report.md (and into each run's report)\n`);
     return worst;
   }
   return (await executeScenario({ scenario: toRun, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), ...(target ? { target } : {}), stackOpts })).exitCode;
 });
+
+const eventInvokeOf = (p: RulesPreset) => (p.eventInvokeConfig ? { eventInvokeConfig: p.eventInvokeConfig } : {});
+
+function compareConnectorModeList(v: boolean | string | undefined): Array<(typeof CONNECTOR_MODES)[number]> {
+  if (v === undefined || v === false || v === true) return ['notify', 'durable', 'wal'];
+  const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const modes = names.map((n) => {
+    const m = CONNECTOR_MODES.find((c) => c === n);
+    if (!m) throw new UsageError(`--compare-connector-modes '${n}': expected a comma-separated list of ${CONNECTOR_MODES.join(', ')}`);
+    return m;
+  });
+  if (modes.length < 2) throw new UsageError('--compare-connector-modes needs at least two modes to compare');
+  return modes;
+}
 
 function compareModeList(v: boolean | string | undefined): RulesPresetName[] {
   if (v === undefined || v === false || v === true) return ['ably-lambda', 'ordered'];

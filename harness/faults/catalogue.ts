@@ -7,6 +7,7 @@ import pg from 'pg';
 import { targetPart, type ConnectorControl, type FaultTarget, type FaultTargets } from '../stack/roles.ts';
 import { isLinkName, LINK_NAMES, type LinkName } from '../stack/links.ts';
 import { parseDuration } from '../lib/duration.ts';
+import { SLOT_LAG_DEFAULT, slotCaughtUp, startSlotLag } from './slot-lag.ts';
 
 type RealtimeTarget = NonNullable<FaultTargets['realtime']>;
 
@@ -36,6 +37,8 @@ export interface FaultDef {
   needsDuration?: boolean;
   /** The part it breaks, when its name's prefix (connector-, pg-, rt-, lambda-, net-) does not say. */
   target?: FaultTarget;
+  /** The connector's capture mode the fault works on; refused at parse time under another. */
+  connectorMode?: 'wal';
   /** Stack options the fault needs (a link through a proxy, a standby connector). */
   needs?: (value: string | undefined) => { link?: LinkName; connectors?: number };
   start(ctx: FaultContext): Promise<ActiveFault>;
@@ -65,6 +68,14 @@ const linkAnd = (what: string): ValueSpec => ({
   },
 });
 const linkOf = (v: string | undefined): LinkName => (v ?? '').split('/')[0] as LinkName;
+
+function durationProblem(v: string): string | undefined {
+  try {
+    return parseDuration(v) > 0 ? undefined : 'expected a duration above 0, e.g. 20s';
+  } catch {
+    return 'expected a duration, e.g. 20s';
+  }
+}
 
 async function pollUntil(cond: () => Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<number | undefined> {
   const t0 = performance.now();
@@ -114,6 +125,7 @@ async function caughtUp(targets: FaultTargets, since: number): Promise<string> {
   const mode = (await Promise.all(targetPart(targets, 'connectors').map((c) => c.health()))).find((h) => h)?.mode;
   if (mode === 'notify') return 'NOTIFY-only mode: changes committed while it was down are never sent';
   if (!targets.postgres) return 'catch-up not measured: the stack offers no database to read the outbox from';
+  if (mode === 'wal') return slotCaughtUp(targets, since);
   const c = new pg.Client({ connectionString: targets.postgres.connectionUri });
   await c.connect();
   try {
@@ -190,20 +202,18 @@ export const FAULTS = {
       };
     },
   },
+  'slot-lag': {
+    description: 'stop every WAL connector for VALUE (default 5s) so the replication slot builds a WAL backlog, then start them again; measures the lag (bytes, seconds) and the catch-up time (needs --connector-mode wal)',
+    value: { help: 'a duration, e.g. 10s', default: SLOT_LAG_DEFAULT, check: (v) => durationProblem(v) },
+    target: 'connector',
+    connectorMode: 'wal',
+    start: async ({ targets, value }) => startSlotLag(targets, value),
+  },
   'pg-restart-fast': { description: 'shut Postgres down (fast mode) and start it again after DURATION', start: pgRestart('fast') },
   'pg-restart-immediate': { description: 'shut Postgres down (immediate mode: crash recovery) and start it again after DURATION', start: pgRestart('immediate') },
   'pg-down': {
     description: 'hold Postgres down (fast shutdown) for VALUE (e.g. 20s), longer than the integration\'s retries if VALUE exceeds their time-scaled horizon',
-    value: {
-      help: 'a duration, e.g. 20s',
-      check: (v) => {
-        try {
-          return parseDuration(v) > 0 ? undefined : 'expected a duration above 0, e.g. 20s';
-        } catch {
-          return 'expected a duration, e.g. 20s';
-        }
-      },
-    },
+    value: { help: 'a duration, e.g. 20s', check: (v) => durationProblem(v) },
     start: pgDown,
   },
   'pg-terminate': {

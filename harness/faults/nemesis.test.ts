@@ -114,3 +114,27 @@ describe('realtime-restart', () => {
     for (const f of report.faults) expect(f.detail).toMatch(/7 connections lost(: started [\d.]+ s late: [^>]*)? -> listening again; all 7 connections back \d+ ms later/);
   }, 120_000);
 });
+
+describe('slot-lag', () => {
+  it('the WAL connector stopped while writers go on: the slot falls behind, catches up after the restart, and nothing is lost or doubled', async () => {
+    const { report } = await executeScenario({
+      scenario: findScenario('steady')!,
+      overrides: { durationMs: 5000, rate: 20, rooms: 1, users: 2, readers: 1 },
+      seed: 11,
+      thresholdFlags: [],
+      mutants: [],
+      faults: ['slot-lag=2s@1s'],
+      outDir: mkdtempSync(join(tmpdir(), 'slot-lag-')),
+      stackOpts: { pg: 'external', databaseUrl: await freshDatabase({ migrate: false }), connectorMode: 'wal' },
+      quiet: true,
+    });
+    expect(report.faults).toHaveLength(1);
+    expect(report.checks.filter((c) => c.valid !== true)).toEqual([]);
+    expect(report.counts.lost).toBe(0);
+    expect(report.counts.duplicated).toBe(0);
+    const detail = report.faults[0]!.detail ?? '';
+    expect(detail).toMatch(/stopped primary for 2000 ms; slot \S+ unconsumed -> slot \S+ behind by \d+ bytes after [\d.]+ s unconsumed; caught up \d+ ms after the restart began/);
+    // Writers went on while nothing read the slot: it held their WAL.
+    expect(Number(/behind by (\d+) bytes/.exec(detail)![1])).toBeGreaterThan(0);
+  }, 120_000);
+});

@@ -7,7 +7,7 @@ import type { StackOptions } from '../stack/index.ts';
 import { offeredTargets, type FaultTargets } from '../stack/roles.ts';
 import { FAULTS, type FaultDef } from './catalogue.ts';
 import type { LinkName } from '../stack/links.ts';
-import { checkFaultTarget, type FaultSpec } from './spec.ts';
+import { checkFaultTarget, faultTarget, type FaultSpec } from './spec.ts';
 import { Rng } from '../lib/rng.ts';
 
 export interface FaultRecorder {
@@ -62,7 +62,7 @@ export class Nemesis {
     for (const spec of this.specs) {
       this.timers.push(
         setTimeout(() => {
-          const part = spec.name.split('-')[0]!;
+          const part = faultTarget(spec.name);
           const before = this.busy.get(part) ?? Promise.resolve();
           const mine = before.then(() => this.run(spec, performance.now() - t0 - spec.atMs));
           this.busy.set(part, mine);

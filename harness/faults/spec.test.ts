@@ -3,7 +3,7 @@ import type { FaultEvent } from '../history/types.ts';
 import { FAULT_TARGETS, offeredTargets, type FaultTargets } from '../stack/roles.ts';
 import { FAULT_NAMES } from './catalogue.ts';
 import { Nemesis } from './nemesis.ts';
-import { faultTarget, parseFaultSpec } from './spec.ts';
+import { checkFaultConnectorMode, faultTarget, parseFaultSpec } from './spec.ts';
 
 describe('fault targets', () => {
   it('every fault in the catalogue says which part it breaks', () => {
@@ -65,5 +65,17 @@ describe('the nemesis on fault targets', () => {
       ['lambda-errors', 'start'],
       ['lambda-errors', 'end'],
     ]);
+  });
+});
+
+describe('faults that need a connector capture mode', () => {
+  it('slot-lag is refused at parse time, in one line, unless the connector captures from the WAL', () => {
+    const spec = parseFaultSpec('slot-lag=3s@2s', FAULT_TARGETS);
+    expect(spec).toMatchObject({ name: 'slot-lag', value: '3s', atMs: 2000 });
+    expect(() => checkFaultConnectorMode(spec, 'wal')).not.toThrow();
+    expect(() => checkFaultConnectorMode(spec, 'durable')).toThrow(/^--fault 'slot-lag=3s@2s': slot-lag needs --connector-mode wal; this run's connector captures in durable mode$/);
+    expect(() => checkFaultConnectorMode(parseFaultSpec('connector-kill@1s', FAULT_TARGETS), 'notify')).not.toThrow();
+    expect(parseFaultSpec('slot-lag@2s', FAULT_TARGETS).value).toBeUndefined();
+    expect(() => parseFaultSpec('slot-lag=soon@2s', FAULT_TARGETS)).toThrow(/value 'soon': expected a duration/);
   });
 });

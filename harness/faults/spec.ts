@@ -74,3 +74,9 @@ export function checkFaultTarget(spec: FaultSpec, offers: readonly FaultTarget[]
     throw new Error(`--fault '${spec.raw}': ${spec.name} needs ${TARGET_NAMES[t]}; ${why}`);
   }
 }
+
+/** Refuses, in one line, a fault that works only under another connector capture mode than the run's. */
+export function checkFaultConnectorMode(spec: FaultSpec, mode: string): void {
+  const needs = (FAULTS[spec.name] as FaultDef).connectorMode;
+  if (needs && needs !== mode) throw new Error(`--fault '${spec.raw}': ${spec.name} needs --connector-mode ${needs}; this run's connector captures in ${mode} mode`);
+}

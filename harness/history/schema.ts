@@ -125,6 +125,7 @@ const generator = z.object({
   windowMs: z.number().finite().nonnegative(),
   processCpuUs: z.number().finite().nonnegative(),
   threads: z.array(z.object({ thread: z.string(), busyUs: z.number().finite().nonnegative(), users: z.number().int().nonnegative() })),
+  parts: z.array(z.object({ part: z.string(), cpuMs: z.number().finite().nonnegative() })).optional(),
 });
 const ms = z.number().finite().nonnegative();
 const floor = z.object({ type: z.literal('floor'), t, samples: z.number().int().positive(), p50Ms: ms, p90Ms: ms, p99Ms: ms, maxMs: ms, minMs: ms });

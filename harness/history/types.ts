@@ -213,6 +213,8 @@ export interface GeneratorCostEvent extends Base {
   processCpuUs: number;
   /** Per thread: its own CPU time over the window, µs (event-loop busy time where /proc is missing), and the users it ran. */
   threads: Array<{ thread: string; busyUs: number; users: number }>;
+  /** CPU of each stack part's process tree over the same window, ms (absent in older histories and against a target). */
+  parts?: Array<{ part: string; cpuMs: number }>;
 }
 
 /**

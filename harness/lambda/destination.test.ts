@@ -1,7 +1,9 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,5 +96,28 @@ describe('on-failure destination and replay', () => {
     databaseDown = false;
     expect(await replay()).toMatchObject({ replayed: 1, succeeded: 1 });
     expect((await rows()).map((r) => r.id)).toContain('d-p2');
+  });
+});
+
+describe('npm run lambda:replay on a bad destination', () => {
+  const cli = (file: string) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../cli/lambda-replay.ts', import.meta.url)), '--destination', file, '--endpoint', lambda.endpoint], { encoding: 'utf8', timeout: 30_000 });
+    return { code: r.status, stderr: r.stderr.trim() };
+  };
+
+  it('refuses a missing file with one line naming it, and exit code 2', () => {
+    const r = cli(join(dir, 'missing.ndjson'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: --destination ${join(dir, 'missing.ndjson')}: no such file (the stack prints the destination's path when its rules use one)`);
+  });
+
+  it('refuses a file of something else with one line naming the line, and leaves the file where it was', () => {
+    const file = join(dir, 'bad.ndjson');
+    writeFileSync(file, 'not json\n');
+    const r = cli(file);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')).toEqual([`error: --destination ${file}:1: not a JSON line (expected one AWS destination record per line)`]);
+    expect(existsSync(file)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('.replaying-'))).toEqual([]);
   });
 });

@@ -62,16 +62,25 @@ export function appendFailure(file: string, record: FailureRecord): void {
   appendFileSync(file, `${JSON.stringify(record)}\n`);
 }
 
+/** The records of a destination file; an error names the file and line of the first bad record. */
 export function readFailures(file: string): FailureRecord[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
+  const out: FailureRecord[] = [];
+  readFileSync(file, 'utf8')
     .split('\n')
-    .filter((l) => l.trim())
-    .map((line, i) => {
-      const r = RecordSchema.safeParse(JSON.parse(line));
-      if (!r.success) throw new Error(`${file}:${i + 1}: ${r.error.issues[0]!.path.join('.')}: ${r.error.issues[0]!.message}`);
-      return r.data as FailureRecord;
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        throw new Error(`${file}:${i + 1}: not a JSON line (expected one AWS destination record per line)`);
+      }
+      const r = RecordSchema.safeParse(json);
+      if (!r.success) throw new Error(`${file}:${i + 1}: field '${r.error.issues[0]!.path.join('.') || '(root)'}': ${r.error.issues[0]!.message}`);
+      out.push(r.data as FailureRecord);
     });
+  return out;
 }
 
 /**
@@ -82,6 +91,8 @@ export function readFailures(file: string): FailureRecord[] {
 export function takeFailures(file: string): { records: FailureRecord[]; finish(failed: readonly FailureRecord[]): void } {
   if (!existsSync(file)) return { records: [], finish: () => {} };
   const taken = `${file}.replaying-${process.pid}-${Date.now()}`;
+  // Read once in place: a file that cannot be read stays where it is, to be fixed and replayed.
+  readFailures(file);
   renameSync(file, taken);
   const records = readFailures(taken);
   return {

@@ -10,6 +10,7 @@ import { buildTimeline } from './timeline.ts';
 import type { FaultWindow, FloorSummary, GeneratorHealth, Report, StageLatency, ThreadHealth } from './types.ts';
 import { analyzeIntegration } from '../checks/integration.ts';
 import { attackRows, memorySummary } from './abuse.ts';
+import { stackCost } from './stack-cost.ts';
 
 export const SATURATION = { eventLoopDelayP99Ms: 50, cpuPercent: 90 } as const;
 
@@ -150,6 +151,7 @@ export function buildReport(input: ReportInput): Report {
 
   const generator = { ...generatorHealth(history), ...generatorCost(history, counts.delivered, counts.sent + counts.typing) };
   const integration = analyzeIntegration(history);
+  const cost = stackCost(history, counts.committed);
   const latencies = Object.fromEntries(STAGES.map((s) => [s, latency.histograms[s].summary()]));
   const floor = floorSummary(history, latencies.e2e);
   const start = idx.start;
@@ -176,6 +178,7 @@ export function buildReport(input: ReportInput): Report {
     ...(integration ? { integration } : {}),
     ...(attacks ? { attacks } : {}),
     ...(memory ? { memory } : {}),
+    ...(cost ? { stackCost: cost } : {}),
     run: {
       seed: start?.seed ?? null,
       startedAt: start ? new Date(start.epochMs).toISOString() : null,

@@ -71,3 +71,11 @@ export function floorLine(r: Report): string | undefined {
     `e2e p50 ${x(f.e2eP50Ratio)} the floor's p50, e2e p99 ${x(f.e2eP99Ratio)} its p99`
   );
 }
+
+/** What a comparison compared, in words for headings. */
+export const COMPARISON_AXIS_WORDS: Record<NonNullable<Report['comparison']>['axis'], string> = {
+  rules: 'integration rules',
+  'connector-mode': 'connector capture modes',
+  attackers: 'runs with and without attackers',
+  runs: 'saved runs',
+};

@@ -64,7 +64,7 @@ export async function recheckRunDir(dir: string, opts: RecheckOptions = {}): Pro
   const { history, final } = await readRun(dir);
   const previousPath = join(dir, REPORT_JSON);
   const previous = existsSync(previousPath) ? await readReport(previousPath) : undefined;
-  const report = evaluateRun({
+  const judged = evaluateRun({
     history,
     final,
     thresholds: opts.thresholds ?? (previous ? thresholdSpecOf(previous) : {}),
@@ -72,6 +72,8 @@ export async function recheckRunDir(dir: string, opts: RecheckOptions = {}): Pro
     // The machine the run happened on, not the one re-checking it.
     environment: previous?.environment ?? collectEnvironment(),
   });
+  // A comparison was made across runs; one run's history cannot rebuild it, so it is kept as it was.
+  const report = previous?.comparison ? { ...judged, comparison: previous.comparison } : judged;
   if (opts.write ?? true) await writeReport(dir, report);
   return report;
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { detailsLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
+import { COMPARISON_AXIS_WORDS, detailsLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { CHARTS_SCRIPT } from './html-charts.ts';
 import { checksAndThresholdsLine, environmentLine } from './html-header.ts';
 import { ms, num } from '../lib/table.ts';
@@ -111,6 +111,10 @@ export function toHtml(r: Report): string {
     [[c.sent, c.committed, c.delivered, c.lost, c.duplicated, c.outOfOrder, c.failed, c.rejected, c.dropped, r.throughput.opsPerSec, r.throughput.deliveriesPerSec].map(num)],
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   );
+  const cmp = r.comparison;
+  const comparison = cmp
+    ? `<h2>${esc(`Comparison of ${COMPARISON_AXIS_WORDS[cmp.axis]}${cmp.seed === null ? '' : ` with seed ${cmp.seed}`}`)}</h2>\n${table(['', ...cmp.runs.map((x) => esc(x.label))], cmp.rows.map((row) => [esc(row.measure), ...row.values.map(esc)]))}\n`
+    : '';
   const charts = CHARTS.map(([id, title]) => `<figure><figcaption>${esc(title)}</figcaption><div class="chart"><canvas id="${id}"></canvas></div></figure>`).join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -131,7 +135,7 @@ ${environmentLine(r, esc)}
 ${generatorCostLine(r) ? `<p>${esc(generatorCostLine(r)!)}.</p>` : ''}
 ${r.generatorSaturated ? '<p class="warn">The load generator was saturated: the latency figures of this run are not trustworthy.</p>' : ''}
 </header>
-<h2>Checks</h2>
+${comparison}<h2>Checks</h2>
 ${checks}
 <h2>Thresholds</h2>
 ${thresholds}

@@ -1,5 +1,5 @@
 /** report.md: the verdict and the tables, readable as a pull-request comment. */
-import { causeLines, detailsLine, floorLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
+import { causeLines, COMPARISON_AXIS_WORDS, detailsLine, floorLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
 import { markdownTable, ms, num } from '../lib/table.ts';
 import type { Report } from './types.ts';
 import { abuseMarkdown } from './abuse.ts';
@@ -15,6 +15,8 @@ export function toMarkdown(r: Report): string {
   const cost = generatorCostLine(r);
   if (cost) out.push(`${cost}.`, '');
   if (r.generatorSaturated) out.push('> **Warning:** the load generator was saturated; latency figures of this run are not trustworthy.', '');
+
+  if (r.comparison) out.push(...comparisonSection(r), '');
 
   out.push('## Checks', '');
   out.push(
@@ -61,6 +63,19 @@ export function toMarkdown(r: Report): string {
     '',
   );
 
+  if (r.stackCost) {
+    const sc = r.stackCost;
+    out.push(`## Stack parts' CPU over the load (${(sc.windowMs / 1000).toFixed(1)} s, ${sc.changes} committed changes)`, '');
+    out.push(
+      markdownTable(
+        ['part', 'CPU (ms)', '% of a core', 'µs per change'],
+        sc.parts.map((p) => [p.part, String(p.cpuMs), p.cpuPercent.toFixed(1), p.usPerChange === null ? '-' : String(p.usPerChange)]),
+        ['left', 'right', 'right', 'right'],
+      ),
+      '',
+    );
+  }
+
   if (r.integration) {
     const g = r.integration;
     out.push('## What the writer saw (integration)', '');
@@ -84,4 +99,18 @@ export function toMarkdown(r: Report): string {
   out.push('## Environment', '');
   out.push('```json', JSON.stringify({ environment: r.environment, options: r.options }, null, 2), '```', '');
   return out.join('\n');
+}
+
+
+/** The comparison this run belongs to: the same seed under each mode, this run marked. */
+function comparisonSection(r: Report): string[] {
+  const c = r.comparison!;
+  const seed = c.seed === null ? '' : ` with seed ${c.seed}`;
+  return [
+    `## Comparison of ${COMPARISON_AXIS_WORDS[c.axis]}${seed}`,
+    '',
+    markdownTable(['', ...c.runs.map((x) => x.label)], c.rows.map((row) => [row.measure, ...row.values])),
+    '',
+    ...c.runs.map((x) => `- ${x.label}: \`${x.dir}\` (${x.passed ? 'passed' : 'failed'})`),
+  ];
 }

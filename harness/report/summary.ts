@@ -38,6 +38,7 @@ export function formatSummary(r: Report, opts: { runDir?: string } = {}): string
   );
   const cost = generatorCostLine(r);
   if (cost) out.push(cost);
+  if (r.stackCost) out.push(`stack parts' CPU per committed change: ${r.stackCost.parts.map((p) => `${p.part} ${p.usPerChange ?? '-'} µs`).join(', ')}`);
   if (opts.runDir) out.push(`run directory: ${opts.runDir}`);
   return out.join('\n');
 }

@@ -107,6 +107,24 @@ export interface FloorSummary {
   e2eP99Ratio: number | null;
 }
 
+/** The stack parts' own CPU over the load window (their process trees), and per committed change. */
+export interface StackCost {
+  windowMs: number;
+  /** Committed changes the costs are divided by. */
+  changes: number;
+  parts: Array<{ part: string; cpuMs: number; cpuPercent: number; usPerChange: number | null }>;
+}
+
+/** The same scenario and seed run under several modes, side by side; every compared run's report carries it. */
+export interface ComparisonSummary {
+  /** What differed between the runs: the integration rules, the connector's capture mode, or nothing known (saved runs). */
+  axis: 'rules' | 'connector-mode' | 'attackers' | 'runs';
+  seed: number | null;
+  runs: Array<{ label: string; dir: string; passed: boolean }>;
+  /** One row per measure, one cell per run, in the runs' order, as report.md shows them. */
+  rows: Array<{ measure: string; values: string[] }>;
+}
+
 export interface Report {
   scenario: string;
   passed: boolean;
@@ -135,6 +153,10 @@ export interface Report {
   attacks?: AttackRow[];
   /** Memory of each stack process over the run; absent in runs that did not sample it. */
   memory?: MemorySummary;
+  /** Absent when the parts were not measured (older histories, a target the harness does not own). */
+  stackCost?: StackCost;
+  /** Present in runs made by a comparison (--compare-modes, --compare-connector-modes, --compare). */
+  comparison?: ComparisonSummary;
   run: { seed: number | null; startedAt: string | null; durationMs: number };
   options: Record<string, unknown>;
   environment: Record<string, unknown>;

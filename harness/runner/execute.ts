@@ -8,7 +8,7 @@ import { collectEnvironment, evaluateRun, exitCodeFor, formatSummary, recheckRun
 import { mergeThresholds } from '../checks/thresholds.ts';
 import { FAULT_TARGETS, startStack, type StackOptions, type StartedStack, type SystemUnderTest } from '../stack/index.ts';
 import { connectTarget, type Target } from '../stack/target.ts';
-import { parseFaultSpec, type FaultSpec } from '../faults/spec.ts';
+import { checkFaultConnectorMode, parseFaultSpec, type FaultSpec } from '../faults/spec.ts';
 import { stackNeeds } from '../faults/nemesis.ts';
 import { stackDefectsFor, type MutantName } from './mutants.ts';
 import { runWorkload } from './run.ts';
@@ -45,6 +45,8 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
   const thresholds = mergeThresholds(sc.thresholds, input.thresholdFlags);
   const faults: FaultSpec[] = [...(sc.faults?.(options) ?? []), ...(input.faults ?? [])].map((f) => parseFaultSpec(f, input.target ? [] : FAULT_TARGETS));
   const { defects, connectorMode } = stackDefectsFor(input.mutants);
+  const captureMode = connectorMode ?? input.stackOpts.connectorMode ?? sc.stack?.connectorMode ?? 'durable';
+  if (!input.target) for (const f of faults) checkFaultConnectorMode(f, captureMode);
   print(`scenario ${sc.name}  seed ${options.seed}  rate ${options.rate}/s  ${options.rooms} rooms x ${options.users} users + ${options.readers} readers  ${(options.durationMs / 1000).toFixed(0)} s` +
     (input.mutants.length ? `  mutants: ${input.mutants.join(', ')}` : '') +
     `  workers ${options.workers ?? defaultWorkers()}  readers: ${options.readerClient ?? 'sdk'}` + '\n');
@@ -100,7 +102,7 @@ export async function executeScenario(input: ExecuteInput): Promise<{ report: Re
     scenario: sc.name,
     thresholds,
     environment: collectEnvironment({
-      stack: local ? { postgres: local.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: connectorMode ?? input.stackOpts.connectorMode ?? sc.stack?.connectorMode ?? 'durable', connectors: local.connectors.length } : { target: { realtime: input.target?.realtime.host ?? 'Ably', functions: new URL(stack.endpoints.loginUrl).origin } },
+      stack: local ? { postgres: local.postgres.provider, rules: input.stackOpts.rulesFile ?? sc.stack?.rulesFile ?? 'chat-rules.json', connectorMode: captureMode, connectors: local.connectors.length } : { target: { realtime: input.target?.realtime.host ?? 'Ably', functions: new URL(stack.endpoints.loginUrl).origin } },
       generator: { workers: run.generator.workers, readerClient: run.generator.readerClient },
     }),
     options: { ...options, mutants: input.mutants, faults: faults.map((f) => f.raw), executor: { ...run.executor } },

@@ -23,6 +23,7 @@ import { actorsFor, inBatches, type ActorContext } from './actors/index.ts';
 import { LiveStats } from './live-stats.ts';
 import type { MutantName } from './mutants.ts';
 import type { ScenarioDefinition, ScenarioOptions } from './scenario.ts';
+import { measurePartCpu } from './part-cpu.ts';
 
 export interface RunInput {
   scenario: ScenarioDefinition;
@@ -115,6 +116,7 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
 
   const health = new GeneratorHealth(stats, 1000, 'main');
   const cpuAtStart = process.cpuUsage();
+  const partCpu = measurePartCpu(() => stack.processes?.() ?? []);
   const windowStart = stats.now();
   health.start();
   await pool?.startHealth();
@@ -147,6 +149,7 @@ async function drive(input: RunInput, ctx: RunContext): Promise<RunOutput> {
     processCpuUs: cpu.user + cpu.system,
     // With a worker pool only the actors' own clients (hostile ones) run in the main thread.
     threads: [{ thread: 'main', busyUs: health.busyUs(), users: pool ? everyone.length - load.users.length : everyone.length }, ...workerThreads],
+    parts: partCpu(),
   });
 
   // Who left owes no final view; everyone still here must match the database, once reconnected and caught up.

@@ -41,6 +41,10 @@ describe('npm run scenario', () => {
     expect(report.latency.e2e?.count).toBeGreaterThan(0);
     expect(exitCode).not.toBe(1);
 
+    // The stack parts' own CPU over the load is in the report (an external Postgres is not ours to measure).
+    expect(report.stackCost?.parts.map((p) => p.part)).toEqual(expect.arrayContaining(['realtime', 'lambda', expect.stringMatching(/^connector /)]));
+    expect(report.stackCost!.parts.find((p) => p.part === 'realtime')!.cpuMs).toBeGreaterThan(0);
+
     // What the writer saw of the integration is in the report, and two runs compare side by side.
     expect(report.integration?.messages).toBeGreaterThan(50);
     const cmp = cli('--compare', outDir, outDir, '--out', mkdtempSync(join(tmpdir(), 'compare-')));
@@ -128,11 +132,14 @@ describe('npm run scenario', () => {
     expect(fault.stderr).toMatch(/unknown fault 'meteor'.*connector-kill/);
     expect(cli('edit-storm', '--rules', 'chaotic').stderr).toMatch(/ably-lambda, ordered, ably-lambda-destination, queue or an existing rules file/);
     expect(cli('--compare', 'only-one-dir').status).toBe(2);
+    const slotLag = cli('steady', '--fault', 'slot-lag@1s');
+    expect(slotLag.status).toBe(2);
+    expect(slotLag.stderr).toMatch(/slot-lag needs --connector-mode wal; this run's connector captures in durable mode/);
     expect(cli('steady', '--target', '/nonexistent/target.json').stderr).toMatch(/target file \/nonexistent\/target.json/);
     const faults = cli('--list-faults');
     expect(faults.status).toBe(0);
     expect(faults.stdout).toMatch(/connector-kill\s+SIGKILL/);
     expect(faults.stdout).toMatch(/clients-functions/);
-    // Thirteen CLI processes, each starting tsx: 15 s alone, over 2 minutes on a 2-core machine busy with other tests.
+    // Fourteen CLI processes, each starting tsx: 15 s alone, over 2 minutes on a 2-core machine busy with other tests.
   }, 240_000);
 });

@@ -29,6 +29,8 @@ export interface ConnectorHealth {
   acknowledged: number;
   reconnects: number;
   errors: number;
+  /** Mode wal: the replication slot as this instance last saw it. */
+  slot?: { name: string; exists: boolean; active: boolean; lagBytes: number; lagSeconds: number; unconsumedSeconds: number };
 }
 
 export class ConnectorProcess {
