@@ -101,7 +101,8 @@ export class RealtimeService {
       throw new Error(`invalid realtime option ${i?.path.join('.')}: ${i?.message}`);
     }
     const o = parsed.data;
-    const keys: RealtimeKey[] = o.keys ?? [generateKey()];
+    // The default key allows revokeTokens (an Ably key setting), so an app's logout can withdraw its tokens.
+    const keys: RealtimeKey[] = o.keys ?? [{ ...generateKey(), revocableTokens: true }];
     const log = logger ?? pino({ level: 'silent' });
     const core = new RealtimeCore(new KeyStore(keys), { ...o, logger: log });
     const registry = createRegistry(core.stats, { connections: () => core.liveConnections(), channels: () => core.channels.size, historyBytes: () => core.historyBytes() });

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Ably from 'ably';
+import { startTestService } from '../../harness/realtime/testing.ts';
 import { freshDatabase } from '../../harness/testing/pg.ts';
 import { retentionMsFromEnv } from './retention.ts';
 import { startFunctionsServer, type StartedFunctionsServer } from './server.ts';
@@ -82,13 +84,13 @@ describe('sign-in and the token endpoint over real HTTP', () => {
     const copy = cookie;
     expect((await fetch(srv.tokenUrl, { headers: { cookie } })).status).toBe(200);
     const out = await fetch(`${srv.url}/api/logout`, { method: 'POST', headers: { cookie } });
-    expect(await out.json()).toEqual({ ok: true, ended: true });
+    expect(await out.json()).toEqual({ ok: true, ended: true, tokensRevoked: false });
     expect(out.headers.getSetCookie()[0]).toMatch(/^chat_session=; .*Max-Age=0/);
     for (const url of [srv.tokenUrl, `${srv.url}/api/me`, `${srv.historyUrl}/lobby/messages`, `${srv.url}/api/rooms`, `${srv.url}/api/rejections?ids=x`]) {
       expect((await fetch(url, { headers: { cookie: copy } })).status, url).toBe(401);
     }
     const again = await fetch(`${srv.url}/api/logout`, { method: 'POST', headers: { cookie: copy } });
-    expect(await again.json()).toEqual({ ok: true, ended: false });
+    expect(await again.json()).toEqual({ ok: true, ended: false, tokensRevoked: false });
     // Another session of the same name is untouched.
     expect((await fetch(srv.tokenUrl, { headers: { cookie: cookieOf(await login('erin')) } })).status).toBe(200);
   });
@@ -101,6 +103,40 @@ describe('sign-in and the token endpoint over real HTTP', () => {
   it('serves the realtime settings for the browser', async () => {
     const body = (await (await fetch(`${srv.url}/api/config`)).json()) as { realtime: Record<string, unknown> };
     expect(body.realtime).toEqual({ endpoint: '127.0.0.1', port: 1, tls: false });
+  });
+});
+
+describe('logout against a realtime service', () => {
+  it("revokes the user's tokens there: a connection holding one is disconnected with 40141 and cannot renew", async () => {
+    const { svc } = await startTestService();
+    const own = await startFunctionsServer({ databaseUrl: await freshDatabase(), ablyKey: svc.apiKey, realtimeClientOptions: svc.clientOptions() });
+    const client = new Ably.Realtime({
+      ...svc.clientOptions(),
+      logLevel: 0,
+      autoConnect: false,
+      authCallback: (_params, done) => {
+        fetch(own.tokenUrl, { headers: { cookie } })
+          .then(async (r) => (r.ok ? done(null, (await r.json()) as Ably.TokenRequest) : done({ code: 40170, statusCode: r.status, message: `token endpoint ${r.status}` } as Ably.ErrorInfo, null)))
+          .catch((e: Error) => done({ code: 40170, statusCode: 500, message: e.message } as Ably.ErrorInfo, null));
+      },
+    });
+    let cookie = '';
+    try {
+      cookie = cookieOf(await fetch(own.loginUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'gus' }) }));
+      client.connect();
+      await client.connection.whenState('connected');
+      const dropped = client.connection.whenState('disconnected');
+      const out = await fetch(`${own.url}/api/logout`, { method: 'POST', headers: { cookie } });
+      expect(await out.json()).toEqual({ ok: true, ended: true, tokensRevoked: true });
+      expect((await dropped)?.reason?.code).toBe(40141);
+      // The session is gone, so the renewal the SDK attempts is refused and it stays off.
+      const next = await new Promise<Ably.ConnectionStateChange>((resolve) => client.connection.once((c) => c.current !== 'connecting' && resolve(c)));
+      expect(next.current).not.toBe('connected');
+    } finally {
+      client.close();
+      await own.stop();
+      await svc.stop();
+    }
   });
 });
 

@@ -6,13 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as Ably from 'ably';
 import pg from 'pg';
 import { createHistoryHandler } from './history.ts';
 import { createRejectionsHandler } from './rejections.ts';
 import { createRoomsHandler } from './rooms.ts';
 import { fail, json, type HttpEvent, type HttpHandler, type HttpResult } from './http.ts';
 import { retentionMsFromEnv, startRetention, type Purged } from './retention.ts';
-import { createSession } from './session.ts';
+import { ablyRevoker, createSession } from './session.ts';
 import { createTokenHandler } from './token.ts';
 
 export interface FunctionsServerOptions {
@@ -49,7 +50,9 @@ const MAX_BODY = 16 * 1024;
 export async function startFunctionsServer(opts: FunctionsServerOptions): Promise<StartedFunctionsServer> {
   const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 5 });
   pool.on('error', () => {}); // an idle connection lost to a Postgres restart is replaced on next use
-  const session = createSession({ pool, secret: opts.sessionSecret ?? randomBytes(32).toString('hex') });
+  // The realtime service this server's tokens are for: logout revokes the user's tokens there.
+  const revokeTokens = opts.realtimeClientOptions ? ablyRevoker(new Ably.Rest({ ...(opts.realtimeClientOptions as Ably.ClientOptions), key: opts.ablyKey })) : undefined;
+  const session = createSession({ pool, secret: opts.sessionSecret ?? randomBytes(32).toString('hex'), ...(revokeTokens ? { revokeTokens } : {}) });
   const token = createTokenHandler({ ablyKey: opts.ablyKey, session, ...(opts.tokenTtlMs ? { ttlMs: opts.tokenTtlMs } : {}), ...(opts.tokenFullCapability ? { fullCapability: true } : {}) });
   const history = createHistoryHandler({ pool, session });
   const rejections = createRejectionsHandler({ pool, session });

@@ -8,6 +8,8 @@
  * SESSION_SECRET.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type * as Ably from 'ably';
+import * as AblySdk from 'ably';
 import pg from 'pg';
 import { bodyText, fail, json, readCookies, type HttpEvent, type HttpHandler, type HttpResult } from './http.ts';
 
@@ -23,6 +25,11 @@ export interface SessionOptions {
   maxAgeS?: number;
   /** Add the Secure attribute (on for HTTPS deployments; off for the loopback server). */
   secure?: boolean;
+  /**
+   * Withdraws the realtime tokens issued to a client that logs out (Ably's revokeTokens). Without
+   * it, or when it fails, a token outlives its logout by at most its TTL.
+   */
+  revokeTokens?: (clientId: string) => Promise<void>;
 }
 
 export interface Session {
@@ -94,8 +101,9 @@ export function createSession(opts: SessionOptions) {
   const logout: HttpHandler = async (event) => {
     if (event.requestContext.http.method !== 'POST') return fail(405, 'method', 'expected POST');
     const sid = sessionId(event);
-    const ended = sid ? ((await opts.pool.query('DELETE FROM chat_sessions WHERE id_hash = $1', [hash(sid)])).rowCount ?? 0) > 0 : false;
-    return json(200, { ok: true, ended }, { cookies: [`${SESSION_COOKIE}=; ${attrs(0)}`] });
+    const gone = sid ? (await opts.pool.query<{ client_id: string }>('DELETE FROM chat_sessions WHERE id_hash = $1 RETURNING client_id', [hash(sid)])).rows[0] : undefined;
+    const tokensRevoked = gone && opts.revokeTokens ? await revoke(opts.revokeTokens, gone.client_id) : false;
+    return json(200, { ok: true, ended: gone !== undefined, tokensRevoked }, { cookies: [`${SESSION_COOKIE}=; ${attrs(0)}`] });
   };
 
   const me: HttpHandler = async (event): Promise<HttpResult> => {
@@ -104,6 +112,26 @@ export function createSession(opts: SessionOptions) {
   };
 
   return { login, logout, me, read };
+}
+
+/** The session is gone whatever happens here: a revocation that fails leaves tokens to expire. */
+async function revoke(revokeTokens: (clientId: string) => Promise<void>, clientId: string): Promise<boolean> {
+  try {
+    await revokeTokens(clientId);
+    return true;
+  } catch (err) {
+    process.stderr.write(`session: logout of ${JSON.stringify(clientId)}: tokens not revoked (${err instanceof Error ? err.message : String(err)}); they expire within their TTL\n`);
+    return false;
+  }
+}
+
+/** revokeTokens through Ably's REST API: every token of the clientId issued until now. */
+export function ablyRevoker(rest: Ably.Rest) {
+  return async (clientId: string): Promise<void> => {
+    const r = await rest.auth.revokeTokens([{ type: 'clientId', value: clientId }]);
+    const failed = r.results.find((x) => 'error' in x);
+    if (failed && 'error' in failed) throw new Error(`${failed.error.code} ${failed.error.message}`);
+  };
 }
 
 export type SessionService = ReturnType<typeof createSession>;
@@ -119,7 +147,9 @@ export function sessionFromEnv(env: NodeJS.ProcessEnv = process.env): SessionSer
     if (!databaseUrl) throw new Error('DATABASE_URL is not set');
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     pool.on('error', () => {});
-    shared = createSession({ pool, secret, secure: env.SESSION_COOKIE_SECURE !== 'false' });
+    // With the Ably key (a key with revocable tokens enabled), logout withdraws the user's tokens too.
+    const revokeTokens = env.ABLY_API_KEY ? ablyRevoker(new AblySdk.Rest({ key: env.ABLY_API_KEY })) : undefined;
+    shared = createSession({ pool, secret, secure: env.SESSION_COOKIE_SECURE !== 'false', ...(revokeTokens ? { revokeTokens } : {}) });
   }
   return shared;
 }

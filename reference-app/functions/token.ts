@@ -3,9 +3,8 @@
  * user. Unlike the original, which handed out the key's full capability, the token allows only
  * what the chat needs, so a browser cannot publish fake database events on `incoming`.
  *
- * A token is issued only for a live server-side session and never outlives it. Logout cannot
- * withdraw a token already issued (the local realtime service has no token revocation), so the
- * session simply stops renewing tokens: a token outlives its logout by at most its TTL (15 min).
+ * A token is issued only for a live server-side session and never outlives it. Logout revokes the
+ * user's tokens (session.ts); where that fails, a token outlives its logout by at most its TTL.
  *
  * AWS entry: `handler` (GET /api/token), configured by ABLY_API_KEY, DATABASE_URL and SESSION_SECRET.
  */
@@ -29,7 +28,7 @@ export interface TokenOptions {
   fullCapability?: boolean;
 }
 
-/** Short, because it is how long a token outlives the logout of its session. */
+/** Short, because it bounds how long a token outlives a logout whose revocation failed. */
 const DEFAULT_TTL_MS = 15 * 60 * 1000;
 
 export function createTokenHandler(opts: TokenOptions): HttpHandler {
