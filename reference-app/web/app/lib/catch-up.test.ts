@@ -1,5 +1,5 @@
 /** readBack against the real history endpoint (functions server on a fresh database). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { freshDatabase } from '../../../../harness/testing/pg.ts';
 import { startFunctionsServer, type StartedFunctionsServer } from '../../../functions/server.ts';
@@ -27,9 +27,15 @@ beforeAll(async () => {
   db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   server = await startFunctionsServer({ databaseUrl, ablyKey: 'app.key:secret-secret-secret' });
+  // History needs a session; a browser sends its cookie with every same-origin fetch, Node's fetch does not.
+  const signedIn = await fetch(server.loginUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'reader' }) });
+  const cookie = signedIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const realFetch = globalThis.fetch;
+  vi.stubGlobal('fetch', (input: string | URL | Request, init: RequestInit = {}) => realFetch(input, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), cookie } }));
 });
 
 afterAll(async () => {
+  vi.unstubAllGlobals();
   await server?.stop();
   await db?.end();
 });
