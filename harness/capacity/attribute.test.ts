@@ -104,6 +104,15 @@ describe('the part named as the limit', () => {
     expect(others.evidence).toMatch(/a thread at 97% of a core\).*; 87% of the busy time was processes outside the stack and the harness, so this limit is the machine's other load, not the stack's$/);
   });
 
+  it('names the machine, not a stage, when no stage grew clearly more than the others and the cores ran out', () => {
+    // commit->publish +2.1 ms and ack->commit +2.1 ms: alike, so neither is the bottleneck.
+    const s = attribute(step(100, { commitToPublish: 15.4, ackToCommit: 53.7 }), step(150, { p99: 134, machine: 90, commitToPublish: 17.5, ackToCommit: 55.8 }), M);
+    expect(s).toMatchObject({ part: 'machine (all cores)', namedBy: 'machine', saturated: true, slowestGrowingStage: null });
+    expect(s.evidence).toMatch(/no stage's p99 grew clearly more than the others \(commitToPublish \+2\.1 ms, ackToCommit \+2\.1 ms/);
+    // Without the cores exhausted, it stays with the busiest part of the stack.
+    expect(attribute(step(100, { commitToPublish: 15.4, ackToCommit: 53.7 }), step(150, { p99: 134, machine: 60, commitToPublish: 17.5, ackToCommit: 55.8 }), M)).toMatchObject({ namedBy: 'busiest' });
+  });
+
   it('falls back to the busiest part of the stack when there is no good step to compare with', () => {
     const s = attribute(null, step(50, { p99: 90, harnessCpu: 70, elu: 0.1, pgCpu: 100 }), M);
     expect(s).toMatchObject({ part: 'postgres', namedBy: 'busiest', slowestGrowingStage: null });

@@ -94,7 +94,7 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
   const machine = ranking.find((r) => r.part === MACHINE);
   const growth = stageGrowth(good, bad);
   const busyNote = machineNote(bad, m);
-  const grew = growth[0] && growth[0].toMs > growth[0].fromMs ? growth[0] : null;
+  const grew = standsOut(growth);
   const base = { atRate: bad.targetRate, ranking, slowestGrowingStage: grew, stageGrowth: growth };
 
   // A generator that could not keep up offered less than the rate: the step says nothing of the stack.
@@ -133,15 +133,40 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
     };
   }
   const busiest = cpuTop ?? { part: 'unknown', utilization: 0, basis: 'no resource samples' };
+  if (good && exhausted) {
+    return {
+      ...base,
+      part: MACHINE,
+      utilization: machine.utilization,
+      saturated: true,
+      namedBy: 'machine',
+      evidence: `no part reached ${pct(SATURATED_AT)} of its capacity and no stage's p99 grew clearly more than the others (${growth.map((g) => `${g.stage} ${signed(g.toMs - g.fromMs)} ms`).join(', ')}): the parts queued for the machine's cores together; the busiest part of the stack was ${busiest.part} (${busiest.basis})${busyNote}`,
+    };
+  }
   return {
     ...base,
     part: busiest.part,
     utilization: busiest.utilization,
     saturated: exhausted,
     namedBy: 'busiest',
-    evidence: `no stage latency to compare (no good step before this one) and no part reached ${pct(SATURATED_AT)} of its capacity; the busiest part was ${busiest.part} (${busiest.basis})${busyNote}`,
+    evidence: `${good ? 'no stage\'s p99 grew clearly more than the others' : 'no stage latency to compare (no good step before this one)'} and no part reached ${pct(SATURATED_AT)} of its capacity; the busiest part was ${busiest.part} (${busiest.basis})${busyNote}`,
   };
 }
+
+/**
+ * The stage whose p99 grew most, when it stands out: by at least 2 ms and twice the runner-up's
+ * growth. Growths of a few ms, alike across stages, are the noise of one more step, not a bottleneck.
+ */
+function standsOut(growth: StageGrowth[]): StageGrowth | null {
+  const [first, second] = growth;
+  if (!first) return null;
+  const d = first.toMs - first.fromMs;
+  const runnerUp = second ? Math.max(0, second.toMs - second.fromMs) : 0;
+  return d >= MIN_STAGE_GROWTH_MS && d >= 2 * runnerUp ? first : null;
+}
+
+const MIN_STAGE_GROWTH_MS = 2;
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 
 /** Share of the machine's busy CPU time spent outside the stack's and the harness's processes (other work on the machine), 0..1. */
 export function outsideShare(step: StepResult, m: MachineShape): number | null {

@@ -22,6 +22,7 @@ const NAMED_BY: Record<Saturation['namedBy'], string> = {
   generator: "named by the generator's own health",
   cpu: 'named by its CPU share',
   'stage-latency': 'named by the stage whose latency grew most',
+  machine: 'no part or stage stood out: the shared cores',
   busiest: 'named only as the busiest part',
 };
 

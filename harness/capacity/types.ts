@@ -38,7 +38,7 @@ export interface Saturation {
   saturated: boolean;
   atRate: number;
   /** Which evidence named the part: the generator's health, a part's CPU, the stage whose latency grew most, or only the busiest part. */
-  namedBy: 'generator' | 'cpu' | 'stage-latency' | 'busiest';
+  namedBy: 'generator' | 'cpu' | 'stage-latency' | 'machine' | 'busiest';
   evidence: string;
   ranking: Array<{ part: string; utilization: number; basis: string }>;
   /** The pipeline stage whose p99 grew most from the last good step to the first bad one (null without a good step or growth). */
