@@ -6,18 +6,10 @@
 import type { AttackEvent, HistoryEvent, ResourcesEvent } from '../history/types.ts';
 import { markdownTable, textTable } from '../lib/table.ts';
 
-export interface AttackRow {
-  attack: string;
-  description: string;
-  attempts: number;
-  refused: number;
-  codes: Record<string, number>;
-  expectedCodes: string[];
-  allowed: number;
-  unexpected: number;
+/** An attack event as the report shows it, with its verdict. */
+export interface AttackRow extends Omit<AttackEvent, 'type' | 't'> {
   /** Refused at least once, only with the expected codes, nothing past the limit. */
   asExpected: boolean;
-  detail?: string;
 }
 
 export interface PartMemory {
@@ -39,20 +31,9 @@ export interface MemorySummary {
 export function attackRows(history: readonly HistoryEvent[]): AttackRow[] | undefined {
   const events = history.filter((e): e is AttackEvent => e.type === 'attack');
   if (!events.length) return undefined;
-  return events.map((e) => {
-    const wrongCode = Object.keys(e.codes).some((c) => !e.expectedCodes.includes(c));
-    return {
-      attack: e.attack,
-      description: e.description,
-      attempts: e.attempts,
-      refused: e.refused,
-      codes: e.codes,
-      expectedCodes: e.expectedCodes,
-      allowed: e.allowed,
-      unexpected: e.unexpected,
-      asExpected: e.attempts > 0 && e.refused > 0 && e.unexpected === 0 && !wrongCode,
-      ...(e.detail ? { detail: e.detail } : {}),
-    };
+  return events.map(({ type: _type, t: _t, ...row }) => {
+    const wrongCode = Object.keys(row.codes).some((c) => !row.expectedCodes.includes(c));
+    return { ...row, asExpected: row.attempts > 0 && row.refused > 0 && row.unexpected === 0 && !wrongCode };
   });
 }
 
