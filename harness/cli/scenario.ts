@@ -245,7 +245,9 @@ runMain(async () => {
   return (await executeScenario({ scenario: toRun, overrides, seed, thresholdFlags: o.threshold, mutants, faults: o.fault, ...(o.out ? { outDir: o.out } : {}), ...(target ? { target } : {}), stackOpts })).exitCode;
 });
 
-const eventInvokeOf = (p: RulesPreset) => (p.eventInvokeConfig ? { eventInvokeConfig: p.eventInvokeConfig } : {});
+function eventInvokeOf(p: RulesPreset) {
+  return p.eventInvokeConfig ? { eventInvokeConfig: p.eventInvokeConfig } : {};
+}
 
 function compareConnectorModeList(v: boolean | string | undefined): Array<(typeof CONNECTOR_MODES)[number]> {
   if (v === undefined || v === false || v === true) return ['notify', 'durable', 'wal'];
