@@ -11,7 +11,8 @@ import type { Actor, ActorContext } from './actor.ts';
 export const ATTACK_CLASSES = {
   'flood-raw': { description: 'raw protocol publishes far past the connection rate, without waiting for acks', codes: ['42911', '42921'] },
   'flood-protocol': { description: 'raw HEARTBEATs past the protocol-message rate', codes: ['42924'] },
-  'flood-sdk': { description: 'one SDK client publishing as fast as its acks come back', codes: ['42911', '42921'] },
+  // A fast machine acks quickly enough for the SDK's frames to pass the protocol-message rate first.
+  'flood-sdk': { description: 'one SDK client publishing as fast as its acks come back', codes: ['42911', '42921', '42924'] },
   'slow-reader': { description: 'a raw socket that stops reading a busy channel', codes: ['42915', '80020'] },
   'channel-hog': { description: 'one connection attaching more channels than allowed', codes: ['90010'] },
   'oversize-frame': { description: 'a WebSocket frame header announcing 64 MB', codes: ['ws-1009'] },

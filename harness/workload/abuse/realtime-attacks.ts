@@ -119,8 +119,15 @@ export async function floodSdk(ctx: RealtimeAttackContext, tally: AttackTally, d
     const ch = client.channels.get(channelName(ctx.room, 'outgoing'));
     const started = Date.now();
     let acked = 0;
+    // On a busy machine acks come slowly, and 1-2 s of lanes may stay under the rate: the flood
+    // goes on (up to 4x its time) until the limit has answered once, as a real flooder would.
+    const going = () => {
+      const t = Date.now() - started;
+      return t < durationMs || (refusedBefore === tally.refused && t < durationMs * 4);
+    };
+    const refusedBefore = tally.refused;
     const lane = async () => {
-      while (Date.now() - started < durationMs && client.connection.state === 'connected') {
+      while (going() && client.connection.state === 'connected') {
         tally.attempts++;
         try {
           await ch.publish(MESSAGE_NAMES.post, { text: `sdk flood ${tally.attempts}` });
