@@ -17,7 +17,8 @@ import { writeGateOutputs } from './write.ts';
 describe('the regression gate on the real stack', () => {
   let dir: string;
   let databaseUrl: string;
-  const PLANT_MS = 80;
+  // Far beyond the +100% tolerance even when a short baseline run lands high (default rules: p50 about 30-70 ms).
+  const PLANT_MS = 150;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gate-'));
     databaseUrl = await freshDatabase();
