@@ -2,7 +2,8 @@
  * Four tiers, each a vitest project (`npm run test:<tier>`; `npm test` runs them all):
  * - unit: no services, seconds;
  * - stack: Postgres, the realtime service, the Lambda endpoint or the whole stack;
- * - browser: Chromium (Debian's /usr/bin/chromium) driving pages or the web app;
+ * - browser: Chromium (Debian's /usr/bin/chromium) driving pages or the web app; its capacity sweep
+ *   (`browser-alone`) runs after every other file, alone;
  * - slow: mutants, property runs, the gate, capacity sampling, benches' tests, the web type-check.
  * Only the tiers that need Postgres start one; a tier's files are listed by what they need.
  */
@@ -12,9 +13,14 @@ const BROWSER = [
   'harness/report/html.test.ts',
   'harness/report/html-run.test.ts',
   'harness/realtime/browser.test.ts',
-  'harness/capacity/sweep.test.ts',
   'reference-app/web/test/chat.test.ts',
 ];
+/**
+ * Files that judge the generator's own health: a neighbour's load stalls its event loop, and the
+ * step is then (rightly) discarded as the harness measuring itself. They run after every other
+ * file, alone on the machine.
+ */
+const ALONE = ['harness/capacity/sweep.test.ts'];
 const SLOW = [
   // Named so by their authors: long by nature (a web build, many runs).
   '**/*.slow.test.ts',
@@ -83,9 +89,11 @@ export default defineConfig({
     projects: [
       tier('unit', UNIT, { globalSetup: [NUXT] }),
       // Everything not listed elsewhere: a new test file needs services until it is listed as a unit.
-      tier('stack', ['**/*.test.ts'], { exclude: [...EXCLUDE, ...UNIT, ...BROWSER, ...SLOW], globalSetup: [NUXT, POSTGRES] }),
+      tier('stack', ['**/*.test.ts'], { exclude: [...EXCLUDE, ...UNIT, ...BROWSER, ...ALONE, ...SLOW], globalSetup: [NUXT, POSTGRES] }),
       tier('browser', BROWSER, { globalSetup: [NUXT, POSTGRES], setupFiles: ['harness/testing/chromium-preflight.ts'] }),
       tier('slow', SLOW, { globalSetup: [NUXT, POSTGRES] }),
+      // Chromium draws its report too, so `npm run test:browser` runs it (`browser*`).
+      tier('browser-alone', ALONE, { globalSetup: [NUXT, POSTGRES], setupFiles: ['harness/testing/chromium-preflight.ts'], sequence: { groupOrder: 1 } }),
     ],
   },
 });
