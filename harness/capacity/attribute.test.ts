@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attribute, coresOf, stageGrowth, utilizations } from './attribute.ts';
+import { saturationLine } from './describe.ts';
 import { findKnee } from './knee.ts';
 import { HARNESS_PART, step } from './testing.ts';
 
@@ -109,6 +110,12 @@ describe('the part named as the limit', () => {
     const s = attribute(step(100, { commitToPublish: 15.4, ackToCommit: 53.7 }), step(150, { p99: 134, machine: 90, commitToPublish: 17.5, ackToCommit: 55.8 }), M);
     expect(s).toMatchObject({ part: 'machine (all cores)', namedBy: 'machine', saturated: true, slowestGrowingStage: null });
     expect(s.evidence).toMatch(/no stage's p99 grew clearly more than the others \(commitToPublish \+2\.1 ms, ackToCommit \+2\.1 ms/);
+    // Still, the stack has its own first limit: realtime, 20% of its core at 100 ops/s, reaches its core first (500 ops/s);
+    // Lambda at 20% of two cores would take 1000 ops/s, Postgres at 10% of the machine 2000.
+    expect(s.ownLimit).toMatchObject({ part: 'realtime', atRate: 500 });
+    expect(saturationLine({ usersPerRoom: 2, status: 'found', knee: null, firstFailure: null, saturation: s })).toMatch(
+      /Of the stack, realtime would saturate first with its cores to itself, near 500 ops\/s \(CPU 20% of one core = 20% of 1 core\(s\) \(single-threaded Node\) at 100\.0 ops\/s/,
+    );
     // Without the cores exhausted, it stays with the busiest part of the stack.
     expect(attribute(step(100, { commitToPublish: 15.4, ackToCommit: 53.7 }), step(150, { p99: 134, machine: 60, commitToPublish: 17.5, ackToCommit: 55.8 }), M)).toMatchObject({ namedBy: 'busiest' });
   });

@@ -95,7 +95,7 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
   const growth = stageGrowth(good, bad);
   const busyNote = machineNote(bad, m);
   const grew = standsOut(growth);
-  const base = { atRate: bad.targetRate, ranking, slowestGrowingStage: grew, stageGrowth: growth };
+  const base = { atRate: bad.targetRate, ranking, slowestGrowingStage: grew, ownLimit: ownLimit(good ?? bad, m), stageGrowth: growth };
 
   // A generator that could not keep up offered less than the rate: the step says nothing of the stack.
   if (bad.generator.saturated || (harness && harness.utilization >= SATURATED_AT && harness === ranking.filter((r) => r.part !== MACHINE)[0])) {
@@ -151,6 +151,24 @@ export function attribute(good: StepResult | null, bad: StepResult, m: MachineSh
     namedBy: 'busiest',
     evidence: `${good ? 'no stage\'s p99 grew clearly more than the others' : 'no stage latency to compare (no good step before this one)'} and no part reached ${pct(SATURATED_AT)} of its capacity; the busiest part was ${busiest.part} (${busiest.basis})${busyNote}`,
   };
+}
+
+/**
+ * On shared cores no part saturates alone, yet one of them is the stack's own limit: the part whose
+ * CPU per operation is largest against what it can use reaches its capacity first once it has its
+ * cores to itself. CPU per operation holds steady below the knee, so the projection is linear.
+ */
+export function ownLimit(step: StepResult, m: MachineShape): Saturation['ownLimit'] {
+  const rate = step.achieved.opsPerSec;
+  if (rate <= 0) return null;
+  let best: Saturation['ownLimit'] = null;
+  for (const r of utilizations(step, m)) {
+    if (r.part === MACHINE || HARNESS.test(r.part) || r.utilization <= 0) continue;
+    const atRate = rate / r.utilization;
+    if (best && best.atRate <= atRate) continue;
+    best = { part: r.part, atRate, basis: `${r.basis} at ${rate.toFixed(1)} ops/s` };
+  }
+  return best;
 }
 
 /**

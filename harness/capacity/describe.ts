@@ -30,7 +30,13 @@ export function saturationLine(k: KneeResult): string {
   const s = k.saturation;
   if (!s) return 'no resource samples';
   if (s.namedBy === 'generator') return `limited by the load generator at ${s.atRate} ops/s (${NAMED_BY.generator}): ${s.evidence}`;
-  return `${s.saturated ? 'saturated first' : 'limited first'} at ${s.atRate} ops/s: ${shortPart(s.part)} (${NAMED_BY[s.namedBy]}): ${s.evidence}`;
+  const line = `${s.saturated ? 'saturated first' : 'limited first'} at ${s.atRate} ops/s: ${shortPart(s.part)} (${NAMED_BY[s.namedBy]}): ${s.evidence}`;
+  return s.namedBy === 'cpu' || !s.ownLimit ? line : `${line}. ${ownLimitLine(s.ownLimit)}`;
+}
+
+/** The stack's own first limit, said as the projection it is. */
+export function ownLimitLine(o: NonNullable<Saturation['ownLimit']>): string {
+  return `Of the stack, ${shortPart(o.part)} would saturate first with its cores to itself, near ${Math.round(o.atRate)} ops/s (${o.basis}, CPU per operation projected linearly)`;
 }
 
 export const GROWTH_HEADER = ['stage', 'parts it is spent in', 'p99 at the last good step ms', 'p99 at the first bad step ms', 'growth ms'];

@@ -43,6 +43,11 @@ export interface Saturation {
   ranking: Array<{ part: string; utilization: number; basis: string }>;
   /** The pipeline stage whose p99 grew most from the last good step to the first bad one (null without a good step or growth). */
   slowestGrowingStage: { stage: string; fromMs: number; toMs: number; fromRate: number; toRate: number } | null;
+  /**
+   * The stack part that would reach its own capacity first were it not sharing the machine's cores:
+   * its CPU per operation, measured at the last good step, projected linearly. Null without samples.
+   */
+  ownLimit: { part: string; atRate: number; basis: string } | null;
   /** Every stage's p99 at those two steps, largest growth first. */
   stageGrowth: Array<{ stage: string; fromMs: number; toMs: number; fromRate: number; toRate: number }>;
 }
