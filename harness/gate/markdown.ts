@@ -29,18 +29,19 @@ export function verdictOf(g: GateResult): string {
 
 function runsTable(runs: readonly GateRun[]): string {
   return markdownTable(
-    ['run', 'seed', 'result', 'e2e p50 (ms)', 'e2e p99 (ms)', 'edit p99 (ms)', 'deliveries/s', 'directory'],
+    ['run', 'seed', 'result', 'e2e p50 (ms)', 'e2e p99 (ms)', 'e2e p50 / floor', 'edit p99 (ms)', 'deliveries/s', 'directory'],
     runs.map((r, i) => [
       String(i + 1),
       String(r.seed),
       r.exitCode === 0 ? '✅ ok' : r.exitCode === 99 ? `❌ thresholds: ${r.failedThresholds.join(', ')}` : `❌ checks: ${r.failedChecks.join(', ')}`,
       val(r.metrics.e2e_p50, 'e2e_p50'),
       val(r.metrics.e2e_p99, 'e2e_p99'),
+      val(r.metrics.e2e_floor_ratio, 'e2e_floor_ratio'),
       val(r.metrics.edit_propagation_p99, 'edit_propagation_p99'),
       val(r.metrics.deliveries_per_sec, 'deliveries_per_sec'),
       r.dir,
     ]),
-    ['right', 'right', 'left', 'right', 'right', 'right', 'right', 'left'],
+    ['right', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
   );
 }
 

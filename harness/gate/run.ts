@@ -11,7 +11,7 @@ import { startStack, type StackOptions } from '../stack/index.ts';
 import { currentMachine, machineDifferences, readBaseline, writeBaseline, type Baseline, type BaselineScenarioOptions } from './baseline.ts';
 import { compareMetric, type MetricComparison } from './compare.ts';
 import { measureRun } from './measure.ts';
-import { GATE_METRIC_NAMES, readGateMetrics, type GateMetric } from './metrics.ts';
+import { GATE_METRIC_NAMES, JUDGED_METRICS, readGateMetrics, type GateMetric } from './metrics.ts';
 
 export const GATE_DEFAULTS = { scenarios: ['steady', 'edit-storm'], repeat: 3, tolerance: 0.2, confidence: 0.9, minChangeMs: 1, seed: 1, warmupMs: 2000 } as const;
 
@@ -161,7 +161,7 @@ export async function runGate(input: GateInput): Promise<GateResult> {
         runs.push(run);
         const m = run.metrics;
         print(
-          `  run ${i + 1}/${seeds.length}  seed ${run.seed}  e2e p50 ${fmt(m.e2e_p50)} p99 ${fmt(m.e2e_p99)}  edit p99 ${fmt(m.edit_propagation_p99)} ms  ` +
+          `  run ${i + 1}/${seeds.length}  seed ${run.seed}  e2e p50 ${fmt(m.e2e_p50)} p99 ${fmt(m.e2e_p99)} (${fmt(m.e2e_floor_ratio)}x floor)  edit p99 ${fmt(m.edit_propagation_p99)} ms  ` +
             `${fmt(m.deliveries_per_sec)} deliveries/s  ${run.exitCode === 0 ? 'ok' : run.exitCode === 99 ? 'THRESHOLD FAILED' : 'CHECK FAILED'}`,
         );
       }
@@ -169,7 +169,7 @@ export async function runGate(input: GateInput): Promise<GateResult> {
       await stack.stop();
     }
     const comparisons = entry
-      ? GATE_METRIC_NAMES.filter((m) => (entry.samples[m]?.length ?? 0) > 0 || runs.some((r) => r.metrics[m] !== undefined)).map((m) =>
+      ? JUDGED_METRICS.filter((m) => (entry.samples[m]?.length ?? 0) > 0 || runs.some((r) => r.metrics[m] !== undefined)).map((m) =>
           compareMetric(m, entry.samples[m] ?? [], samplesOf(runs, m), settings),
         )
       : [];
