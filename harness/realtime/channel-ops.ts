@@ -84,7 +84,7 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
     if (missed?.length) conn.core.stats.resumedAttachesReplayed++;
     if (missed) {
       flags |= Flag.RESUMED;
-      replay = missed;
+      replay = conn.core.opts.plantedDefect === 'resume-skips-first-missed' ? missed.slice(1) : missed;
       attachSerial = pm.channelSerial;
     }
   } else if (rewind && !((pm.flags ?? 0) & Flag.ATTACH_RESUME)) {

@@ -71,6 +71,14 @@ export const MUTANTS = {
     scenario: 'late-join',
     property: false,
   },
+  'realtime-resume-skips-first': {
+    description: 'the realtime service replays what a resumed attach missed, except the first message',
+    caughtBy: ['delivery', 'stream-order', 'convergence'],
+    // Its client-only drops leave the connector publishing, so every resume has a gap to replay.
+    scenario: 'reconnect-storm',
+    // The property's socket drops cut the connector too, so its resumes rarely have a gap: not within its reach.
+    property: false,
+  },
   'token-full-capability': {
     description: 'the token endpoint issues tokens with the key\'s full capability',
     caughtBy: ['capability'],
@@ -100,6 +108,7 @@ export function stackDefectsFor(mutants: readonly MutantName[]): { defects: Plan
       ...(on('writer-last-arrival-wins') ? { writerLastArrivalWins: true } : {}),
       ...(on('writer-post-reverts-text') ? { writerPostRevertsText: true } : {}),
       ...(on('connector-swap-rows') ? { connectorSwapRows: true } : {}),
+      ...(on('realtime-resume-skips-first') ? { realtimeResumeSkipsFirst: true } : {}),
       ...(on('history-drops-newest') ? { historyDropsNewest: true } : {}),
       ...(on('history-oldest-first') ? { historyOldestFirst: true } : {}),
       ...(on('history-overlap') ? { historyOverlap: true } : {}),

@@ -16,6 +16,8 @@ export interface PlantedDefects {
   writerPostRevertsText?: boolean;
   /** The connector sends neighbouring changes of different rows on one channel in swapped order. */
   connectorSwapRows?: boolean;
+  /** The realtime service's resume replay leaves out the first message each resumed attach missed. */
+  realtimeResumeSkipsFirst?: boolean;
   /** The token endpoint issues tokens with the key's full capability (the original). */
   tokenFullCapability?: boolean;
   /** The history endpoint's first page leaves out the room's newest row. */

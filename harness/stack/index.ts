@@ -239,7 +239,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         logLevel,
         ...lambdaAsync(opts, destination),
       }),
-      startRealtimePart({ keys: [rootKey, connectorKey], logLevel, limits: opts.realtimeLimits ?? STACK_LIMITS }),
+      startRealtimePart({
+        keys: [rootKey, connectorKey],
+        logLevel,
+        limits: opts.realtimeLimits ?? STACK_LIMITS,
+        ...(defects.realtimeResumeSkipsFirst ? { plantedDefect: 'resume-skips-first-missed' as const } : {}),
+      }),
     ]);
     if (lambdaStart.status === 'fulfilled') own('lambda', lambdaStart.value.part);
     if (rtStart.status === 'fulfilled') own('realtime', rtStart.value.part);
