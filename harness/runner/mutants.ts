@@ -25,6 +25,14 @@ export const MUTANTS = {
     caughtBy: ['author-check'],
     scenario: 'hostile-clients',
   },
+  'writer-held-no-author-check': {
+    description: 'the chat-writer applies an edit or delete that arrived before its post without checking its author, once the post arrives',
+    caughtBy: ['author-check', 'capability', 'final-content'],
+    // Its hostile users send edits and deletes for ids they predict, before the victim's post is published.
+    scenario: 'hostile-clients',
+    // The property's foreign edits target posts it has already seen written: never the held path.
+    property: false,
+  },
   'view-no-version-check': {
     description: 'client views apply every event without comparing versions',
     caughtBy: ['version-order', 'convergence'],
@@ -104,6 +112,7 @@ export function stackDefectsFor(mutants: readonly MutantName[]): { defects: Plan
       ...(on('connector-no-wait') ? { connectorNoWait: true } : {}),
       ...(on('writer-first-only') ? { writerFirstOnly: true } : {}),
       ...(on('writer-no-author-check') ? { writerNoAuthorCheck: true } : {}),
+      ...(on('writer-held-no-author-check') ? { writerHeldNoAuthorCheck: true } : {}),
       ...(on('token-full-capability') ? { tokenFullCapability: true } : {}),
       ...(on('writer-last-arrival-wins') ? { writerLastArrivalWins: true } : {}),
       ...(on('writer-post-reverts-text') ? { writerPostRevertsText: true } : {}),

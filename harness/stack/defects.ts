@@ -10,6 +10,8 @@ export interface PlantedDefects {
   writerFirstOnly?: boolean;
   /** The chat-writer applies edits and deletes without checking the author. */
   writerNoAuthorCheck?: boolean;
+  /** The chat-writer applies the edits and deletes held for a post, once it arrives, without checking their author. */
+  writerHeldNoAuthorCheck?: boolean;
   /** The chat-writer gives a row the text of whichever edit arrives last, not the one sent last. */
   writerLastArrivalWins?: boolean;
   /** The chat-writer lets a redelivered post put its text back, without a new version. */

@@ -220,6 +220,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       ...(defects.writerNoAuthorCheck ? ['noAuthorCheck'] : []),
       ...(defects.writerLastArrivalWins ? ['lastArrivalWins'] : []),
       ...(defects.writerPostRevertsText ? ['postRevertsText'] : []),
+      ...(defects.writerHeldNoAuthorCheck ? ['heldNoAuthorCheck'] : []),
     ];
     const workers = opts.lambdaWorkers ?? DEFAULT_WORKERS;
     const destination = opts.eventInvokeConfig?.onFailure ? createDestinationFile() : undefined;
