@@ -127,6 +127,10 @@ export class RealtimeService {
       else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     });
     server.on('clientError', (_err, socket) => socket.destroy());
+    // Node closes an idle keep-alive socket after 5 s, the moment an SDK renewing a 5 s token
+    // reuses it for requestToken: the renewal fails with ECONNRESET and the client drops out.
+    // Idle sockets live longer here than clients keep them, as behind Ably's load balancers.
+    server.keepAliveTimeout = 65_000;
 
     const listen = (onPort: number) =>
       new Promise<void>((resolve, reject) => {
