@@ -2,7 +2,6 @@ import type * as Ably from 'ably';
 import type { FinalState } from '../../history/types.ts';
 import { ATTACKS, HostileClient } from '../../workload/hostile.ts';
 import type { PlannedPost } from '../../workload/planner.ts';
-import type { ChatUser } from '../../workload/user.ts';
 import type { ScenarioDefinition } from '../scenario.ts';
 import type { Actor, ActorContext } from './actor.ts';
 import type { LoadActor } from './load.ts';
