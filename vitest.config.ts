@@ -61,6 +61,7 @@ const UNIT = [
   'harness/lib/timestamp.test.ts',
   'harness/stack/chat-rules-contract.test.ts',
   'harness/workload/executors.test.ts',
+  'harness/workload/planner.test.ts',
   'harness/workload/thread-recorder.test.ts',
   'reference-app/contract/**/*.test.ts',
   'test/architecture.test.ts',

@@ -16,6 +16,8 @@ export default defineScenario({
   stack: { tokenTtlMs: 5_000 },
   // 3 rooms x 18 = 54 foreign edits and deletes besides the attacks' own, a third of them on a
   // victim's newest post (the held path) and a third on posts of other rooms.
-  hostile: { perRoom: 1, attacksPerClient: 8, foreignWritesPerClient: 18 },
+  // And 3 x 12 sent for a post's id before that post is published (an attacker who guessed the
+  // id), so the writer holds them until the post arrives and must refuse them then.
+  hostile: { perRoom: 1, attacksPerClient: 8, foreignWritesPerClient: 18, predictedWritesPerClient: 12 },
   thresholds: { ...editStorm.thresholds, e2e_latency: ['p(99)<1000'] },
 });

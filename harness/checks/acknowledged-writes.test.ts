@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cloneRun } from '../history/simulate.ts';
 import { acknowledgedWritesChecker, analyzeAcknowledgedWrites } from './acknowledged-writes.ts';
-import { cleanRun, removeEvents } from './testing.ts';
+import { cleanRun, insertEvent, removeEvents } from './testing.ts';
 
 const check = acknowledgedWritesChecker();
 
@@ -34,6 +34,23 @@ describe('acknowledged-writes', () => {
     });
     expect(r.details.cause).toMatch(/^1 of 1 missing acknowledged writes were in 1 envelopes the integration dropped after 3 failed attempts .*ECONNREFUSED.*longer than the retries last/);
     expect(String(r.details.cause)).not.toContain('\n');
+  });
+
+  it('counts an edit and a delete of a post that was never acknowledged nor written as held, not missing', () => {
+    // x guessed the id of y's post m6, whose publish then failed: the writer holds both for a post that never comes.
+    let run = insertEvent(cleanRun(), { t: 74, type: 'invoke', opId: 'h1', op: 'edit', client: 'x', room: 'den', messageId: 'm6', text: 'hijacked h1' });
+    run = insertEvent(run, { t: 74.5, type: 'invoke', opId: 'h2', op: 'delete', client: 'x', room: 'den', messageId: 'm6' });
+    run = insertEvent(run, { t: 76, type: 'ack', opId: 'h1' });
+    run = insertEvent(run, { t: 76.5, type: 'ack', opId: 'h2' });
+    expect(check(run.history, run.final)).toMatchObject({ valid: true, details: { missing: 0, heldForAbsentPost: 2 } });
+  });
+
+  it('still catches an edit of an acknowledged post that never reached the database', () => {
+    let run = removeEvents(cleanRun(), (e) => e.type === 'receive' && e.messageId === 'm5');
+    run.final.rows = run.final.rows.filter((r) => r.id !== 'm5');
+    run = insertEvent(run, { t: 74, type: 'invoke', opId: 'h1', op: 'edit', client: 'c', room: 'lobby', messageId: 'm5', text: 'edit h1' });
+    run = insertEvent(run, { t: 76, type: 'ack', opId: 'h1' });
+    expect(analyzeAcknowledgedWrites(run.history, run.final).missing.map((m) => m.opId)).toEqual(['m5', 'h1']);
   });
 
   it('catches an acknowledged edit whose text no version ever carried', () => {

@@ -10,6 +10,8 @@
  *   edits lack a witness than there are unwitnessed versions, some were dropped;
  * - delete: the row is deleted (soft) or gone.
  * Failed operations owe nothing; operations with neither ack nor failure are reported as pending.
+ * An edit or delete of a post that was never acknowledged and never reached the database is
+ * held by the writer until that post comes (or its hold expires): held, not missing.
  */
 import type { FinalState, HistoryEvent, InvokeEvent } from '../history/types.ts';
 import { WRITE_PATH_PARTS, unsettledNote, unsettledParts } from './settle.ts';
@@ -37,13 +39,15 @@ export interface AckedWritesAnalysis {
   missing: MissingWrite[];
   /** Acked edits no receipt showed, for which the row has an unwitnessed version (overwritten unseen). */
   unwitnessed: number;
+  /** Acked edits and deletes of a post never acknowledged and absent from the database: still held by the writer. */
+  heldForAbsentPost: number;
 }
 
 function computeAcknowledgedWrites(history: readonly HistoryEvent[], final: FinalState): AckedWritesAnalysis {
   const idx = indexRun(history, final);
   const out: AckedWritesAnalysis = {
     acked: 0, committed: 0, rejected: 0, failed: 0, pending: 0, committedWithoutAck: 0,
-    rejectionReasons: {}, missing: [], unwitnessed: 0,
+    rejectionReasons: {}, missing: [], unwitnessed: 0, heldForAbsentPost: 0,
   };
   const textsSeen = new Map<string, Set<string>>();
   /** Per row: the text each received version carried. */
@@ -101,6 +105,10 @@ function computeAcknowledgedWrites(history: readonly HistoryEvent[], final: Fina
       out.unwitnessed++;
       continue;
     }
+    if (inv.op !== 'post' && inv.messageId !== undefined && !idx.rows.has(inv.messageId) && !hardDeleted.has(inv.messageId) && !idx.acks.has(inv.messageId)) {
+      out.heldForAbsentPost++;
+      continue;
+    }
     const problem =
       inv.op === 'post' ? 'no row with this id and no rejection'
       : inv.op === 'edit' ? 'no version ever carried this text and no rejection'
@@ -149,6 +157,7 @@ export function acknowledgedWritesChecker() {
       pending: a.pending,
       committedWithoutAck: a.committedWithoutAck,
       unwitnessedEdits: a.unwitnessed,
+      heldForAbsentPost: a.heldForAbsentPost,
       rejectionReasons: a.rejectionReasons,
     };
     if (a.missing.length) {

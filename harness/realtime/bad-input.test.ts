@@ -95,6 +95,18 @@ describe('bad frames on the realtime socket', () => {
     expect(r.frames.at(-1)).toEqual({ action: 0, id: 'ping-1' });
   });
 
+  it('a refused message sent again under its msgSerial (a resend after a resume whose NACK was lost) is refused again', async () => {
+    const r = await raw(`${key()}&format=json`, [
+      '{"action":15,"channel":"x","msgSerial":0,"messages":[{"data":12}]}',
+      '{"action":15,"channel":"x","msgSerial":1,"messages":[{"data":"y"}]}',
+      '{"action":15,"channel":"x","msgSerial":0,"messages":[{"data":12}]}',
+      '{"action":15,"channel":"x","msgSerial":1,"messages":[{"data":"y"}]}',
+      '{"action":0,"id":"ping-2"}',
+    ], { closeAfterMs: 300 });
+    const answers = r.frames.filter((f) => f.action === 1 || f.action === 2).map((f) => [f.action === 1 ? 'ack' : 'nack', f.msgSerial, f.error?.code]);
+    expect(answers).toEqual([['nack', 0, 40013], ['ack', 1, undefined], ['nack', 0, 40013], ['ack', 1, undefined]]);
+  });
+
   it('refuses a WebSocket upgrade on an unknown path', async () => {
     const ws = new WebSocket(`ws://${svc.host}:${svc.port}/nope?${key()}`);
     const status = await new Promise<number>((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));

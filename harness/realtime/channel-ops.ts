@@ -84,7 +84,7 @@ export function handleAttach(conn: Connection, pm: Inbound): void {
     if (missed?.length) conn.core.stats.resumedAttachesReplayed++;
     if (missed) {
       flags |= Flag.RESUMED;
-      replay = missed;
+      replay = conn.core.opts.plantedDefect === 'resume-skips-first-missed' ? missed.slice(1) : missed;
       attachSerial = pm.channelSerial;
     }
   } else if (rewind && !((pm.flags ?? 0) & Flag.ATTACH_RESUME)) {
@@ -199,14 +199,21 @@ function requireRequestedMode(conn: Connection, name: string, mode: 'publish' | 
   if (requested !== undefined && (requested & bit) === 0) throw Errors.modeNotRequested(mode, name);
 }
 
+/** How many refused msgSerials a connection remembers: more than a client has in flight at a resume. */
+const REFUSALS_KEPT = 256;
+
 /**
  * Runs an ACK-requiring operation once per msgSerial: a message re-sent after a resume
- * (same msgSerial) is acknowledged again without being published twice.
+ * (same msgSerial) gets its first answer again (acknowledged or refused) without being
+ * published twice.
  */
 function once(conn: Connection, pm: Inbound, op: (msgSerial: number) => (string | null)[] | undefined): void {
   const msgSerial = pm.msgSerial;
   if (msgSerial === undefined) throw Errors.badRequest(`Protocol message with action ${pm.action} has no msgSerial`);
-  if (msgSerial < conn.nextMsgSerial) return conn.ack(msgSerial);
+  if (msgSerial < conn.nextMsgSerial) {
+    const refused = conn.refusals.get(msgSerial);
+    return refused ? conn.nack(msgSerial, refused) : conn.ack(msgSerial);
+  }
   conn.nextMsgSerial = msgSerial + 1;
   try {
     conn.ack(msgSerial, op(msgSerial));
@@ -214,6 +221,9 @@ function once(conn: Connection, pm: Inbound, op: (msgSerial: number) => (string 
     // A fatal rate breach closes the connection (the caller fails it) instead of NACKing.
     if (!isAblyError(e) || e.code === FATAL_INBOUND) throw e;
     conn.nack(msgSerial, e);
+    conn.refusals.set(msgSerial, e);
+    // msgSerials only grow, so the first key is the oldest.
+    if (conn.refusals.size > REFUSALS_KEPT) conn.refusals.delete(conn.refusals.keys().next().value!);
   }
 }
 

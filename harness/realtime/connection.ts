@@ -36,6 +36,11 @@ export class Connection implements CoreConnection, Recipient {
   heartbeats: boolean;
   readonly attachments = new Map<string, Attachment>();
   nextMsgSerial = 0;
+  /**
+   * The refusals of recent msgSerials: a client re-sends what it has no answer for after a resume,
+   * and one whose NACK was lost with the old socket must be refused again, not acknowledged.
+   */
+  readonly refusals = new Map<number, AblyError>();
   lastSendAt = 0;
   /** Messages this connection published in the current second (every attempt, refused ones too). */
   readonly inboundRate = new RateWindow();

@@ -17,6 +17,7 @@ import { asDelta, payloadBytes } from './delta.ts';
 import { applyChange, latestVersion, type MessageChange } from './mutations.ts';
 import { Stats } from './metrics.ts';
 import type { Limits } from './limits.ts';
+import type { RealtimePlantedDefect } from './planted-defects.ts';
 import { randomSource } from '../lib/rng.ts';
 
 export interface CoreOptions extends RetentionOptions {
@@ -26,6 +27,8 @@ export interface CoreOptions extends RetentionOptions {
   maxIdleIntervalMs: number;
   presenceLeaveGraceMs: number;
   logger: Logger;
+  /** A defect planted for the harness's self-check; never set otherwise. */
+  plantedDefect?: RealtimePlantedDefect;
 }
 
 export interface PublishedMessage {

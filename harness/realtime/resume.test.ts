@@ -126,3 +126,32 @@ describe('presence across drops', () => {
     member.close();
   });
 });
+
+describe('the planted defect resume-skips-first-missed (self-check only)', () => {
+  it('a resumed subscriber gets what it missed except the first message, on a resumed attachment', async () => {
+    const { svc: broken, clients: brokenClients } = await startTestService({ plantedDefect: 'resume-skips-first-missed' });
+    try {
+      const proxy = new LinkProxy(broken);
+      await proxy.open();
+      const sub = await brokenClients.connected({ ...proxy.clientOptions(broken), disconnectedRetryTimeout: 100 });
+      const ch = sub.channels.get('gap');
+      const got = await collector(ch);
+      const pub = await brokenClients.connected();
+      await pub.channels.get('gap').publish('before', 'a');
+      await got.until(1);
+      await proxy.cut();
+      await sub.connection.whenState('disconnected');
+      for (const name of ['missed-1', 'missed-2', 'missed-3']) await pub.channels.get('gap').publish(name, 'b');
+      const attached = new Promise<Ably.ChannelStateChange>((resolve) => ch.once('attached', resolve));
+      await proxy.open();
+      expect((await attached).resumed).toBe(true);
+      await pub.channels.get('gap').publish('after', 'c');
+      await got.until(4);
+      expect(got.got.map((m) => m.name)).toEqual(['before', 'missed-2', 'missed-3', 'after']);
+      await proxy.cut();
+    } finally {
+      brokenClients.closeAll();
+      await broken.stop();
+    }
+  });
+});

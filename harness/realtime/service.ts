@@ -11,6 +11,7 @@ import { registerCleanup } from '../lib/cleanup.ts';
 import { apiKeyString, generateKey, KeyStore, realtimeKeySchema, type RealtimeKey } from './auth/keys.ts';
 import { Connection, maxFrameSize } from './connection.ts';
 import { RealtimeCore, type PublishedMessage } from './core.ts';
+import { REALTIME_PLANTED_DEFECTS, type RealtimePlantedDefect } from './planted-defects.ts';
 import { acceptRealtime } from './handshake.ts';
 import { CONNECTIVITY_PATH, WS_CONNECTIVITY_PATH } from './http/admin.ts';
 import { httpHandler } from './http/router.ts';
@@ -40,6 +41,8 @@ export interface RealtimeServiceOptions {
   sandbox?: boolean;
   /** Ably's per-app rate limits (defaults: a standard account's). */
   limits?: LimitsInput;
+  /** A defect planted on purpose, for the harness's self-check only: the service is broken while it is set. */
+  plantedDefect?: RealtimePlantedDefect;
 }
 
 export interface StartedRealtime {
@@ -88,6 +91,7 @@ const optionsSchema = z.object({
   idempotencyWindowMs: ms.default(120_000),
   sandbox: z.boolean().default(false),
   limits: limitsSchema.prefault({}),
+  plantedDefect: z.enum(REALTIME_PLANTED_DEFECTS).optional(),
 });
 
 export class RealtimeService {
@@ -105,6 +109,7 @@ export class RealtimeService {
     const keys: RealtimeKey[] = o.keys ?? [{ ...generateKey(), revocableTokens: true }];
     const log = logger ?? pino({ level: 'silent' });
     const core = new RealtimeCore(new KeyStore(keys), { ...o, logger: log });
+    if (o.plantedDefect) log.warn({ plantedDefect: o.plantedDefect }, 'PLANTED DEFECT active: this realtime service is broken on purpose');
     const registry = createRegistry(core.stats, { connections: () => core.liveConnections(), channels: () => core.channels.size, historyBytes: () => core.historyBytes() });
     const metricsText = () => registry.metrics();
 
@@ -122,6 +127,10 @@ export class RealtimeService {
       else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     });
     server.on('clientError', (_err, socket) => socket.destroy());
+    // Node closes an idle keep-alive socket after 5 s, the moment an SDK renewing a 5 s token
+    // reuses it for requestToken: the renewal fails with ECONNRESET and the client drops out.
+    // Idle sockets live longer here than clients keep them, as behind Ably's load balancers.
+    server.keepAliveTimeout = 65_000;
 
     const listen = (onPort: number) =>
       new Promise<void>((resolve, reject) => {

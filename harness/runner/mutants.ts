@@ -25,6 +25,14 @@ export const MUTANTS = {
     caughtBy: ['author-check'],
     scenario: 'hostile-clients',
   },
+  'writer-held-no-author-check': {
+    description: 'the chat-writer applies an edit or delete that arrived before its post without checking its author, once the post arrives',
+    caughtBy: ['author-check', 'capability', 'final-content'],
+    // Its hostile users send edits and deletes for ids they predict, before the victim's post is published.
+    scenario: 'hostile-clients',
+    // The property's foreign edits target posts it has already seen written: never the held path.
+    property: false,
+  },
   'view-no-version-check': {
     description: 'client views apply every event without comparing versions',
     caughtBy: ['version-order', 'convergence'],
@@ -71,6 +79,14 @@ export const MUTANTS = {
     scenario: 'late-join',
     property: false,
   },
+  'realtime-resume-skips-first': {
+    description: 'the realtime service replays what a resumed attach missed, except the first message',
+    caughtBy: ['delivery', 'stream-order', 'convergence'],
+    // Its client-only drops leave the connector publishing, so every resume has a gap to replay.
+    scenario: 'reconnect-storm',
+    // The property's socket drops cut the connector too, so its resumes rarely have a gap: not within its reach.
+    property: false,
+  },
   'token-full-capability': {
     description: 'the token endpoint issues tokens with the key\'s full capability',
     caughtBy: ['capability'],
@@ -96,10 +112,12 @@ export function stackDefectsFor(mutants: readonly MutantName[]): { defects: Plan
       ...(on('connector-no-wait') ? { connectorNoWait: true } : {}),
       ...(on('writer-first-only') ? { writerFirstOnly: true } : {}),
       ...(on('writer-no-author-check') ? { writerNoAuthorCheck: true } : {}),
+      ...(on('writer-held-no-author-check') ? { writerHeldNoAuthorCheck: true } : {}),
       ...(on('token-full-capability') ? { tokenFullCapability: true } : {}),
       ...(on('writer-last-arrival-wins') ? { writerLastArrivalWins: true } : {}),
       ...(on('writer-post-reverts-text') ? { writerPostRevertsText: true } : {}),
       ...(on('connector-swap-rows') ? { connectorSwapRows: true } : {}),
+      ...(on('realtime-resume-skips-first') ? { realtimeResumeSkipsFirst: true } : {}),
       ...(on('history-drops-newest') ? { historyDropsNewest: true } : {}),
       ...(on('history-oldest-first') ? { historyOldestFirst: true } : {}),
       ...(on('history-overlap') ? { historyOverlap: true } : {}),

@@ -59,6 +59,8 @@ export interface ScenarioDefinition {
     attacksPerClient: number;
     /** Extra foreign edits and deletes per hostile client, spread over the run (fresh, stale and other-room targets in turn). */
     foreignWritesPerClient?: number;
+    /** Edits and deletes per hostile client sent for a post of its room before that post is published (ids taken from the plan). */
+    predictedWritesPerClient?: number;
   };
   /** Attackers beside the honest users (see harness/runner/actors/abuse.ts); `--no-attackers` leaves them out. */
   abuse?: AbuseSpec;

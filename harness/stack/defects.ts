@@ -10,12 +10,16 @@ export interface PlantedDefects {
   writerFirstOnly?: boolean;
   /** The chat-writer applies edits and deletes without checking the author. */
   writerNoAuthorCheck?: boolean;
+  /** The chat-writer applies the edits and deletes held for a post, once it arrives, without checking their author. */
+  writerHeldNoAuthorCheck?: boolean;
   /** The chat-writer gives a row the text of whichever edit arrives last, not the one sent last. */
   writerLastArrivalWins?: boolean;
   /** The chat-writer lets a redelivered post put its text back, without a new version. */
   writerPostRevertsText?: boolean;
   /** The connector sends neighbouring changes of different rows on one channel in swapped order. */
   connectorSwapRows?: boolean;
+  /** The realtime service's resume replay leaves out the first message each resumed attach missed. */
+  realtimeResumeSkipsFirst?: boolean;
   /** The token endpoint issues tokens with the key's full capability (the original). */
   tokenFullCapability?: boolean;
   /** The history endpoint's first page leaves out the room's newest row. */

@@ -220,6 +220,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
       ...(defects.writerNoAuthorCheck ? ['noAuthorCheck'] : []),
       ...(defects.writerLastArrivalWins ? ['lastArrivalWins'] : []),
       ...(defects.writerPostRevertsText ? ['postRevertsText'] : []),
+      ...(defects.writerHeldNoAuthorCheck ? ['heldNoAuthorCheck'] : []),
     ];
     const workers = opts.lambdaWorkers ?? DEFAULT_WORKERS;
     const destination = opts.eventInvokeConfig?.onFailure ? createDestinationFile() : undefined;
@@ -239,7 +240,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StartedStack>
         logLevel,
         ...lambdaAsync(opts, destination),
       }),
-      startRealtimePart({ keys: [rootKey, connectorKey], logLevel, limits: opts.realtimeLimits ?? STACK_LIMITS }),
+      startRealtimePart({
+        keys: [rootKey, connectorKey],
+        logLevel,
+        limits: opts.realtimeLimits ?? STACK_LIMITS,
+        ...(defects.realtimeResumeSkipsFirst ? { plantedDefect: 'resume-skips-first-missed' as const } : {}),
+      }),
     ]);
     if (lambdaStart.status === 'fulfilled') own('lambda', lambdaStart.value.part);
     if (rtStart.status === 'fulfilled') own('realtime', rtStart.value.part);

@@ -37,6 +37,8 @@ interface PendingWriterProbe {
   action: string;
   client: string;
   reasons: readonly string[];
+  /** For a write sent before its target was: the target, which must have reached the database for the probe to be judged. */
+  before?: string;
 }
 
 const corpusSchema = z.array(z.strictObject({ name: z.string(), data: z.unknown(), reasons: z.array(z.string()).min(1), why: z.string() })).min(1);
@@ -90,6 +92,19 @@ export class HostileClient {
     else await this.vu.delete(id, post);
     const reasons = target === 'other-room' ? ['wrong_room', 'not_author'] : ['not_author'];
     this.pending.push({ opId: id, action: `${op} another user's ${target === 'other-room' ? 'message in another room' : `${target} message`}`, client: this.vu.clientId, reasons });
+  }
+
+  /**
+   * An edit or delete of another user's post sent before that post is published, with the id the
+   * post will carry (an attacker who guessed it): the writer must hold it, and refuse it once the
+   * post arrives. Resolves when the realtime service acknowledged it.
+   */
+  async predictedWrite(postId: string, op: 'edit' | 'delete'): Promise<void> {
+    const id = this.opId(`predicted-${op}`);
+    if (op === 'edit') await this.vu.edit(id, postId, `hijacked ${id}`);
+    else await this.vu.delete(id, postId);
+    // target_rejected: a post refused itself takes its held edits with it, which is a refusal too.
+    this.pending.push({ opId: id, action: `${op} another user's message before it was written (predicted id)`, client: this.vu.clientId, reasons: ['not_author', 'target_rejected'], before: postId });
   }
 
   async attack(kind: Attack): Promise<void> {
@@ -169,7 +184,10 @@ export class HostileClient {
   /** Settles the writer-side probes from the final database state. */
   settle(final: FinalState): void {
     const byId = new Map(final.rejections.map((r) => [r.messageId, r.reason]));
+    const written = new Set(final.rows.map((r) => r.id));
     for (const p of this.pending) {
+      // A post that never reached the writer leaves its held edits held: nothing was decided to judge.
+      if (p.before !== undefined && !written.has(p.before) && !byId.has(p.before)) continue;
       const reason = byId.get(p.opId);
       if (reason === undefined) this.probe(`${p.action} (chat-writer)`, 'allowed', 'no rejection recorded');
       else if (p.reasons.includes(reason)) this.probe(`${p.action} (chat-writer)`, 'refused', reason);

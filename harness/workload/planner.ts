@@ -14,6 +14,17 @@ export interface PlannerOptions {
   hot: { perUser: number; skew: number };
   /** Makes ids unique across runs sharing a database. */
   runTag: string;
+  /**
+   * Awaited before each post is published, with the id it will carry: what an attacker who can
+   * guess ids knows. The post waits for it, so what it sends goes first.
+   */
+  beforePost?: (post: PlannedPost) => Promise<void>;
+}
+
+/** A post about to be published: its message id and its author. */
+export interface PlannedPost {
+  id: string;
+  author: ChatUser;
 }
 
 const WORDS = ['edit', 'storm', 'hello', 'again', 'fixed', 'typo', 'ship', 'it', 'now', 'later', 'maybe', 'ok'];
@@ -66,6 +77,8 @@ export class OperationPlanner {
     }
     const opId = this.opId(vu);
     const text = this.text(opId);
+    const before = this.opts.beforePost;
+    if (before) return { op: 'post', run: async () => void (await before({ id: opId, author: vu }), await vu.post(opId, text)) };
     return { op: 'post', run: async () => void (await vu.post(opId, text)) };
   }
 }

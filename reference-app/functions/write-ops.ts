@@ -51,11 +51,13 @@ export async function beginLocked(c: pg.PoolClient, postId: string): Promise<voi
 /**
  * Planted defects for the harness's self-check, never set in a deployment: `lastArrivalWins`
  * gives a row the text of whichever edit arrives last; `postRevertsText` lets a redelivered post
- * put its text back without a new version.
+ * put its text back without a new version; `heldNoAuthorCheck` applies the edits and deletes held
+ * for a post, once it arrives, without checking their author.
  */
 export interface WriteDefects {
   lastArrivalWins?: boolean;
   postRevertsText?: boolean;
+  heldNoAuthorCheck?: boolean;
 }
 
 /** Inside a transaction holding the lock on op.id (beginLocked). */
@@ -92,7 +94,7 @@ export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'p
         ? { kind: 'edit', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: MESSAGE_NAMES.edit, target: op.id, text: h.text ?? '' }
         : { kind: 'delete', id: h.op_id, room: h.room, author: h.author, ts: Number(h.op_ts), name: MESSAGE_NAMES.delete, target: op.id };
     const row = (await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1', [op.id])).rows[0]!;
-    const r = await applyToRow(c, heldOp, row, defects);
+    const r = await applyToRow(c, heldOp, defects.heldNoAuthorCheck ? { ...row, author: heldOp.author } : row, defects);
     settled.push(r.outcome === 'rejected' ? { opId: h.op_id, outcome: 'rejected', reason: r.reason } : { opId: h.op_id, outcome: 'applied' });
   }
   return { result: { outcome: 'applied' }, settled };

@@ -40,7 +40,7 @@ export function actorsFor(
     ...(sc.quietJoin ? [quietJoinActor(ctx, sc.quietJoin)] : []),
     ...(sc.churn ? [churnActor(ctx, sc.churn, load.readers)] : []),
     nemesis,
-    ...(sc.hostile ? [hostileActor(ctx, sc.hostile, load.writers, env.realtime)] : []),
+    ...(sc.hostile ? [hostileActor(ctx, sc.hostile, load, env.realtime)] : []),
     ...(sc.abuse ? [abuseActor(ctx, sc.abuse, { endpoints: env.sut.endpoints, realtime: env.realtime, limits: sc.stack?.realtimeLimits })] : []),
     // Last, so its samples cover the other actors' settling too.
     ...(sc.sampleResources ? [resourcesActor(ctx, () => env.sut.processes?.() ?? [])] : []),

@@ -1,5 +1,5 @@
 import { runExecutor, type ExecutorConfig, type ExecutorResult } from '../../workload/executors.ts';
-import { OperationPlanner } from '../../workload/planner.ts';
+import { OperationPlanner, type PlannerOptions } from '../../workload/planner.ts';
 import type { ChatUser } from '../../workload/user.ts';
 import type { LiveStats } from '../live-stats.ts';
 import type { ScenarioDefinition } from '../scenario.ts';
@@ -12,6 +12,7 @@ export class LoadActor implements Actor {
   readonly readers: ChatUser[];
   readonly users: ChatUser[];
   private run: Promise<ExecutorResult> | undefined;
+  private beforePost: PlannerOptions['beforePost'];
 
   constructor(
     private readonly ctx: ActorContext,
@@ -25,9 +26,20 @@ export class LoadActor implements Actor {
     this.users = [...this.writers, ...this.readers];
   }
 
+  /** Lets another actor act on each post before it is published (one hook; set before start). */
+  interceptPosts(hook: NonNullable<PlannerOptions['beforePost']>): void {
+    if (this.beforePost) throw new Error('the load already has a post interceptor');
+    this.beforePost = hook;
+  }
+
   start(): void {
     const { stats, say } = this.ctx;
-    const planner = new OperationPlanner(this.writers, this.ctx.rng.fork(), { mix: this.sc.mix, hot: this.sc.hot, runTag: this.ctx.runTag });
+    const planner = new OperationPlanner(this.writers, this.ctx.rng.fork(), {
+      mix: this.sc.mix,
+      hot: this.sc.hot,
+      runTag: this.ctx.runTag,
+      ...(this.beforePost ? { beforePost: this.beforePost } : {}),
+    });
     const t0 = performance.now();
     this.run = runExecutor(this.executor, {
       recorder: stats,

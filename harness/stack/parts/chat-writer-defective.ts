@@ -5,7 +5,7 @@
  */
 import { createChatWriter, type ChatWriter, type ChatWriterResult } from '../../../reference-app/functions/chat-writer.ts';
 
-const KNOWN = ['firstOnly', 'noAuthorCheck', 'lastArrivalWins', 'postRevertsText'] as const;
+const KNOWN = ['firstOnly', 'noAuthorCheck', 'lastArrivalWins', 'postRevertsText', 'heldNoAuthorCheck'] as const;
 
 let writer: ChatWriter | undefined;
 

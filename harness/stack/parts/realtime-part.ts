@@ -8,7 +8,7 @@ import { realtimePartSpec } from './realtime-spec.ts';
 
 runPart('realtime', realtimePartSpec, async (config, emit) => {
   const logger = pino({ level: config.logLevel }, pino.destination(2));
-  const realtime = await new RealtimeService({ keys: config.keys, logger, limits: config.limits }).start();
+  const realtime = await new RealtimeService({ keys: config.keys, logger, limits: config.limits, ...(config.plantedDefect ? { plantedDefect: config.plantedDefect } : {}) }).start();
   let attached: AttachedRules | undefined;
   const admin = realtime.admin;
   return {

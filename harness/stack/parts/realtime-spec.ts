@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { realtimeKeySchema } from '../../realtime/auth/keys.ts';
+import { REALTIME_PLANTED_DEFECTS } from '../../realtime/planted-defects.ts';
 import { limitsSchema } from '../../realtime/limits.ts';
 import { redeliverySchema } from '../../realtime/rules/schema.ts';
 import type { PartSpec } from '../part-protocol.ts';
@@ -16,6 +17,8 @@ export const realtimePartSpec = {
     keys: z.array(realtimeKeySchema).min(1),
     logLevel: z.string().default('error'),
     limits: limitsSchema.prefault({}),
+    /** For the self-check only (harness/stack/defects.ts). */
+    plantedDefect: z.enum(REALTIME_PLANTED_DEFECTS).optional(),
   }),
   ready: z.strictObject({
     host: z.string(),

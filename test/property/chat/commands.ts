@@ -13,6 +13,11 @@ type Cmd = fc.AsyncCommand<ChatModel, World>;
 
 const pick = <T>(xs: readonly T[], n: number): T => xs[n % xs.length]!;
 const MAX_USERS = 8;
+/**
+ * How long a race waits for its page to be read and for its edit to arrive live. Both are events
+ * awaited; the bound only ends a race on a stack that lost them, so it is far above any load's delay.
+ */
+const RACE_BOUND_MS = 30_000;
 
 /** Runs a write now, or (paused) lets it run on; either way marks the model uncertain if it failed. */
 async function write(m: ChatModel, w: World, opIds: string[], ops: Array<Promise<unknown>>, touched: ModelMessage[]): Promise<void> {
@@ -151,7 +156,9 @@ class JoinLate implements Cmd {
     const held = w.ctx.gate.holdNext();
     const joining = w.join(name, room, { history: true });
     joining.catch(() => {});
-    const read = await Promise.race([held.read.then(() => true), joining.then(() => false, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+    let readTimer: NodeJS.Timeout | undefined;
+    const read = await Promise.race([held.read.then(() => true), joining.then(() => false, () => false), new Promise<boolean>((r) => (readTimer = setTimeout(() => r(false), RACE_BOUND_MS)))]);
+    clearTimeout(readTimer);
     try {
       if (read) {
         const id = w.nextId('e');
@@ -159,9 +166,11 @@ class JoinLate implements Cmd {
         msg.text = `edit ${w.short(id)}`;
         await write(m, w, [id], [w.user(msg.author).edit(id, msg.id, msg.text)], [msg]);
         const version = msg.version;
+        // The page is released only once the edit arrived live (or the bound passed, which only a
+        // broken stack takes): releasing it earlier on a slow machine would lose the race's reorder.
         const live = await w.rec.waitFor(
           () => w.rec.events.some((e) => e.type === 'receive' && e.client === name && e.messageId === msg.id && e.version >= version),
-          3000,
+          RACE_BOUND_MS,
         );
         w.note(`${msg.id} v${version} ${live ? 'reached' : 'did NOT reach'} ${name} live before its page (v${version - 1}) landed`);
       } else {
