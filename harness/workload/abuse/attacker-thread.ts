@@ -21,6 +21,8 @@ export class AttackerThread {
 
   constructor(init: AttackersInit, say: (line: string) => void) {
     this.worker = new Worker(bootstrap(new URL('./attacker-worker.ts', import.meta.url)), { eval: true, workerData: init });
+    // A run that fails before its attackers settle must not be kept alive by their clients.
+    this.worker.unref();
     this.ended = new Promise((resolve, reject) => {
       this.worker.on('message', (m: FromAttackers) => {
         if (m.kind === 'say') say(m.line);
@@ -40,6 +42,8 @@ export class AttackerThread {
 
   /** Every attack's tally once all have ended and the attackers' clients are closed; then the thread ends. */
   async settle(): Promise<TallySnapshot[]> {
+    // Awaited now: the thread keeps the process alive until it has answered.
+    this.worker.ref();
     this.post({ kind: 'settle' });
     try {
       return await this.ended;
