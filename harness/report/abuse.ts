@@ -53,7 +53,7 @@ export function memorySummary(history: readonly HistoryEvent[]): MemorySummary |
 
 const codesText = (r: AttackRow) => Object.entries(r.codes).map(([c, n]) => `${c} x${n}`).join(', ') || '-';
 
-function attackTable(rows: readonly AttackRow[]): { header: string[]; body: string[][] } {
+export function attackTable(rows: readonly AttackRow[]): { header: string[]; body: string[][] } {
   return {
     header: ['attack', 'attempts', 'refused', 'codes seen', 'allowed by the limit', 'unexpected successes', 'result'],
     body: rows.map((r) => [r.attack, String(r.attempts), String(r.refused), codesText(r), String(r.allowed), String(r.unexpected), r.asExpected ? 'refused' : `WRONG${r.detail ? ` (${r.detail})` : ''}`]),
@@ -61,13 +61,13 @@ function attackTable(rows: readonly AttackRow[]): { header: string[]; body: stri
 }
 
 /** At most `n` rows of the timeline, evenly spaced, always with the first and last. */
-function thin<T>(xs: readonly T[], n: number): T[] {
+export function thin<T>(xs: readonly T[], n: number): T[] {
   if (xs.length <= n) return [...xs];
   return Array.from({ length: n }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (n - 1))]!);
 }
 
 const ALIGN = ['left', 'right', 'right', 'left', 'right', 'right', 'left'] as const;
-const REALTIME = 'realtime';
+export const REALTIME = 'realtime';
 
 export function abuseMarkdown(attacks: readonly AttackRow[] | undefined, memory: MemorySummary | undefined): string[] {
   const out: string[] = [];

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { COMPARISON_AXIS_WORDS, detailsLine, generatorCostLine, healthLine, STAGE_LABELS, validityWord, verdictLine } from './describe.ts';
+import { abuseHtml } from './html-abuse.ts';
 import { CHARTS_SCRIPT } from './html-charts.ts';
 import { checksAndThresholdsLine, environmentLine } from './html-header.ts';
 import { ms, num } from '../lib/table.ts';
@@ -147,7 +148,7 @@ ${charts}
 ${latency}
 <h2>Counts and throughput</h2>
 ${counts}
-<h2>Environment</h2>
+${abuseHtml(r.attacks, r.memory, esc, table)}<h2>Environment</h2>
 ${environmentList(r)}
 <script type="application/json" id="report-data">${scriptJson(r)}</script>
 <script>${chartLibrary()}</script>

@@ -22,7 +22,7 @@ export function defaultWorkers(cores = availableParallelism()): number {
 }
 
 /** Workers do not inherit tsx's loader hooks: each registers tsx before importing the TypeScript entry. */
-function bootstrap(entry: URL): string {
+export function bootstrap(entry: URL): string {
   const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/index\.cjs$/, 'index.mjs');
   return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
 }

@@ -15,4 +15,15 @@ describe('FairQueue', () => {
     expect(rest).toEqual(Array.from({ length: 998 }, (_, i) => i + 2));
     expect(q.shift()).toBeUndefined();
   });
+
+  it('keyed by publisher, serves a client flooding two channels as one turn among the others', () => {
+    const q = new FairQueue<{ channel: string; client: string; n: number }>((j) => j.client);
+    for (let n = 0; n < 100; n++) q.push({ channel: `flood-${n % 2}`, client: 'mallory', n });
+    q.push({ channel: 'room', client: 'alice', n: 0 });
+    q.push({ channel: 'room', client: 'bob', n: 0 });
+    q.push({ channel: 'room', client: 'alice', n: 1 });
+    const first = Array.from({ length: 6 }, () => q.shift()!);
+    expect(first.map((j) => `${j.client}${j.n}`)).toEqual(['mallory0', 'alice0', 'bob0', 'mallory1', 'alice1', 'mallory2']);
+    expect(q.length).toBe(97);
+  });
 });

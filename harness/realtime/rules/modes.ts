@@ -2,8 +2,8 @@
  * The two delivery modes.
  *
  * ably-lambda: how Ably's Lambda integration and AWS's asynchronous invocation behave together.
- * Envelopes wait in per-channel queues served in turn (so one room's flood does not delay other
- * rooms' writes) and up to `concurrency` invocations drain them in parallel, so order across
+ * Envelopes wait in per-publisher queues served in turn (so one client's flood does not delay
+ * other clients' writes) and up to `concurrency` invocations drain them in parallel, so order across
  * envelopes is not kept; a function error is retried on AWS's schedule (scaled by
  * timeScale) up to maxRetries times, then the envelope is dropped; with `duplicateRate` an
  * envelope is invoked twice. Throttles wait and retry without using up an attempt.
@@ -20,8 +20,18 @@ import { randomSource } from '../../lib/rng.ts';
 import type { IntegrationRule, Redelivery } from './schema.ts';
 import { FairQueue } from './fair-queue.ts';
 
+/**
+ * Whose turn an envelope waits for: its publisher's (the client of its first message), else its
+ * channel's. A client flooding several rooms then waits behind itself, as an SQS fair queue with
+ * the client as MessageGroupId (between Ably and the function) serves a noisy tenant last.
+ */
+const publisherOf = (job: Job): string => {
+  const client = job.messages[0]?.clientId;
+  return client === undefined ? `channel:${job.channel}` : `client:${client}`;
+};
+
 export class AblyLambdaDelivery extends Delivery {
-  private readonly queue = new FairQueue<Job>();
+  private readonly queue = new FairQueue<Job>(publisherOf);
   private active = 0;
   private readonly random: () => number;
 

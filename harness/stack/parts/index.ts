@@ -3,7 +3,7 @@
  * the in-process services offered, asynchronous now that they cross a process boundary.
  */
 import { fileURLToPath } from 'node:url';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { FunctionStats, InvocationRecord, LambdaFault } from '../../lambda/index.ts';
 import type { Redelivery, RuleInvocationRecord, RuleStats } from '../../realtime/rules/index.ts';
 import { PartProcess } from '../part-process.ts';
@@ -65,9 +65,25 @@ export interface FunctionsHandle {
 
 const LONG = 24 * 3600_000;
 
+const semiSpaceSchema = z.coerce.number().int().min(1).max(256).optional();
+
+/**
+ * The realtime part's V8 flags. Its young generation is V8's default, 16 MB per semi-space: in the
+ * abuse scenario a 64 MB one grew to 128 MiB of new space (RSS growth 91 MiB against 56 MiB with
+ * 16), while chat-burst's realtime CPU per committed change stayed within 1% (see README, "abuse").
+ * `REALTIME_SEMI_SPACE_MB` sets it for a measurement; `REALTIME_CPU_PROF_DIR` has the part write a
+ * V8 CPU profile there when it exits. (`npm run realtime` alone keeps 64 MB: the
+ * fan-out bench's rates, 50 times a chat room's, are where a larger one pays.)
+ */
+export function realtimeNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  const parsed = semiSpaceSchema.safeParse(env.REALTIME_SEMI_SPACE_MB || undefined);
+  if (!parsed.success) throw new Error(`REALTIME_SEMI_SPACE_MB: expected an integer from 1 to 256 (MB), got ${JSON.stringify(env.REALTIME_SEMI_SPACE_MB)}`);
+  const profile = env.REALTIME_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${env.REALTIME_CPU_PROF_DIR}`] : [];
+  return [`--max-semi-space-size=${parsed.data ?? 16}`, ...profile];
+}
+
 export async function startRealtimePart(config: z.input<RealtimePartSpec['init']>): Promise<{ part: PartProcess<RealtimePartSpec>; realtime: RealtimeHandle; rules: RulesHandle }> {
-  // As `npm run realtime` starts it: a larger young generation keeps fan-out garbage out of the old one.
-  const part = new PartProcess('realtime', entry('./realtime-part.ts'), realtimePartSpec, config, ['--max-semi-space-size=64']);
+  const part = new PartProcess('realtime', entry('./realtime-part.ts'), realtimePartSpec, config, realtimeNodeFlags());
   const info = await part.start();
   const none = {};
   const realtime: RealtimeHandle = {

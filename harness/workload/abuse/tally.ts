@@ -5,6 +5,17 @@
  */
 import type { AttackEvent } from '../../history/types.ts';
 
+export interface TallySnapshot {
+  attack: string;
+  description: string;
+  expectedCodes: string[];
+  attempts: number;
+  allowed: number;
+  unexpected: number;
+  codes: Record<string, number>;
+  notes: string[];
+}
+
 export class AttackTally {
   attempts = 0;
   allowed = 0;
@@ -45,6 +56,21 @@ export class AttackTally {
     if (wrong.length) return { ok: false, why: `refused with unexpected code(s) ${wrong.join(', ')} (expected ${this.expectedCodes.join(' or ')})` };
     if (this.refused === 0) return { ok: false, why: `never refused (${this.attempts} attempts)${this.notes[0] ? `: ${this.notes[0]}` : ''}` };
     return { ok: true, why: Object.entries(this.codes).map(([c, n]) => `${c} x${n}`).join(', ') };
+  }
+
+  /** What a worker thread hands back: plain data (see `restore`). */
+  snapshot(): TallySnapshot {
+    return { attack: this.attack, description: this.description, expectedCodes: [...this.expectedCodes], attempts: this.attempts, allowed: this.allowed, unexpected: this.unexpected, codes: { ...this.codes }, notes: [...this.notes] };
+  }
+
+  static restore(s: TallySnapshot): AttackTally {
+    const t = new AttackTally(s.attack, s.description, s.expectedCodes);
+    Object.assign(t.codes, s.codes);
+    t.attempts = s.attempts;
+    t.allowed = s.allowed;
+    t.unexpected = s.unexpected;
+    for (const n of s.notes) t.note(n);
+    return t;
   }
 
   event(t: number): AttackEvent {
