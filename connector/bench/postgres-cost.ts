@@ -10,20 +10,32 @@
  * `durable` (the connector's trigger while writers notify: outbox row + NOTIFY) and `durable-quiet`
  * (the same with `wake` cleared, as under load: outbox row, no NOTIFY). For durable variants it
  * also prints the cost of deleting acknowledged rows, in batches of 40 as the connector does.
- * `wal`: no trigger; the table in a publication with REPLICA IDENTITY FULL and a pgoutput slot
- * read by a replication client throughout. Its CPU counts the WAL sender's decoding, up to the
- * moment the slot has caught up with the last insert.
+ * `wal`: no trigger; the connector's own WAL worker (wal-reader.ts) in a process of its own, as
+ * deployed, sets the table up (a publication, REPLICA IDENTITY FULL, a pgoutput slot) and reads the
+ * slot throughout, acknowledging each change at once. `wal-inproc`: the same table and slot read by
+ * a bare pg-logical-replication client inside this process, on the writers' event loop (how this
+ * bench measured wal at first). For both, the CPU counts the WAL sender's decoding up to the moment
+ * the slot has caught up with the last insert, and the line splits it: the writers' backends, the
+ * WAL sender, the consumer, and this process (the writers' client), each per insert, with the WAL
+ * bytes written per insert.
+ *
+ * `--nice N` lowers the priority of the WAL sender and the consumer (wal variants): the writers
+ * then go first on the shared cores, and the decoding catches up after the measured window.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import pg from 'pg';
-import { installSignalHandlers } from '../../harness/lib/cleanup.ts';
+import { installSignalHandlers, killSync, registerCleanup, stopChild } from '../../harness/lib/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import { OutboxQueries } from '../src/outbox.ts';
-import { parentPid, postgresCpuMs } from './proc.ts';
+import { cpuMs, parentPid, postgresCpuMs } from './proc.ts';
+import type { ReaderReply } from './wal-reader.ts';
 import { captureFunctionDdl, commitFunctionDdl, commitTriggerDdl, objectNames, rowTriggerDdl, tablesDdl } from '../src/sql.ts';
 
-const VARIANTS = ['plain', 'notify', 'durable', 'durable-quiet', 'wal'] as const;
+const VARIANTS = ['plain', 'notify', 'durable', 'durable-quiet', 'wal', 'wal-inproc'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 async function install(db: pg.Client, listener: pg.Client, schema: string, v: Variant): Promise<string> {
@@ -42,7 +54,7 @@ async function install(db: pg.Client, listener: pg.Client, schema: string, v: Va
     if (v === 'durable-quiet') await db.query(`UPDATE ${n.meta} SET wake = false`);
     await listener.query(`LISTEN "${n.wakeChannel}"`);
   }
-  if (v === 'wal') {
+  if (v === 'wal-inproc') {
     await db.query(`ALTER TABLE ${table} REPLICA IDENTITY FULL`);
     await db.query(`CREATE PUBLICATION bench_pub FOR TABLE ${table}`);
     await db.query(`SELECT pg_create_logical_replication_slot('bench_slot', 'pgoutput')`);
@@ -50,12 +62,21 @@ async function install(db: pg.Client, listener: pg.Client, schema: string, v: Va
   return table;
 }
 
+interface Reader {
+  slot: string;
+  /** The consumer's process, when it has one of its own. */
+  pid?: number;
+  /** Starts the measured window (the consumer's own CPU count, where it keeps one). */
+  mark(): void;
+  /** Stops reading; the consumer's CPU in the measured window when it is a process of its own. */
+  stop(): Promise<number | undefined>;
+}
+
 /**
- * Reads the slot as the connector does: confirms what it received every 10 ms (each confirmation
- * that moves the slot costs the server a write of the slot's state), with a ping that makes the
- * server report its position when idle.
+ * The first way this bench read the slot: a bare client on the writers' event loop that confirms
+ * what it received every 10 ms, with a ping that makes the server report its position when idle.
  */
-async function walReader(url: string): Promise<{ stop(): Promise<void> }> {
+async function inprocReader(url: string): Promise<Reader> {
   const service = new LogicalReplicationService({ connectionString: url }, { acknowledge: { auto: false, timeoutSeconds: 0 } });
   let last = '0/0';
   service.on('data', (lsn: string) => {
@@ -68,37 +89,109 @@ async function walReader(url: string): Promise<{ stop(): Promise<void> }> {
   void service.subscribe(new PgoutputPlugin({ protoVersion: 1, publicationNames: ['bench_pub'] }), 'bench_slot').catch(() => {});
   const timer = setInterval(() => void service.acknowledge(last, true).catch(() => {}), 10);
   return {
+    slot: 'bench_slot',
+    mark: () => {},
     stop: async () => {
       clearInterval(timer);
       await service.stop();
+      return undefined;
+    },
+  };
+}
+
+function nextReply(child: ChildProcess): Promise<ReaderReply> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`wal-reader exited ${code}`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      const r = m as ReaderReply;
+      if ('error' in r) reject(new Error(`wal-reader: ${r.error}`));
+      else resolve(r);
+    });
+  });
+}
+
+/** The connector's WAL worker in a process of its own (wal-reader.ts). */
+async function connectorReader(url: string, schema: string, profileDir?: string): Promise<Reader> {
+  const child = fork(join(import.meta.dirname, 'wal-reader.ts'), [JSON.stringify({ url, schema, table: 'rows' })], {
+    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  // However the bench ends, the reader does not outlive it (it also exits when the channel closes).
+  const unregister = registerCleanup({ name: 'wal-reader', stop: () => stopChild(child), stopSync: () => killSync(child.pid, 'SIGTERM') });
+  child.once('exit', unregister);
+  const ready = await nextReply(child);
+  if (!('ready' in ready)) throw new Error('wal-reader: expected ready');
+  return {
+    slot: ready.slot,
+    pid: child.pid,
+    mark: () => child.send('mark'),
+    stop: async () => {
+      const done = nextReply(child);
+      child.send('stop');
+      const r = await done;
+      await new Promise((res) => (child.exitCode === null ? child.once('exit', res) : res(null)));
+      return 'stopped' in r ? r.cpuMs : undefined;
     },
   };
 }
 
 /** Until the slot has confirmed everything written so far (the decoding work is then done). */
-async function caughtUp(db: pg.Client): Promise<void> {
+async function caughtUp(db: pg.Client, slot: string): Promise<void> {
   const target = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    const r = await db.query<{ done: boolean }>(`SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = 'bench_slot'`, [target]);
+    const r = await db.query<{ done: boolean }>('SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = $2', [target, slot]);
     if (r.rows[0]?.done) return;
     await new Promise((res) => setTimeout(res, 5));
   }
   throw new Error('the slot did not catch up within 60 s');
 }
 
+/** The WAL sender serving the slot, once the consumer has started streaming. */
+async function walSender(db: pg.Client, slot: string): Promise<number> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const r = await db.query<{ pid: number | null }>('SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    if (r.rows[0]?.pid) return r.rows[0].pid;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  throw new Error(`no WAL sender on slot ${slot} within 10 s`);
+}
+
+const walLsn = async (db: pg.Client): Promise<bigint> => {
+  const r = await db.query<{ bytes: string }>(`SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS bytes`);
+  return BigInt(r.rows[0]!.bytes);
+};
+const processMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const perInsert = (ms: number, count: number): string => `${((ms / count) * 1000).toFixed(0).padStart(4)} µs`;
+
+interface Opts {
+  seconds: number;
+  writers: number;
+  variants: string;
+  nice: number;
+  profile?: string;
+}
+
 async function main(): Promise<void> {
-  // Ctrl-C and SIGTERM stop the embedded Postgres before exiting.
+  // Ctrl-C and SIGTERM stop the embedded Postgres (and the reader) before exiting.
   installSignalHandlers();
   const o = new Command('postgres-cost')
     .description('Postgres-side cost of the capture trigger variants (see the file header)')
     .option('--seconds <n>', 'measured seconds per variant', (v) => Number(v), 3)
     .option('--writers <n>', 'connections inserting in a closed loop', (v) => Number(v), 8)
-    .option('--variants <list>', `comma-separated, of ${VARIANTS.join(', ')}`, VARIANTS.join(','))
+    .option('--variants <list>', `comma-separated, of ${VARIANTS.join(', ')}`, VARIANTS.filter((v) => v !== 'wal-inproc').join(','))
+    .option('--nice <n>', 'wal variants: niceness of the WAL sender and the consumer (0-19)', (v) => Number(v), 0)
+    .option('--profile <dir>', 'wal: write a CPU profile of the consumer process into this directory')
     .parse()
-    .opts<{ seconds: number; writers: number; variants: string }>();
+    .opts<Opts>();
   const chosen = o.variants.split(',').map((v) => v.trim());
   if (new Set(chosen).size !== chosen.length) throw new Error('--variants: each variant at most once');
   for (const v of chosen) if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`--variants: unknown variant ${JSON.stringify(v)} (expected ${VARIANTS.join(', ')})`);
+  if (!Number.isInteger(o.nice) || o.nice < 0 || o.nice > 19) throw new Error('--nice: expected an integer 0-19');
   const postgres = await new PostgresService({ provider: 'embedded' }).start();
   try {
     const url = postgres.connectionUri;
@@ -110,7 +203,7 @@ async function main(): Promise<void> {
     await listener.connect();
     listener.on('notification', () => {});
     const postmaster = parentPid((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
-    console.log(`$ npx tsx connector/bench/postgres-cost.ts --seconds ${o.seconds} --writers ${o.writers} --variants ${chosen.join(',')}`);
+    console.log(`$ npx tsx connector/bench/postgres-cost.ts --seconds ${o.seconds} --writers ${o.writers} --variants ${chosen.join(',')}${o.nice ? ` --nice ${o.nice}` : ''}`);
     let id = 0;
     for (const [i, name] of chosen.entries()) {
       const v = name as Variant;
@@ -122,6 +215,7 @@ async function main(): Promise<void> {
         await c.connect();
         return c;
       }));
+      const backends = await Promise.all(writers.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid));
       const payload = 'x'.repeat(100);
       const run = async (ms: number): Promise<number> => {
         const end = performance.now() + ms;
@@ -134,19 +228,29 @@ async function main(): Promise<void> {
         }));
         return done;
       };
-      const reader = v === 'wal' ? await walReader(url) : undefined;
+      const reader = v === 'wal' ? await connectorReader(url, schema, o.profile) : v === 'wal-inproc' ? await inprocReader(url) : undefined;
+      const sender = reader ? await walSender(db, reader.slot) : undefined;
+      if (o.nice && reader) for (const pid of [sender, reader.pid]) if (pid) setPriority(pid, o.nice);
       await run(500);
-      if (reader) await caughtUp(db);
+      if (reader) await caughtUp(db, reader.slot);
+      reader?.mark();
       const cpu0 = postgresCpuMs(postmaster);
+      const [writers0, sender0, self0, wal0] = [backends.reduce((t, p) => t + cpuMs(p), 0), cpuMs(sender), processMs(), await walLsn(db)];
       const t0 = performance.now();
       const count = await run(o.seconds * 1000);
       const elapsed = performance.now() - t0;
-      if (reader) await caughtUp(db);
-      let line = `${v.padEnd(14)} ${((count / elapsed) * 1000).toFixed(0).padStart(6)} inserts/s   Postgres CPU ${(((postgresCpuMs(postmaster) - cpu0) / count) * 1000).toFixed(0).padStart(4)} µs/insert`;
+      const walBytes = Number((await walLsn(db)) - wal0);
+      if (reader) await caughtUp(db, reader.slot);
+      const writersMs = backends.reduce((t, p) => t + cpuMs(p), 0) - writers0;
+      let line = `${v.padEnd(14)} ${((count / elapsed) * 1000).toFixed(0).padStart(6)} inserts/s   Postgres CPU ${perInsert(postgresCpuMs(postmaster) - cpu0, count)}/insert`;
+      line += ` (writers' backends ${perInsert(writersMs, count)}`;
       if (reader) {
-        await reader.stop();
-        line += '   (incl. WAL decoding)';
-      }
+        const senderMs = cpuMs(sender) - sender0;
+        const consumerMs = await reader.stop();
+        line += `, WAL sender ${perInsert(senderMs, count)})`;
+        if (consumerMs !== undefined) line += `   consumer ${perInsert(consumerMs, count)}`;
+      } else line += ')';
+      line += `   this process ${perInsert(processMs() - self0, count)}   WAL ${(walBytes / count).toFixed(0)} B/insert`;
       if (v === 'durable' || v === 'durable-quiet') {
         const n = objectNames(schema);
         const seqs = (await db.query<{ seq: string }>(`SELECT seq FROM ${n.outbox} ORDER BY seq`)).rows.map((r) => Number(r.seq));
