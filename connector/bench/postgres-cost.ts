@@ -41,7 +41,8 @@ type Variant = (typeof VARIANTS)[number];
 async function install(db: pg.Client, listener: pg.Client, schema: string, v: Variant): Promise<string> {
   await db.query(`CREATE SCHEMA ${schema}`);
   const table = `${schema}.rows`;
-  await db.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, room text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+  // No autovacuum: it would run on an earlier variant's table during a later variant's window.
+  await db.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, room text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT clock_timestamp()) WITH (autovacuum_enabled = false)`);
   if (v === 'notify') {
     await db.query(`CREATE FUNCTION ${schema}.notify() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_notify('floor', json_build_object('table', TG_TABLE_NAME, 'type', TG_OP, 'row', NEW)::text); RETURN NULL; END $$`);
