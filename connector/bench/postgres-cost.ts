@@ -22,17 +22,15 @@
  * `--nice N` lowers the priority of the WAL sender and the consumer (wal variants): the writers
  * then go first on the shared cores, and the decoding catches up after the measured window.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import pg from 'pg';
-import { installSignalHandlers, killSync, registerCleanup, stopChild } from '../../harness/lib/cleanup.ts';
+import { installSignalHandlers } from '../../harness/lib/cleanup.ts';
 import { PostgresService } from '../../harness/stack/postgres/index.ts';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import { OutboxQueries } from '../src/outbox.ts';
 import { cpuMs, parentPid, postgresCpuMs } from './proc.ts';
-import type { ReaderReply } from './wal-reader.ts';
+import { caughtUp, connectorReader, walSender, type Reader } from './wal-reader-control.ts';
 import { captureFunctionDdl, commitFunctionDdl, commitTriggerDdl, objectNames, rowTriggerDdl, tablesDdl } from '../src/sql.ts';
 
 const VARIANTS = ['plain', 'notify', 'durable', 'durable-quiet', 'wal', 'wal-inproc'] as const;
@@ -63,16 +61,6 @@ async function install(db: pg.Client, listener: pg.Client, schema: string, v: Va
   return table;
 }
 
-interface Reader {
-  slot: string;
-  /** The consumer's process, when it has one of its own. */
-  pid?: number;
-  /** Starts the measured window (the consumer's own CPU count, where it keeps one). */
-  mark(): void;
-  /** Stops reading; the consumer's CPU in the measured window when it is a process of its own. */
-  stop(): Promise<number | undefined>;
-}
-
 /**
  * The first way this bench read the slot: a bare client on the writers' event loop that confirms
  * what it received every 10 ms, with a ping that makes the server report its position when idle.
@@ -98,65 +86,6 @@ async function inprocReader(url: string): Promise<Reader> {
       return undefined;
     },
   };
-}
-
-function nextReply(child: ChildProcess): Promise<ReaderReply> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`wal-reader exited ${code}`));
-    child.once('exit', onExit);
-    child.once('message', (m) => {
-      child.off('exit', onExit);
-      const r = m as ReaderReply;
-      if ('error' in r) reject(new Error(`wal-reader: ${r.error}`));
-      else resolve(r);
-    });
-  });
-}
-
-/** The connector's WAL worker in a process of its own (wal-reader.ts). */
-async function connectorReader(url: string, schema: string, profileDir?: string): Promise<Reader> {
-  const child = fork(join(import.meta.dirname, 'wal-reader.ts'), [JSON.stringify({ url, schema, table: 'rows' })], {
-    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  // However the bench ends, the reader does not outlive it (it also exits when the channel closes).
-  const unregister = registerCleanup({ name: 'wal-reader', stop: () => stopChild(child), stopSync: () => killSync(child.pid, 'SIGTERM') });
-  child.once('exit', unregister);
-  const ready = await nextReply(child);
-  if (!('ready' in ready)) throw new Error('wal-reader: expected ready');
-  return {
-    slot: ready.slot,
-    pid: child.pid,
-    mark: () => child.send('mark'),
-    stop: async () => {
-      const done = nextReply(child);
-      child.send('stop');
-      const r = await done;
-      await new Promise((res) => (child.exitCode === null ? child.once('exit', res) : res(null)));
-      return 'stopped' in r ? r.cpuMs : undefined;
-    },
-  };
-}
-
-/** Until the slot has confirmed everything written so far (the decoding work is then done). */
-async function caughtUp(db: pg.Client, slot: string): Promise<void> {
-  const target = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    const r = await db.query<{ done: boolean }>('SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = $2', [target, slot]);
-    if (r.rows[0]?.done) return;
-    await new Promise((res) => setTimeout(res, 5));
-  }
-  throw new Error('the slot did not catch up within 60 s');
-}
-
-/** The WAL sender serving the slot, once the consumer has started streaming. */
-async function walSender(db: pg.Client, slot: string): Promise<number> {
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
-    const r = await db.query<{ pid: number | null }>('SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (r.rows[0]?.pid) return r.rows[0].pid;
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  throw new Error(`no WAL sender on slot ${slot} within 10 s`);
 }
 
 const walLsn = async (db: pg.Client): Promise<bigint> => {
