@@ -4,7 +4,7 @@
  * inserts/s and Postgres CPU per insert (all of the server's processes). A LISTEN client takes the
  * notifications, as the connector would.
  *
- *   npx tsx connector/bench/postgres-cost.ts [--seconds 3] [--writers 8]
+ *   npx tsx connector/bench/postgres-cost.ts [--seconds 3] [--writers 8] [--variants LIST] [--nice N] [--profile DIR]
  *
  * Variants: `plain` (no trigger), `notify` (the original's trigger: pg_notify with the row),
  * `durable` (the connector's trigger while writers notify: outbox row + NOTIFY) and `durable-quiet`
