@@ -8,21 +8,16 @@
  * makes Postgres stream again whatever was not confirmed, and ids derived from the transaction's
  * commit position and the change's place in it make those re-sends idempotent.
  *
- * Why pg-logical-replication rather than the raw protocol: `pg` alone cannot hold a CopyBoth
- * stream, and this client does that and parses pgoutput, nothing more; what it would decide for us
- * (acknowledging on receipt, periodic acknowledgement of the last position received, parsing
- * values with pg's type parsers) is switched off, so confirmation and value rendering stay here.
+ * The stream (wal-stream.ts) and the decoding (wal-decode.ts) are ours and lean: the consumer
+ * runs on the cores the writers use, so its CPU per change is what the writers lose.
  */
-import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type pg from 'pg';
-
-type Message = Pgoutput.Message;
-type MessageRelation = Pgoutput.MessageRelation;
 import type { OutboxRow } from './outbox.ts';
 import { planDrain, type Publish } from './plan.ts';
 import { Signal } from './signal.ts';
 import { formatLsn, parseLsn } from './lsn.ts';
-import { renderRow } from './wal-values.ts';
+import { PgoutputDecoder, type Operation } from './wal-decode.ts';
+import { ReplicationStream } from './wal-stream.ts';
 import type { Worker, WorkerContext } from './worker.ts';
 
 /** Confirmations gathered over this long go out as one status update. */
@@ -44,13 +39,11 @@ interface PendingTx {
   remaining: number;
 }
 
-type Stream = { pause(): void; resume(): void };
-
 export class WalWorker implements Worker {
   private stopping = false;
   private fatal?: Error;
   private readonly signal = new Signal();
-  private service?: LogicalReplicationService;
+  private stream?: ReplicationStream;
   private tx?: OpenTx;
   /** Transactions received and not yet wholly acknowledged, in commit order. */
   private readonly queue: PendingTx[] = [];
@@ -85,19 +78,29 @@ export class WalWorker implements Worker {
     // Behind until the stream has brought us to the WAL end as of now (see backlog()).
     await this.sampleTarget();
     const { queryTimeoutMs, pollIntervalMs } = cfg.timing;
-    const service = new LogicalReplicationService(
-      { ...cfg.db, application_name: 'ably-connector wal', keepAlive: true, connectionTimeoutMillis: queryTimeoutMs },
-      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } },
-    );
-    this.service = service;
-    service.on('data', (_lsn: string, msg: Message) => this.onMessage(msg));
-    service.on('heartbeat', (lsn: string, _ts: number, respond: boolean) => this.onHeartbeat(lsn, respond));
-    service.on('error', (err: Error) => this.fail(err));
-    const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [wal.publication] });
-    service.subscribe(plugin, wal.slot).then(
-      () => this.fail(new Error('replication stream ended')),
-      (err: Error) => this.fail(err),
-    );
+    const stream = new ReplicationStream({ ...cfg.db, application_name: 'ably-connector wal', keepAlive: true, connectionTimeoutMillis: queryTimeoutMs });
+    this.stream = stream;
+    stream.onError((err) => this.fail(err));
+    const decoder = new PgoutputDecoder({
+      begin: (commitMs) => this.begin(commitMs),
+      change: (relation, operation, row) => this.add(relation, operation, row),
+      commit: (commitLsn, endLsn) => this.commit(commitLsn, endLsn),
+    });
+    const onMessage = (buf: Buffer, at: number): void => {
+      this.lastHeard = performance.now();
+      try {
+        decoder.decode(buf, at);
+      } catch (err) {
+        this.fail(err as Error);
+      }
+    };
+    stream
+      .start({ slot: wal.slot, publication: wal.publication }, { message: onMessage, keepalive: (walEnd, reply) => this.onHeartbeat(walEnd, reply) })
+      .then(({ ended }) => ended)
+      .then(
+        () => this.fail(new Error('replication stream ended')),
+        (err: Error) => this.fail(err),
+      );
     // Each ping makes the server answer with a keepalive: silence means a dead stream.
     const timer = setInterval(() => {
       if (!this.paused && performance.now() - this.lastHeard > queryTimeoutMs + pollIntervalMs) {
@@ -105,7 +108,8 @@ export class WalWorker implements Worker {
         return;
       }
       void this.sampleTarget();
-      void service.acknowledge(formatLsn(this.confirmed > 0n ? this.confirmed - 1n : 0n), true).catch((err: Error) => this.fail(err));
+      // Before anything is confirmed this sends position 0, which the server ignores.
+      this.status(true);
     }, PROGRESS_MS);
     try {
       while (!(this.stopping && this.inflight === 0) && !this.fatal) await this.signal.wait();
@@ -113,7 +117,7 @@ export class WalWorker implements Worker {
     } finally {
       clearInterval(timer);
       clearTimeout(this.statusTimer);
-      await stopService(service);
+      await stream.stop();
     }
     if (this.fatal) throw this.fatal;
   }
@@ -161,31 +165,14 @@ export class WalWorker implements Worker {
     }
   }
 
-  private onMessage(msg: Message): void {
-    this.lastHeard = performance.now();
-    switch (msg.tag) {
-      case 'relation':
-        return keepText(msg);
-      case 'begin':
-        this.tx = { commitMs: Number(BigInt(msg.commitTime.toString()) / 1000n), rows: [] };
-        return;
-      case 'insert':
-        return this.add(msg.relation, 'INSERT', msg.new);
-      case 'update':
-        return this.add(msg.relation, 'UPDATE', msg.new);
-      case 'delete':
-        return this.add(msg.relation, 'DELETE', msg.old ?? msg.key ?? {});
-      case 'commit':
-        return this.commit(parseLsn(msg.commitLsn ?? '0/0'), parseLsn(msg.commitEndLsn ?? '0/0'));
-      default:
-        return;
-    }
+  private begin(commitMs: number): void {
+    this.tx = { commitMs, rows: [] };
   }
 
-  private add(rel: MessageRelation, operation: string, tuple: Record<string, unknown>): void {
+  private add(relation: string, operation: Operation, row: Record<string, unknown>): void {
     const tx = this.tx;
-    if (!tx) return this.fail(new Error(`${operation} on ${rel.name} outside a transaction`));
-    tx.rows.push({ seq: tx.rows.length, tablename: rel.name, operation, row: renderRow(rel.columns, tuple), commitSeq: null, committedMs: tx.commitMs });
+    if (!tx) return this.fail(new Error(`${operation} on ${relation} outside a transaction`));
+    tx.rows.push({ seq: tx.rows.length, tablename: relation, operation, row, commitSeq: null, committedMs: tx.commitMs });
   }
 
   private commit(commitLsn: bigint, endLsn: bigint): void {
@@ -194,7 +181,9 @@ export class WalWorker implements Worker {
     if (endLsn > this.received) this.received = endLsn;
     if (!tx) return;
     const { ctx } = this;
-    const rows = tx.rows.map((r) => ({ ...r, commitSeq: Number(commitLsn) }));
+    // The rows are ours alone: numbered in place rather than copied.
+    const rows = tx.rows;
+    for (const r of rows) r.commitSeq = Number(commitLsn);
     const plan = planDrain(rows, {
       outboxId: `${ctx.setup.outboxId}:w${commitLsn.toString(16)}`,
       routes: ctx.routes,
@@ -211,6 +200,7 @@ export class WalWorker implements Worker {
     const pending: PendingTx = { endLsn, commitMs: tx.commitMs, remaining: plan.publishes.length };
     this.queue.push(pending);
     for (const p of plan.publishes) this.publish(p, pending);
+    // Once per transaction rather than per publish (it also applies back-pressure).
     this.advance();
   }
 
@@ -218,7 +208,6 @@ export class WalWorker implements Worker {
     const { metrics, publisher, log } = this.ctx;
     this.inflight++;
     metrics.published(p.messages.length);
-    this.backlog();
     publisher.publish(p.channel, p.messages).then(
       () => {
         this.inflight--;
@@ -260,7 +249,7 @@ export class WalWorker implements Worker {
 
   /** Back-pressure: stop reading the socket while too many publishes await their ack. */
   private setPaused(on: boolean): void {
-    const stream = (this.service as unknown as { _connection?: { stream?: Stream } } | undefined)?._connection?.stream;
+    const stream = this.stream;
     if (!stream) return;
     this.paused = on;
     if (on) stream.pause();
@@ -270,17 +259,13 @@ export class WalWorker implements Worker {
     }
   }
 
-  private onHeartbeat(lsn: string, respond: boolean): void {
+  private onHeartbeat(sent: bigint, respond: boolean): void {
     this.lastHeard = performance.now();
-    const sent = parseLsn(lsn);
     if (sent > this.received) this.received = sent;
     this.backlog();
     // Everything sent before this keepalive is handled: the slot may move up to it (else WAL of
     // other databases and tables would count as lag and be kept for nothing).
-    if (!this.tx && this.queue.length === 0) {
-      const at = parseLsn(lsn);
-      if (at > this.confirmed) this.confirmed = at;
-    }
+    if (!this.tx && this.queue.length === 0 && sent > this.confirmed) this.confirmed = sent;
     if (respond) this.sendStatus();
     else if (this.confirmed > this.sentConfirmed) this.scheduleStatus();
   }
@@ -292,26 +277,17 @@ export class WalWorker implements Worker {
   private sendStatus(): void {
     clearTimeout(this.statusTimer);
     this.statusTimer = undefined;
-    if (!this.service || this.confirmed === 0n) return;
-    this.sentConfirmed = this.confirmed;
-    // The client reports the position it is given plus one; ours is already an end position.
-    void this.service.acknowledge(formatLsn(this.confirmed - 1n)).catch((err: Error) => this.fail(err));
+    if (this.confirmed === 0n) return;
+    this.status(false);
   }
-}
 
-/** Values stay the text Postgres sent; wal-values.ts renders them as row_to_json would. */
-function keepText(rel: MessageRelation): void {
-  for (const c of rel.columns) c.parser = (raw: unknown) => raw;
-}
-
-async function stopService(service: LogicalReplicationService): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    service.stop().catch(() => undefined),
-    new Promise((r) => (timer = setTimeout(r, 1000))),
-  ]);
-  clearTimeout(timer);
-  // A dead peer never answers the end: drop the socket (pg keeps it on an undocumented field).
-  (service as unknown as { _client?: { connection?: { stream?: { destroy(): void } } } })._client?.connection?.stream?.destroy();
-  service.removeAllListeners();
+  private status(reply: boolean): void {
+    if (!this.stream) return;
+    this.sentConfirmed = this.confirmed;
+    try {
+      this.stream.sendStatus(this.confirmed, reply);
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
 }

@@ -131,6 +131,30 @@ describe('wal mode', () => {
     expect(got[1]!.data.row.version).toBe(2);
   });
 
+  it('with replicaIdentity default, an UPDATE leaves out an unchanged TOASTed value and a DELETE carries only the key', async () => {
+    const url = await walDatabase();
+    const sub = await rooms('k');
+    const raw = rawConfig(url, { wal: { replicaIdentity: { chat_messages: 'default' } } });
+    // The key alone names no room: DELETEs go to a fixed channel.
+    raw.connector = raw.connector.map((m) => (m.operation === 'DELETE' ? { ...m, ablychannelname: 'chat:k:incoming' } : m));
+    await suite.connector(raw);
+    const big = randomBytes(30_000).toString('base64');
+    const db = await connect(url);
+    try {
+      await db.query(`INSERT INTO chat_messages (id, room, author, username, text) VALUES ('big', 'k', 'u', 'u', $1)`, [big]);
+      await db.query(`UPDATE chat_messages SET version = 2 WHERE id = 'big'`);
+      await db.query(`DELETE FROM chat_messages WHERE id = 'big'`);
+    } finally {
+      await db.end();
+    }
+    const got = await sub.until(3);
+    expect(got.map((m) => m.name)).toEqual(['INSERT', 'UPDATE', 'DELETE']);
+    expect(got[0]!.data.row.text).toBe(big);
+    expect(got[1]!.data.row).toMatchObject({ id: 'big', room: 'k', version: 2 });
+    expect(got[1]!.data.row).not.toHaveProperty('text');
+    expect(got[2]!.data.row).toEqual({ id: 'big' });
+  });
+
   it('loses and duplicates nothing when killed -9 mid-stream and restarted', async () => {
     const url = await walDatabase();
     const n = 2000;
