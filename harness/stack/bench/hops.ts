@@ -1,0 +1,77 @@
+/**
+ * Where an idle stack's milliseconds go, hop by hop (a benchmark, not a test).
+ * Run: npx tsx harness/stack/bench/hops.ts [--posts 300] [--gap-ms 20] [--rules ordered|default]
+ *
+ * Starts the whole stack (each part its own process, as a scenario does), then posts one chat
+ * message at a time from an SDK publisher and waits for its INSERT on an SDK subscriber, so every
+ * hop is idle when the message reaches it. Stages come from four clocks on one machine: the
+ * client's (publish, ACK, receipt), the row's `created_at` (Postgres clock_timestamp() at the
+ * INSERT, µs) and the connector's `publishedAt` (µs). With STACK_CPU_PROF=DIR the parts write CPU
+ * profiles too, which say what each hop spends its time on.
+ */
+import * as Ably from 'ably';
+import { parseArgs } from 'node:util';
+import { MESSAGE_NAMES, incomingChannel, outgoingChannel } from '../../../reference-app/contract/index.ts';
+import { installSignalHandlers } from '../../lib/cleanup.ts';
+import { ORDERED_RULES, startStack } from '../index.ts';
+
+const { values } = parseArgs({ options: { posts: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '20' }, rules: { type: 'string', default: 'ordered' } } });
+const posts = Number(values.posts);
+const gapMs = Number(values['gap-ms']);
+if (!Number.isInteger(posts) || posts < 10) throw new Error('--posts: an integer of at least 10');
+if (!(gapMs >= 0)) throw new Error('--gap-ms: a number of milliseconds');
+
+/** Epoch milliseconds with a µs fraction, on the clock the connector stamps publishedAt with. */
+const now = () => performance.timeOrigin + performance.now();
+
+/** Postgres's ISO text keeps microseconds that Date.parse drops. */
+function pgMs(iso: string): number {
+  const m = /\.(\d+)/.exec(iso);
+  const frac = m ? Number(`0.${m[1]}`) * 1000 : 0;
+  return Date.parse(iso.replace(/\.\d+/, '')) + frac;
+}
+
+installSignalHandlers();
+const stack = await startStack({ ...(values.rules === 'ordered' ? { rulesFile: ORDERED_RULES } : {}), onProgress: (m) => process.stderr.write(`[stack] ${m}\n`) });
+const clients: Ably.Realtime[] = [];
+try {
+  const opts = { ...stack.realtimeClientOptions, key: stack.endpoints.realtime.apiKey };
+  const pub = new Ably.Realtime({ ...opts, clientId: 'hops-writer' });
+  const sub = new Ably.Realtime({ ...opts, clientId: 'hops-reader' });
+  clients.push(pub, sub);
+  const room = 'hops';
+  const out = pub.channels.get(outgoingChannel(room));
+  const inc = sub.channels.get(incomingChannel(room));
+  const waiting = new Map<string, (m: Ably.InboundMessage) => void>();
+  await inc.subscribe('INSERT', (m) => {
+    const id = (m.data as { row?: { id?: string } }).row?.id;
+    if (id) waiting.get(id)?.(m);
+  });
+  await out.attach();
+  const stages: Record<string, number[]> = { 'publish->ack': [], 'publish->insert': [], 'insert->connector publish': [], 'connector publish->receipt': [], e2e: [] };
+  for (let i = -20; i < posts; i++) {
+    const id = `hops-${i}-${Date.now()}`;
+    const received = new Promise<Ably.InboundMessage>((resolve) => waiting.set(id, resolve));
+    const t0 = now();
+    await out.publish({ id, name: MESSAGE_NAMES.post, data: { text: `hop ${i}` } });
+    const tAck = now();
+    const m = await received;
+    const tRecv = now();
+    waiting.delete(id);
+    if (i < 0) continue; // warm-up: connections, JIT, pools
+    const data = m.data as { row: { created_at: string }; publishedAt: number };
+    const insert = pgMs(data.row.created_at);
+    stages['publish->ack']!.push(tAck - t0);
+    stages['publish->insert']!.push(insert - t0);
+    stages['insert->connector publish']!.push(data.publishedAt - insert);
+    stages['connector publish->receipt']!.push(tRecv - data.publishedAt);
+    stages.e2e!.push(tRecv - t0);
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+  }
+  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+  console.log(`hops: ${posts} posts one at a time, ${gapMs} ms apart, ${values.rules} rules, ${new Date().toISOString()}`);
+  for (const [name, xs] of Object.entries(stages)) console.log(`  ${name.padEnd(28)} p50 ${pct(xs, 50).toFixed(3)} ms  p90 ${pct(xs, 90).toFixed(3)} ms  p99 ${pct(xs, 99).toFixed(3)} ms`);
+} finally {
+  for (const c of clients) c.close();
+  await stack.stop();
+}
