@@ -4,7 +4,9 @@
  *
  * Starts the whole stack (each part its own process, as a scenario does), then posts one chat
  * message at a time from an SDK publisher and waits for its INSERT on an SDK subscriber, so every
- * hop is idle when the message reaches it. Stages come from four clocks on one machine: the
+ * hop is idle when the message reaches it. Each part's CPU per message (from /proc, whole process
+ * trees, the bench's own clients apart) is the figure to compare builds by on a shared machine,
+ * where the latencies are noisy. Stages come from four clocks on one machine: the
  * client's (publish, ACK, receipt), the row's `created_at` (Postgres clock_timestamp() at the
  * INSERT, µs) and the connector's `publishedAt` (µs). With STACK_CPU_PROF=DIR the parts write CPU
  * profiles too, which say what each hop spends its time on.
@@ -13,6 +15,7 @@ import * as Ably from 'ably';
 import { parseArgs } from 'node:util';
 import { MESSAGE_NAMES, incomingChannel, outgoingChannel } from '../../../reference-app/contract/index.ts';
 import { installSignalHandlers } from '../../lib/cleanup.ts';
+import { procConstants, readAllStats, treeUsage } from '../../lib/proc.ts';
 import { ORDERED_RULES, startStack } from '../index.ts';
 
 const { values } = parseArgs({ options: { posts: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '20' }, rules: { type: 'string', default: 'ordered' } } });
@@ -48,6 +51,20 @@ try {
     if (id) waiting.get(id)?.(m);
   });
   await out.attach();
+  /** CPU ms of each part's process tree so far (Postgres with its backends). */
+  const cpu = (): Map<string, number> => {
+    const stats = readAllStats();
+    const parts = stack.processes();
+    const others = new Set(parts.map((p) => p.pid));
+    const out = new Map<string, number>();
+    for (const p of parts) {
+      const u = treeUsage(stats, p.pid, new Set([...others].filter((o) => o !== p.pid)), false);
+      if (u) out.set(p.part, (out.get(p.part) ?? 0) + (u.ticks * 1000) / procConstants().ticksPerSecond);
+    }
+    out.set('bench (clients)', (process.cpuUsage().user + process.cpuUsage().system) / 1000);
+    return out;
+  };
+  let cpuBefore = new Map<string, number>();
   const stages: Record<string, number[]> = { 'publish->ack': [], 'publish->insert': [], 'insert->connector publish': [], 'connector publish->receipt': [], e2e: [] };
   for (let i = -20; i < posts; i++) {
     const id = `hops-${i}-${Date.now()}`;
@@ -58,7 +75,10 @@ try {
     const m = await received;
     const tRecv = now();
     waiting.delete(id);
-    if (i < 0) continue; // warm-up: connections, JIT, pools
+    if (i < 0) {
+      if (i === -1) cpuBefore = cpu();
+      continue; // warm-up: connections, JIT, pools
+    }
     const data = m.data as { row: { created_at: string }; publishedAt: number };
     const insert = pgMs(data.row.created_at);
     stages['publish->ack']!.push(tAck - t0);
@@ -68,9 +88,12 @@ try {
     stages.e2e!.push(tRecv - t0);
     if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
   }
+  const cpuAfter = cpu();
   const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
   console.log(`hops: ${posts} posts one at a time, ${gapMs} ms apart, ${values.rules} rules, ${new Date().toISOString()}`);
   for (const [name, xs] of Object.entries(stages)) console.log(`  ${name.padEnd(28)} p50 ${pct(xs, 50).toFixed(3)} ms  p90 ${pct(xs, 90).toFixed(3)} ms  p99 ${pct(xs, 99).toFixed(3)} ms`);
+  const perMessage = [...cpuAfter].map(([part, ms]) => `${part} ${Math.round(((ms - (cpuBefore.get(part) ?? 0)) * 1000) / posts)}`);
+  console.log(`  CPU µs per message (the ${gapMs} ms gaps' idle work included): ${perMessage.join(', ')}`);
 } finally {
   for (const c of clients) c.close();
   await stack.stop();
