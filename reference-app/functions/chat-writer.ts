@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { MESSAGE_NAMES } from '../contract/index.ts';
 import { parseEnvelope, parseMessage, type ChatOp, type RejectReason, type Rejection } from './envelope.ts';
-import { beginLocked, expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome, type WriteDefects } from './write-ops.ts';
+import { beginLocked, beginLockedPost, expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome, type PostInsert, type WriteDefects } from './write-ops.ts';
 
 export interface FunctionLogger {
   info(obj: object, msg?: string): void;
@@ -149,12 +149,18 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
   async function apply(op: ChatOp): Promise<Outcome & { settled?: HeldSettlement[] }> {
     try {
       // Every write concerning one post, its own or an edit's or delete's, holds that post's lock.
+      if (op.kind === 'post') {
+        let inserted: PostInsert | undefined;
+        return await inTransaction(
+          async (c) => {
+            const { result, settled } = await writePost(c, op, opts.plantedDefects, inserted);
+            return { ...result, settled };
+          },
+          async (c) => void (inserted = await beginLockedPost(c, op)),
+        );
+      }
       return await inTransaction(
         async (c) => {
-          if (op.kind === 'post') {
-            const { result, settled } = await writePost(c, op, opts.plantedDefects);
-            return { ...result, settled };
-          }
           if (opts.plantedDefects?.noAuthorCheck) {
             // The defect: the writer acts as whoever wrote the target, trusting the message.
             const owner = await c.query<{ author: string }>('SELECT author FROM chat_messages WHERE id = $1', [op.target]);
@@ -162,7 +168,7 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
           }
           return writeEditOrDelete(c, op, opts.plantedDefects);
         },
-        op.kind === 'post' ? op.id : op.target,
+        (c) => beginLocked(c, op.target),
       );
     } catch (err) {
       // Data errors are about this message and would fail again on retry: refuse it, keep the batch.
@@ -175,7 +181,7 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
     }
   }
 
-  async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>, lockPostId?: string): Promise<T> {
+  async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>, begin: (c: pg.PoolClient) => Promise<void> = async (c) => void (await c.query('BEGIN'))): Promise<T> {
     const c = await pool.connect();
     let broken: Error | undefined;
     // A connection lost while checked out (Postgres restarting) fails the query in progress; the
@@ -183,8 +189,7 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
     const onError = (err: Error) => (broken ??= err);
     c.on('error', onError);
     try {
-      if (lockPostId !== undefined) await beginLocked(c, lockPostId);
-      else await c.query('BEGIN');
+      await begin(c);
       const out = await fn(c);
       await c.query('COMMIT');
       return out;
