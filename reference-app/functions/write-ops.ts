@@ -59,43 +59,68 @@ export interface WriteDefects {
 }
 
 type PostOp = Extract<ChatOp, { kind: 'post' }>;
+type Param = string | number | boolean | null;
 
-/** What a post's INSERT answered: whether it inserted the row, and whether edits were held for it. */
-export interface PostInsert {
-  rowCount: number;
-  held: boolean;
-}
-
-const INSERT_POST = (id: string, room: string, author: string, text: string, ts: string, seq: string) =>
-  `INSERT INTO chat_messages (id, room, author, username, text, sent_at, client_seq)
-   VALUES (${id}, ${room}, ${author}, ${author}, ${text}, 'epoch'::timestamptz + ${ts}::bigint * interval '1 millisecond', ${seq})
-   ON CONFLICT (id) DO NOTHING
-   RETURNING EXISTS (SELECT 1 FROM chat_ops WHERE message_id = ${id} AND state = 'held') AS held`;
+/** Runs one statement of a transaction (see lockedStart). */
+export type Statement = <R extends pg.QueryResultRow>(sql: string, params: readonly Param[]) => Promise<pg.QueryResult<R>>;
 
 /**
- * Opens a post's transaction, takes its lock and inserts it in one round trip instead of three
- * (BEGIN with the lock, INSERT, then COMMIT): an idle writer's latency is mostly round trips.
- * The INSERT is its own statement after the lock, so its snapshot still sees every hold committed
- * before. A simple query cannot take parameters, hence literals; values a literal could not carry
- * exactly as a parameter does (a NUL, which ends the query text; a number that is not a safe
- * integer, which the parameterised INSERT refuses as a data error) take the parameterised path:
- * the lock alone here (undefined), the INSERT in writePost.
+ * A transaction on one post's lock that opens with its first statement: BEGIN, the lock and that
+ * statement leave in one round trip (a multi-statement simple query) instead of two, since an
+ * idle writer's latency is mostly round trips. That statement still runs after the lock, so its
+ * snapshot sees every hold committed before. A simple query cannot take parameters, hence
+ * literals; a value a literal could not carry exactly as a parameter does (a NUL, which would end
+ * the query text; a number that is not a safe integer, which a parameter refuses as a data error)
+ * makes the opening two round trips, as before. Later statements are ordinary queries.
  */
-export async function beginLockedPost(c: pg.PoolClient, op: PostOp): Promise<PostInsert | undefined> {
-  const ts = Math.trunc(op.ts);
-  const inlinable = [op.id, op.room, op.author, op.text].every((v) => !v.includes('\0')) && Number.isSafeInteger(ts) && (op.seq === null || Number.isSafeInteger(op.seq));
-  if (!inlinable) return void (await beginLocked(c, op.id));
-  const lit = (v: string) => c.escapeLiteral(v);
-  const sql = `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${lit(op.id)}, 7301)); ${INSERT_POST(lit(op.id), lit(op.room), lit(op.author), lit(op.text), String(ts), op.seq === null ? 'NULL' : String(op.seq))}`;
-  const results = (await c.query(sql)) as unknown as Array<pg.QueryResult<{ held: boolean }>>;
-  const ins = results[results.length - 1]!;
-  return { rowCount: ins.rowCount ?? 0, held: ins.rows[0]?.held === true };
+export function lockedStart(c: pg.PoolClient, postId: string): { run: Statement; begun(): boolean } {
+  let begun = false;
+  const run: Statement = async <R extends pg.QueryResultRow>(sql: string, params: readonly Param[]) => {
+    if (begun) return c.query<R>(sql, params as Param[]);
+    begun = true;
+    const inline = inlined(c, sql, params);
+    if (inline === undefined || postId.includes('\0')) {
+      await beginLocked(c, postId);
+      return c.query<R>(sql, params as Param[]);
+    }
+    const results = (await c.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${c.escapeLiteral(postId)}, 7301)); ${inline}`)) as unknown as Array<pg.QueryResult<R>>;
+    return results[results.length - 1]!;
+  };
+  return { run, begun: () => begun };
 }
 
-/** Inside a transaction holding the lock on op.id (beginLocked), or after beginLockedPost's INSERT (`inserted`). */
-export async function writePost(c: pg.PoolClient, op: PostOp, defects: WriteDefects = {}, inserted?: PostInsert): Promise<{ result: Outcome; settled: HeldSettlement[] }> {
+/** `sql` with its $n parameters written as literals, or undefined when one cannot be written exactly. */
+function inlined(c: pg.PoolClient, sql: string, params: readonly Param[]): string | undefined {
+  const literals: string[] = [];
+  for (const v of params) {
+    if (v === null) literals.push('NULL');
+    else if (typeof v === 'boolean') literals.push(String(v));
+    else if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) return undefined;
+      literals.push(`(${v})`);
+    } else {
+      if (v.includes('\0')) return undefined;
+      literals.push(c.escapeLiteral(v));
+    }
+  }
+  return sql.replace(/\$(\d+)/g, (_, n: string) => literals[Number(n) - 1] ?? 'NULL');
+}
+
+const plainStatement =
+  (c: pg.PoolClient): Statement =>
+  <R extends pg.QueryResultRow>(sql: string, params: readonly Param[]) =>
+    c.query<R>(sql, params as Param[]);
+
+/** Inside a transaction holding the lock on op.id (beginLocked), or one that `run` opens (lockedStart). */
+export async function writePost(c: pg.PoolClient, op: PostOp, defects: WriteDefects = {}, run: Statement = plainStatement(c)): Promise<{ result: Outcome; settled: HeldSettlement[] }> {
   // The statement's snapshot is taken after the lock, so it sees every hold committed before.
-  const ins = inserted ?? (await insertPost(c, op));
+  const ins = await run<{ held: boolean }>(
+    `INSERT INTO chat_messages (id, room, author, username, text, sent_at, client_seq)
+     VALUES ($1, $2, $3, $3, $4, 'epoch'::timestamptz + $5::bigint * interval '1 millisecond', $6)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING EXISTS (SELECT 1 FROM chat_ops WHERE message_id = $1 AND state = 'held') AS held`,
+    [op.id, op.room, op.author, op.text, Math.trunc(op.ts), op.seq],
+  );
   if (ins.rowCount === 0) {
     const existing = await c.query<MessageRow>('SELECT room, author, deleted FROM chat_messages WHERE id = $1', [op.id]);
     const row = existing.rows[0];
@@ -106,7 +131,7 @@ export async function writePost(c: pg.PoolClient, op: PostOp, defects: WriteDefe
     const result = await rejectInTx(c, op, 'id_conflict', 'a different message already has this id');
     return { result, settled: [] };
   }
-  if (!ins.held) return { result: { outcome: 'applied' }, settled: [] };
+  if (!ins.rows[0]?.held) return { result: { outcome: 'applied' }, settled: [] };
   // Edits and deletes that overtook this post were held; apply them now, in publish order.
   const held = await c.query<HeldRow>(
     `SELECT op_id, room, author, kind, text, op_ts FROM chat_ops
@@ -126,14 +151,9 @@ export async function writePost(c: pg.PoolClient, op: PostOp, defects: WriteDefe
   return { result: { outcome: 'applied' }, settled };
 }
 
-async function insertPost(c: pg.PoolClient, op: PostOp): Promise<PostInsert> {
-  const r = await c.query<{ held: boolean }>(INSERT_POST('$1', '$2', '$3', '$4', '$5', '$6'), [op.id, op.room, op.author, op.text, Math.trunc(op.ts), op.seq]);
-  return { rowCount: r.rowCount ?? 0, held: r.rows[0]?.held === true };
-}
-
-/** Inside a transaction holding the lock on op.target (beginLocked). */
-export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete, defects: WriteDefects = {}): Promise<Outcome> {
-  const r = await c.query<{ inserted: boolean; room: string | null; author: string | null; deleted: boolean | null; refused: boolean }>(
+/** Inside a transaction holding the lock on op.target (beginLocked), or one that `run` opens (lockedStart). */
+export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete, defects: WriteDefects = {}, run: Statement = plainStatement(c)): Promise<Outcome> {
+  const r = await run<{ inserted: boolean; room: string | null; author: string | null; deleted: boolean | null; refused: boolean }>(
     `WITH ins AS (
        INSERT INTO chat_ops (op_id, message_id, room, author, kind, text, op_ts, state)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'held') ON CONFLICT (op_id) DO NOTHING RETURNING op_id)
