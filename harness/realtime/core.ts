@@ -185,20 +185,9 @@ export class RealtimeCore {
     }
   }
 
-  /**
-   * The hooks (integration rules) run in a microtask: after the publish's ACK has been queued and,
-   * since the outbox uncorks in process.nextTick, after it has left, as Ably acknowledges a
-   * publish without waiting for its integrations. Building and signing the Lambda request no
-   * longer delays the ACK. Microtasks keep publish order, and a hook registered at publish time
-   * still sees the message.
-   */
   private runHooks(channel: string, msgs: StoredMessage[]): void {
-    const matched = [...this.hooks].filter((hook) => hook.pattern.test(channel));
-    if (matched.length) queueMicrotask(() => this.callHooks(matched, channel, msgs));
-  }
-
-  private callHooks(hooks: readonly Hook[], channel: string, msgs: StoredMessage[]): void {
-    for (const hook of hooks) {
+    for (const hook of this.hooks) {
+      if (!hook.pattern.test(channel)) continue;
       for (const m of msgs) {
         const { data, encoding } = decodePayload(m);
         const pm: PublishedMessage = { channel, id: m.id, data, timestamp: m.timestamp, serial: m.serial };
