@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { MESSAGE_NAMES } from '../contract/index.ts';
 import { parseEnvelope, parseMessage, type ChatOp, type RejectReason, type Rejection } from './envelope.ts';
-import { expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, lockedStart, type HeldSettlement, type Outcome, type Statement, type WriteDefects } from './write-ops.ts';
+import { expireHeld, postInOneTrip, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, lockedStart, type HeldSettlement, type Outcome, type Statement, type WriteDefects } from './write-ops.ts';
 
 export interface FunctionLogger {
   info(obj: object, msg?: string): void;
@@ -148,6 +148,7 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
 
   async function apply(op: ChatOp): Promise<Outcome & { settled?: HeldSettlement[] }> {
     try {
+      if (op.kind === 'post' && (await withClient((c) => postInOneTrip(c, op)))) return { outcome: 'applied', settled: [] };
       // Every write concerning one post, its own or an edit's or delete's, holds that post's lock.
       return await inTransaction(
         async (c, run) => {
@@ -180,6 +181,17 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
    * takes the post's lock (lockedStart); without, it opens at once.
    */
   async function inTransaction<T>(fn: (c: pg.PoolClient, run: Statement) => Promise<T>, lockPostId?: string): Promise<T> {
+    return withClient(async (c) => {
+      const start = lockPostId === undefined ? undefined : lockedStart(c, lockPostId);
+      if (!start) await c.query('BEGIN');
+      const out = await fn(c, start?.run ?? ((sql, params) => c.query(sql, [...params])));
+      if (!start || start.begun()) await c.query('COMMIT');
+      return out;
+    });
+  }
+
+  /** A pooled connection for fn; a failure rolls back whatever transaction fn left open. */
+  async function withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await pool.connect();
     let broken: Error | undefined;
     // A connection lost while checked out (Postgres restarting) fails the query in progress; the
@@ -187,11 +199,7 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
     const onError = (err: Error) => (broken ??= err);
     c.on('error', onError);
     try {
-      const start = lockPostId === undefined ? undefined : lockedStart(c, lockPostId);
-      if (!start) await c.query('BEGIN');
-      const out = await fn(c, start?.run ?? ((sql, params) => c.query(sql, [...params])));
-      if (!start || start.begun()) await c.query('COMMIT');
-      return out;
+      return await fn(c);
     } catch (err) {
       await c.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;

@@ -106,6 +106,30 @@ function inlined(c: pg.PoolClient, sql: string, params: readonly Param[]): strin
   return sql.replace(/\$(\d+)/g, (_, n: string) => literals[Number(n) - 1] ?? 'NULL');
 }
 
+/**
+ * The common post, with nothing held for it, in one round trip: BEGIN, the lock, an INSERT that
+ * writes only when no edit or delete waits for this id, and COMMIT. Its transaction commits
+ * without a second round trip, so the change reaches the connector one writer-to-Postgres round
+ * trip sooner. The INSERT runs after the lock, so a hold committed before is seen, and a post
+ * with holds is not written here: its holds must be applied in the same transaction, so that a
+ * delete that overtook its post never lets the message appear. True when the row was inserted and
+ * committed; false when nothing was written (a hold, a duplicate, an id conflict, or a value a
+ * literal cannot carry exactly): the caller then takes the full path (writePost).
+ */
+export async function postInOneTrip(c: pg.PoolClient, op: PostOp): Promise<boolean> {
+  const insert = inlined(
+    c,
+    `INSERT INTO chat_messages (id, room, author, username, text, sent_at, client_seq)
+     SELECT $1::text, $2::text, $3::text, $3::text, $4::text, 'epoch'::timestamptz + $5::bigint * interval '1 millisecond', $6::bigint
+     WHERE NOT EXISTS (SELECT 1 FROM chat_ops WHERE message_id = $1::text AND state = 'held')
+     ON CONFLICT (id) DO NOTHING`,
+    [op.id, op.room, op.author, op.text, Math.trunc(op.ts), op.seq],
+  );
+  if (insert === undefined) return false;
+  const results = (await c.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${c.escapeLiteral(op.id)}, 7301)); ${insert}; COMMIT`)) as unknown as pg.QueryResult[];
+  return results[2]?.rowCount === 1;
+}
+
 const plainStatement =
   (c: pg.PoolClient): Statement =>
   <R extends pg.QueryResultRow>(sql: string, params: readonly Param[]) =>
