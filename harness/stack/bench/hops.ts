@@ -13,26 +13,27 @@
  */
 import * as Ably from 'ably';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { MESSAGE_NAMES, incomingChannel, outgoingChannel } from '../../../reference-app/contract/index.ts';
 import { installSignalHandlers } from '../../lib/cleanup.ts';
 import { procConstants, readAllStats, treeUsage } from '../../lib/proc.ts';
+import { epochMsMicros } from '../../lib/timestamp.ts';
 import { ORDERED_RULES, startStack } from '../index.ts';
 
-const { values } = parseArgs({ options: { posts: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '20' }, rules: { type: 'string', default: 'ordered' } } });
-const posts = Number(values.posts);
-const gapMs = Number(values['gap-ms']);
-if (!Number.isInteger(posts) || posts < 10) throw new Error('--posts: an integer of at least 10');
-if (!(gapMs >= 0)) throw new Error('--gap-ms: a number of milliseconds');
+const { values: raw } = parseArgs({ options: { posts: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '20' }, rules: { type: 'string', default: 'ordered' } } });
+const parsed = z
+  .object({ posts: z.coerce.number().int().min(10).max(100_000), 'gap-ms': z.coerce.number().min(0).max(10_000), rules: z.enum(['ordered', 'default']) })
+  .safeParse(raw);
+if (!parsed.success) {
+  const issue = parsed.error.issues[0]!;
+  throw new Error(`--${String(issue.path[0])}: ${issue.message}`);
+}
+const values = parsed.data;
+const posts = values.posts;
+const gapMs = values['gap-ms'];
 
 /** Epoch milliseconds with a µs fraction, on the clock the connector stamps publishedAt with. */
 const now = () => performance.timeOrigin + performance.now();
-
-/** Postgres's ISO text keeps microseconds that Date.parse drops. */
-function pgMs(iso: string): number {
-  const m = /\.(\d+)/.exec(iso);
-  const frac = m ? Number(`0.${m[1]}`) * 1000 : 0;
-  return Date.parse(iso.replace(/\.\d+/, '')) + frac;
-}
 
 installSignalHandlers();
 const stack = await startStack({ ...(values.rules === 'ordered' ? { rulesFile: ORDERED_RULES } : {}), onProgress: (m) => process.stderr.write(`[stack] ${m}\n`) });
@@ -80,7 +81,7 @@ try {
       continue; // warm-up: connections, JIT, pools
     }
     const data = m.data as { row: { created_at: string }; publishedAt: number };
-    const insert = pgMs(data.row.created_at);
+    const insert = epochMsMicros(data.row.created_at);
     stages['publish->ack']!.push(tAck - t0);
     stages['publish->insert']!.push(insert - t0);
     stages['insert->connector publish']!.push(data.publishedAt - insert);
