@@ -54,6 +54,7 @@ const UNIT = [
   'harness/report/abuse.test.ts',
   'harness/runner/compare.test.ts',
   'harness/k6/contract-copy.test.ts',
+  'harness/lib/cpu-prof.test.ts',
   'harness/lib/duration.test.ts',
   'harness/realtime/rules/fair-queue.test.ts',
   'harness/lib/proc.test.ts',

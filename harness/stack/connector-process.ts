@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killSync, registerCleanup, removeDirSync } from '../lib/cleanup.ts';
+import { cpuProfFlags } from '../lib/cpu-prof.ts';
 
 const CLI = fileURLToPath(new URL('../../connector/src/cli.ts', import.meta.url));
 /** The same CLI with a planted defect: a test-only entry, since no shipped option can plant one. */
@@ -83,7 +84,7 @@ export class ConnectorProcess {
     if (this.running) throw new Error(`connector ${this.name} is already running`);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', ...this.entry(), '--config', this.writeConfig(), '--http-port', '0', '--log-level', this.opts.logLevel ?? process.env.LOG_LEVEL ?? 'error', '--exit-on-stdin-close'],
+      [...cpuProfFlags(`connector-${this.name}`), '--import', 'tsx', ...this.entry(), '--config', this.writeConfig(), '--http-port', '0', '--log-level', this.opts.logLevel ?? process.env.LOG_LEVEL ?? 'error', '--exit-on-stdin-close'],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.child = child;

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { childMessage, describeIssue, parseOrThrow, type EventData, type Params, type PartSpec, type Result } from './part-protocol.ts';
 import { killSync, registerCleanup } from '../lib/cleanup.ts';
+import { cpuProfFlags } from '../lib/cpu-prof.ts';
 import { SUBSCRIBE } from './part-child.ts';
 import type { z } from 'zod';
 
@@ -49,7 +50,7 @@ export class PartProcess<S extends PartSpec> {
 
   async start(timeoutMs = 30_000): Promise<z.output<S['ready']>> {
     if (this.running) throw new Error(`${this.name} is already running`);
-    const child = spawn(process.execPath, [...this.nodeFlags, '--import', 'tsx', this.entry], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, [...this.nodeFlags, ...cpuProfFlags(this.name), '--import', 'tsx', this.entry], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     this.unregister = registerCleanup({ name: this.name, stop: () => this.stop(), stopSync: () => killSync(child.pid, 'SIGKILL') });
     this.stderrTail = '';

@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { MESSAGE_NAMES } from '../contract/index.ts';
 import { parseEnvelope, parseMessage, type ChatOp, type RejectReason, type Rejection } from './envelope.ts';
-import { beginLocked, expireHeld, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, type HeldSettlement, type Outcome, type WriteDefects } from './write-ops.ts';
+import { expireHeld, postInOneTrip, insertRejection, rejectHeldFor, writeEditOrDelete, writePost, lockedStart, type HeldSettlement, type Outcome, type Statement, type WriteDefects } from './write-ops.ts';
 
 export interface FunctionLogger {
   info(obj: object, msg?: string): void;
@@ -148,19 +148,20 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
 
   async function apply(op: ChatOp): Promise<Outcome & { settled?: HeldSettlement[] }> {
     try {
+      if (op.kind === 'post' && (await withClient((c) => postInOneTrip(c, op)))) return { outcome: 'applied', settled: [] };
       // Every write concerning one post, its own or an edit's or delete's, holds that post's lock.
       return await inTransaction(
-        async (c) => {
+        async (c, run) => {
           if (op.kind === 'post') {
-            const { result, settled } = await writePost(c, op, opts.plantedDefects);
+            const { result, settled } = await writePost(c, op, opts.plantedDefects, run);
             return { ...result, settled };
           }
           if (opts.plantedDefects?.noAuthorCheck) {
             // The defect: the writer acts as whoever wrote the target, trusting the message.
-            const owner = await c.query<{ author: string }>('SELECT author FROM chat_messages WHERE id = $1', [op.target]);
-            if (owner.rows[0]) return writeEditOrDelete(c, { ...op, author: owner.rows[0].author }, opts.plantedDefects);
+            const owner = await run<{ author: string }>('SELECT author FROM chat_messages WHERE id = $1', [op.target]);
+            if (owner.rows[0]) return writeEditOrDelete(c, { ...op, author: owner.rows[0].author }, opts.plantedDefects, run);
           }
-          return writeEditOrDelete(c, op, opts.plantedDefects);
+          return writeEditOrDelete(c, op, opts.plantedDefects, run);
         },
         op.kind === 'post' ? op.id : op.target,
       );
@@ -175,7 +176,22 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
     }
   }
 
-  async function inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>, lockPostId?: string): Promise<T> {
+  /**
+   * With `lockPostId`, the transaction opens with fn's first statement through `run`, which also
+   * takes the post's lock (lockedStart); without, it opens at once.
+   */
+  async function inTransaction<T>(fn: (c: pg.PoolClient, run: Statement) => Promise<T>, lockPostId?: string): Promise<T> {
+    return withClient(async (c) => {
+      const start = lockPostId === undefined ? undefined : lockedStart(c, lockPostId);
+      if (!start) await c.query('BEGIN');
+      const out = await fn(c, start?.run ?? ((sql, params) => c.query(sql, [...params])));
+      if (!start || start.begun()) await c.query('COMMIT');
+      return out;
+    });
+  }
+
+  /** A pooled connection for fn; a failure rolls back whatever transaction fn left open. */
+  async function withClient<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await pool.connect();
     let broken: Error | undefined;
     // A connection lost while checked out (Postgres restarting) fails the query in progress; the
@@ -183,11 +199,7 @@ export function createChatWriter(opts: ChatWriterOptions): ChatWriter {
     const onError = (err: Error) => (broken ??= err);
     c.on('error', onError);
     try {
-      if (lockPostId !== undefined) await beginLocked(c, lockPostId);
-      else await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
+      return await fn(c);
     } catch (err) {
       await c.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;

@@ -60,10 +60,87 @@ export interface WriteDefects {
   heldNoAuthorCheck?: boolean;
 }
 
-/** Inside a transaction holding the lock on op.id (beginLocked). */
-export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'post' }>, defects: WriteDefects = {}): Promise<{ result: Outcome; settled: HeldSettlement[] }> {
+type PostOp = Extract<ChatOp, { kind: 'post' }>;
+type Param = string | number | boolean | null;
+
+/** Runs one statement of a transaction (see lockedStart). */
+export type Statement = <R extends pg.QueryResultRow>(sql: string, params: readonly Param[]) => Promise<pg.QueryResult<R>>;
+
+/**
+ * A transaction on one post's lock that opens with its first statement: BEGIN, the lock and that
+ * statement leave in one round trip (a multi-statement simple query) instead of two, since an
+ * idle writer's latency is mostly round trips. That statement still runs after the lock, so its
+ * snapshot sees every hold committed before. A simple query cannot take parameters, hence
+ * literals; a value a literal could not carry exactly as a parameter does (a NUL, which would end
+ * the query text; a number that is not a safe integer, which a parameter refuses as a data error)
+ * makes the opening two round trips, as before. Later statements are ordinary queries.
+ */
+export function lockedStart(c: pg.PoolClient, postId: string): { run: Statement; begun(): boolean } {
+  let begun = false;
+  const run: Statement = async <R extends pg.QueryResultRow>(sql: string, params: readonly Param[]) => {
+    if (begun) return c.query<R>(sql, params as Param[]);
+    begun = true;
+    const inline = inlined(c, sql, params);
+    if (inline === undefined || postId.includes('\0')) {
+      await beginLocked(c, postId);
+      return c.query<R>(sql, params as Param[]);
+    }
+    const results = (await c.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${c.escapeLiteral(postId)}, 7301)); ${inline}`)) as unknown as Array<pg.QueryResult<R>>;
+    return results[results.length - 1]!;
+  };
+  return { run, begun: () => begun };
+}
+
+/** `sql` with its $n parameters written as literals, or undefined when one cannot be written exactly. */
+function inlined(c: pg.PoolClient, sql: string, params: readonly Param[]): string | undefined {
+  const literals: string[] = [];
+  for (const v of params) {
+    if (v === null) literals.push('NULL');
+    else if (typeof v === 'boolean') literals.push(String(v));
+    else if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) return undefined;
+      literals.push(`(${v})`);
+    } else {
+      if (v.includes('\0')) return undefined;
+      literals.push(c.escapeLiteral(v));
+    }
+  }
+  return sql.replace(/\$(\d+)/g, (_, n: string) => literals[Number(n) - 1] ?? 'NULL');
+}
+
+/**
+ * The common post, with nothing held for it, in one round trip: BEGIN, the lock, an INSERT that
+ * writes only when no edit or delete waits for this id, and COMMIT. Its transaction commits
+ * without a second round trip, so the change reaches the connector one writer-to-Postgres round
+ * trip sooner. The INSERT runs after the lock, so a hold committed before is seen, and a post
+ * with holds is not written here: its holds must be applied in the same transaction, so that a
+ * delete that overtook its post never lets the message appear. True when the row was inserted and
+ * committed; false when nothing was written (a hold, a duplicate, an id conflict, or a value a
+ * literal cannot carry exactly): the caller then takes the full path (writePost).
+ */
+export async function postInOneTrip(c: pg.PoolClient, op: PostOp): Promise<boolean> {
+  const insert = inlined(
+    c,
+    `INSERT INTO chat_messages (id, room, author, username, text, sent_at, client_seq)
+     SELECT $1::text, $2::text, $3::text, $3::text, $4::text, 'epoch'::timestamptz + $5::bigint * interval '1 millisecond', $6::bigint
+     WHERE NOT EXISTS (SELECT 1 FROM chat_ops WHERE message_id = $1::text AND state = 'held')
+     ON CONFLICT (id) DO NOTHING`,
+    [op.id, op.room, op.author, op.text, Math.trunc(op.ts), op.seq],
+  );
+  if (insert === undefined) return false;
+  const results = (await c.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${c.escapeLiteral(op.id)}, 7301)); ${insert}; COMMIT`)) as unknown as pg.QueryResult[];
+  return results[2]?.rowCount === 1;
+}
+
+const plainStatement =
+  (c: pg.PoolClient): Statement =>
+  <R extends pg.QueryResultRow>(sql: string, params: readonly Param[]) =>
+    c.query<R>(sql, params as Param[]);
+
+/** Inside a transaction holding the lock on op.id (beginLocked), or one that `run` opens (lockedStart). */
+export async function writePost(c: pg.PoolClient, op: PostOp, defects: WriteDefects = {}, run: Statement = plainStatement(c)): Promise<{ result: Outcome; settled: HeldSettlement[] }> {
   // The statement's snapshot is taken after the lock, so it sees every hold committed before.
-  const ins = await c.query<{ held: boolean }>(
+  const ins = await run<{ held: boolean }>(
     `INSERT INTO chat_messages (id, room, author, username, text, sent_at, client_seq)
      VALUES ($1, $2, $3, $3, $4, 'epoch'::timestamptz + $5::bigint * interval '1 millisecond', $6)
      ON CONFLICT (id) DO NOTHING
@@ -100,9 +177,9 @@ export async function writePost(c: pg.PoolClient, op: Extract<ChatOp, { kind: 'p
   return { result: { outcome: 'applied' }, settled };
 }
 
-/** Inside a transaction holding the lock on op.target (beginLocked). */
-export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete, defects: WriteDefects = {}): Promise<Outcome> {
-  const r = await c.query<{ inserted: boolean; room: string | null; author: string | null; deleted: boolean | null; refused: boolean }>(
+/** Inside a transaction holding the lock on op.target (beginLocked), or one that `run` opens (lockedStart). */
+export async function writeEditOrDelete(c: pg.PoolClient, op: EditOrDelete, defects: WriteDefects = {}, run: Statement = plainStatement(c)): Promise<Outcome> {
+  const r = await run<{ inserted: boolean; room: string | null; author: string | null; deleted: boolean | null; refused: boolean }>(
     `WITH ins AS (
        INSERT INTO chat_ops (op_id, message_id, room, author, kind, text, op_ts, state)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'held') ON CONFLICT (op_id) DO NOTHING RETURNING op_id)
