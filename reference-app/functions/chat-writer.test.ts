@@ -53,6 +53,16 @@ describe('chat-writer through the local Lambda endpoint', () => {
     expect(await row('p1')).toMatchObject({ room: 'lobby', author: 'alice', username: 'alice', text: 'hello', version: 1, edited: false, deleted: false });
   });
 
+  it('stores hostile text and ids byte for byte, whichever round-trip path the write takes', async () => {
+    // The one-trip post writes values as literals: quotes, backslashes, $n and statement ends must stay data.
+    const nasty = `it's \\' ; DROP TABLE chat_messages; -- $1 $$ E'\\x00' ✓ 🙂`;
+    const id = `q'1\\$1;--`;
+    const r = await write(envelope('lobby', [post(id, "o'brien", nasty), edit(`${id}-e`, "o'brien", id, `${nasty} (edited)`)]));
+    expect(r.results).toEqual([{ id, outcome: 'applied' }, { id: `${id}-e`, outcome: 'applied' }]);
+    expect(await row(id)).toMatchObject({ id, author: "o'brien", text: `${nasty} (edited)`, version: 2, edited: true });
+    expect((await db.query('SELECT count(*)::int AS n FROM chat_messages')).rows[0].n).toBeGreaterThan(0);
+  });
+
   it('records send order: the publish timestamp and the client sequence, whatever order the posts commit in', async () => {
     const t0 = 1_800_000_000_000;
     const seqPost = (id: string, ts: number, seq: unknown) => ({ ...post(id, 'sue', id, ts), data: { text: id, seq } });
