@@ -71,15 +71,14 @@ const semiSpaceSchema = z.coerce.number().int().min(1).max(256).optional();
  * The realtime part's V8 flags. Its young generation is V8's default, 16 MB per semi-space: in the
  * abuse scenario a 64 MB one grew to 128 MiB of new space (RSS growth 91 MiB against 56 MiB with
  * 16), while chat-burst's realtime CPU per committed change stayed within 1% (see README, "abuse").
- * `REALTIME_SEMI_SPACE_MB` sets it for a measurement; `REALTIME_CPU_PROF_DIR` has the part write a
- * V8 CPU profile there when it exits. (`npm run realtime` alone keeps 64 MB: the
- * fan-out bench's rates, 50 times a chat room's, are where a larger one pays.)
+ * `REALTIME_SEMI_SPACE_MB` sets it for a measurement (`STACK_CPU_PROF` profiles it, as every part).
+ * `npm run realtime` alone keeps 64 MB: the fan-out bench's rates, 50 times a chat room's, are where
+ * a larger one pays.
  */
 export function realtimeNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   const parsed = semiSpaceSchema.safeParse(env.REALTIME_SEMI_SPACE_MB || undefined);
   if (!parsed.success) throw new Error(`REALTIME_SEMI_SPACE_MB: expected an integer from 1 to 256 (MB), got ${JSON.stringify(env.REALTIME_SEMI_SPACE_MB)}`);
-  const profile = env.REALTIME_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${env.REALTIME_CPU_PROF_DIR}`] : [];
-  return [`--max-semi-space-size=${parsed.data ?? 16}`, ...profile];
+  return [`--max-semi-space-size=${parsed.data ?? 16}`];
 }
 
 export async function startRealtimePart(config: z.input<RealtimePartSpec['init']>): Promise<{ part: PartProcess<RealtimePartSpec>; realtime: RealtimeHandle; rules: RulesHandle }> {
