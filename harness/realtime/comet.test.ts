@@ -90,6 +90,24 @@ describe('comet transport', () => {
     expect(reattached.every((c) => c.resumed)).toBe(true);
   });
 
+  it('recovers a connection from its recovery key; the client it came from gets a new one (80008)', async () => {
+    const first = await comet();
+    const id = first.connection.id;
+    await first.channels.get('comet-recover').attach();
+    const recover = first.connection.createRecoveryKey()!;
+    const lostFirst = new Promise<Ably.ConnectionStateChange>((r) => first.connection.once('disconnected', r));
+    const second = await comet({ recover });
+    expect(second.connection.id).toBe(id);
+    await lostFirst;
+    const back = await new Promise<Ably.ConnectionStateChange>((r) => first.connection.once('connected', r));
+    expect(back.reason?.code).toBe(80008);
+    expect(first.connection.id).not.toBe(id);
+    const got = await collector(second.channels.get('comet-recover'));
+    await clients.rest().channels.get('comet-recover').publish('after', 'x');
+    await got.until(1);
+    expect(second.connection.id).toBe(id);
+  });
+
   it('applies the same limits and auth as a WebSocket connection', async () => {
     const c = await comet();
     const err = await rejection(c.channels.get('comet-big').publish('big', 'x'.repeat(70_000)));
