@@ -45,6 +45,14 @@ export const NEEDS_INFRA: Record<string, { titles: string[]; why: string }> = {
       'Rest JWT with authCallback and invalid keys',
     ],
   },
+  'test/rest/request.test.js': {
+    why: "rest.request() PUT/PATCH/DELETE against echo.ably.io's /methods",
+    titles: ['checkput', 'checkpatch', 'checkdelete'],
+  },
+  'test/realtime/init.test.js': {
+    why: 'a client without the endpoint option: its fallback hosts are reached on Ably\'s default port',
+    titles: ['init_fallbacks_once_connected_2'],
+  },
 };
 
 /** A mocha `--grep` pattern matching exactly these titles at the end of a test's full title. */
