@@ -49,6 +49,10 @@ export const NEEDS_INFRA: Record<string, { titles: string[]; why: string }> = {
     why: "rest.request() PUT/PATCH/DELETE against echo.ably.io's /methods",
     titles: ['checkput', 'checkpatch', 'checkdelete'],
   },
+  'test/realtime/transports.test.js': {
+    why: "a slow or failing WebSocket makes the SDK check the internet at Ably's internet-up host (the suite sets no connectivityCheckUrl); offline that check fails and the client goes DISCONNECTED instead of falling back",
+    titles: ['no_ws_connectivity', 'ws_primary_host_fails', 'ws_can_reconnect_after_ws_connectivity_fail'],
+  },
   'test/realtime/init.test.js': {
     why: 'a client without the endpoint option: its fallback hosts are reached on Ably\'s default port',
     titles: ['init_fallbacks_once_connected_2'],
