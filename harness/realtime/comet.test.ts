@@ -125,6 +125,24 @@ describe('comet transport', () => {
     expect(ro.connection.state).toBe('connected');
   });
 
+  it('rate limits as over WebSocket: 42911 NACKs, and 42921 fails a runaway connection', async () => {
+    const tight = await startTestService({ limits: { connectionInboundRate: 5, fatalInboundFactor: 4, appliesTo: 'all' } });
+    try {
+      const c = await tight.clients.connected({ transports: ['comet'] });
+      const ch = c.channels.get('comet-flood');
+      const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => ch.publish('m', String(i)).then(() => 0, (e: Ably.ErrorInfo) => e.code)));
+      expect(outcomes).toContain(0);
+      expect(new Set(outcomes.filter((x) => x !== 0))).toEqual(new Set([42911]));
+      expect(c.connection.state).toBe('connected');
+      const failed = new Promise<Ably.ConnectionStateChange>((r) => c.connection.once('failed', r));
+      for (let i = 0; i < 60; i++) void ch.publish('m', String(i)).catch(() => undefined);
+      expect((await failed).reason?.code).toBe(42921);
+    } finally {
+      tight.clients.closeAll();
+      await tight.svc.stop();
+    }
+  });
+
   it('renews an expiring token and resumes on the same connection', async () => {
     const rest = clients.rest();
     let issued = 0;
