@@ -20,6 +20,7 @@ const optionsSchema = z.object({
   retries: z.coerce.number({ error: '--retries must be a number' }).int().min(0).max(5),
   transports: z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, '--transports takes names like web_socket,comet'),
   failures: z.boolean().optional(),
+  skipInfra: z.boolean().optional(),
 });
 
 function program(): Command {
@@ -32,6 +33,7 @@ function program(): Command {
     .option('--retries <n>', 'mocha retries for a failing test', '1')
     .option('--transports <list>', 'ABLY_TEST_TRANSPORTS for the suite', 'web_socket')
     .option('--failures', 'list each failing test after the table')
+    .option('--skip-infra', "leave out the tests that need Ably's echo server or the internet (listed in harness/conformance/needs-infra.ts)")
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 }
 
@@ -72,6 +74,7 @@ if (process.argv[1] && /conformance-ably-js\.ts$/.test(process.argv[1])) {
       fileTimeoutMs,
       retries: o.retries,
       transports: o.transports,
+      skipInfra: o.skipInfra ?? false,
       onFile: (r) => process.stderr.write(`${r.file}: ${r.passed} passed, ${r.failed} failed, ${r.pending} skipped${r.note ? ` (${r.note})` : ''}\n`),
     });
     print(results, o.failures ?? false);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerCleanup } from '../lib/cleanup.ts';
 import { RealtimeService } from '../realtime/index.ts';
+import { NEEDS_INFRA, titlesPattern } from './needs-infra.ts';
 
 /** The files the conformance work has been measured on: the core of `test/realtime` and `test/rest`. */
 export const CORE_FILES = [
@@ -47,6 +48,8 @@ export interface ConformanceOptions {
   fileTimeoutMs: number;
   retries: number;
   transports: string;
+  /** Leave out the tests that need Ably's echo server or the internet (needs-infra.ts). */
+  skipInfra?: boolean;
   onFile?: (r: FileResult) => void;
 }
 
@@ -89,7 +92,7 @@ function runMocha(o: ConformanceOptions, file: string, sandboxUrl: string): Prom
     ABLY_TEST_TRANSPORTS: o.transports,
     ABLY_USE_TLS: 'false',
   };
-  const args = ['--require', watchdog, 'node_modules/mocha/bin/mocha', '--exit', '--reporter', 'json-stream', '--retries', String(o.retries), file];
+  const args = ['--require', watchdog, 'node_modules/mocha/bin/mocha', '--exit', '--reporter', 'json-stream', '--retries', String(o.retries), ...exclusions(o, file), file];
   const child = spawn(process.execPath, args, { cwd: o.ablyJs, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const unregister = registerCleanup({
     name: `mocha ${file}`,
@@ -115,6 +118,11 @@ function runMocha(o: ConformanceOptions, file: string, sandboxUrl: string): Prom
       resolve(r);
     });
   });
+}
+
+function exclusions(o: ConformanceOptions, file: string): string[] {
+  const infra = o.skipInfra ? NEEDS_INFRA[file] : undefined;
+  return infra ? ['--grep', titlesPattern(infra.titles), '--invert'] : [];
 }
 
 type StreamEvent = ['start' | 'pass' | 'fail' | 'end', { fullTitle?: string; err?: string; pending?: number; passes?: number; failures?: number }];

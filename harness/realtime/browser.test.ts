@@ -1,4 +1,4 @@
-/** The SDK's browser bundle (ably.js) in Chromium against the service: WebSocket with heartbeats, REST over CORS. */
+/** The SDK's browser bundle (ably.js) in Chromium against the service: WebSocket with heartbeats, XHR polling (comet), REST over CORS. */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -74,6 +74,38 @@ describe('browser build of the ably SDK', () => {
       expect(Math.abs(result.time - Date.now())).toBeLessThan(2000);
       expect(result.history).toEqual(['r']);
       expect(result).toMatchObject({ transport: 'web_socket', heartbeats: true });
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it('connects over XHR polling (the comet transport) cross-origin, subscribes and publishes', async () => {
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(pageUrl);
+      const node = await clients.connected();
+      const fromBrowser = await collector(node.channels.get('browser-xhr:out'));
+      const opts = { ...svc.clientOptions(), key: svc.apiKey, clientId: 'xhr-user', logLevel: 0, transports: ['xhr_polling'] };
+      const run = tab.evaluate(async (o) => {
+        const A = (globalThis as unknown as { Ably: typeof import('ably') }).Ably;
+        const rt = new A.Realtime(o as import('ably').ClientOptions);
+        await rt.connection.whenState('connected');
+        const got: unknown[] = [];
+        await rt.channels.get('browser-xhr:in').subscribe((m) => void got.push(m.data));
+        await rt.channels.get('browser-xhr:out').publish('hello', 'from xhr');
+        const deadline = Date.now() + 5000;
+        while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        const transport = (rt.connection as unknown as { connectionManager: { activeProtocol: { transport: { shortName: string } } } }).connectionManager.activeProtocol.transport;
+        rt.close();
+        await rt.connection.whenState('closed');
+        return { got, transport: transport.shortName };
+      }, opts);
+      await fromBrowser.until(1);
+      await node.channels.get('browser-xhr:in').publish('to-browser', 'one');
+      await node.channels.get('browser-xhr:in').publish('to-browser', { two: 2 });
+      const result = await run;
+      expect(fromBrowser.got[0]).toMatchObject({ name: 'hello', clientId: 'xhr-user', data: 'from xhr' });
+      expect(result).toEqual({ got: ['one', { two: 2 }], transport: 'xhr_polling' });
     } finally {
       await tab.close();
     }

@@ -4,7 +4,6 @@
  * AUTH renewal and token expiry, and leaves presence after a grace period when the socket goes.
  */
 import { randomBytes } from 'node:crypto';
-import type { WebSocket } from 'ws';
 import { resolveClientId, type Identity } from './auth/tokens.ts';
 import type { Channel, Recipient, Subscriber } from './channel.ts';
 import { handleAnnotation, handleAttach, handleDetach, handleMessage, handlePresence, handleSyncRequest, recheckAttachments } from './channel-ops.ts';
@@ -14,6 +13,7 @@ import { Action, type Format } from './protocol/constants.ts';
 import { AblyError, Errors, isAblyError } from './protocol/errors.ts';
 import { LimitErrors, OutboundGate, RateWindow } from './limits.ts';
 import { ANNOTATION_ACTION } from './annotations.ts';
+import type { Transport } from './transport.ts';
 
 export interface ConnectionParams {
   format: Format;
@@ -47,7 +47,7 @@ export class Connection implements CoreConnection, Recipient {
   private readonly protocolRate = new RateWindow();
   /** Slow-consumer and outbound-rate drops, and the continuity losses they owe. */
   private readonly outbound: OutboundGate;
-  private ws: WebSocket | null = null;
+  private ws: Transport | null = null;
   private closed = false;
   private timers: { expire?: NodeJS.Timeout; grace?: NodeJS.Timeout; ttl?: NodeJS.Timeout } = {};
 
@@ -83,7 +83,7 @@ export class Connection implements CoreConnection, Recipient {
   }
 
   /** Binds a (new) socket and sends CONNECTED; `error` tells the client a resume failed. */
-  bindSocket(ws: WebSocket, error?: AblyError): void {
+  bindSocket(ws: Transport, error?: AblyError): void {
     if (this.ws && this.ws !== ws) this.ws.terminate();
     this.ws = ws;
     clearTimeout(this.timers.grace);
@@ -177,7 +177,7 @@ export class Connection implements CoreConnection, Recipient {
     return this.core.opts.limits.appliesTo === 'all' || this.identity.method === 'token';
   }
 
-  private onFrame(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+  private onFrame(ws: Transport, data: Buffer, isBinary: boolean): void {
     if (ws !== this.ws || this.closed) return;
     const protocolLimit = this.core.opts.limits.protocolMessageRate;
     if (this.rateLimited && this.protocolRate.hit() > protocolLimit) {
@@ -287,7 +287,7 @@ export class Connection implements CoreConnection, Recipient {
     }
   }
 
-  private onSocketClose(ws: WebSocket): void {
+  private onSocketClose(ws: Transport): void {
     if (ws !== this.ws) return;
     this.ws = null;
     clearTimeout(this.timers.expire);

@@ -1,8 +1,8 @@
 /**
  * The WebSocket upgrade as the ably SDK makes it: credentials and options in the query
- * string, then CONNECTED (new or resumed connection) or ERROR and a clean close.
+ * string, then CONNECTED (new or resumed connection) or ERROR and a clean close. The comet
+ * transport's connect request carries the same query and comes here too.
  */
-import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { resolveClientId, type Identity } from './auth/tokens.ts';
 import { Connection } from './connection.ts';
@@ -10,6 +10,7 @@ import type { RealtimeCore } from './core.ts';
 import { encodeFrame } from './protocol/codec.ts';
 import { Action, type Format } from './protocol/constants.ts';
 import { AblyError, Errors, isAblyError } from './protocol/errors.ts';
+import type { Transport } from './transport.ts';
 
 const bool = z.enum(['true', 'false']);
 const querySchema = z.object({
@@ -23,7 +24,8 @@ const querySchema = z.object({
   recover: z.string().optional(),
 });
 
-export function acceptRealtime(core: RealtimeCore, ws: WebSocket, url: URL): void {
+/** The connection now bound to `ws`, or undefined when it was refused (ERROR sent, closing). */
+export function acceptRealtime(core: RealtimeCore, ws: Transport, url: URL): Connection | undefined {
   const raw = Object.fromEntries(url.searchParams);
   const format: Format = raw.format === 'msgpack' ? 'msgpack' : 'json';
   let identity: Identity;
@@ -43,7 +45,8 @@ export function acceptRealtime(core: RealtimeCore, ws: WebSocket, url: URL): voi
   } catch (e) {
     const err = isAblyError(e) ? e : Errors.internal(String(e));
     core.log.debug({ code: err.code, msg: err.message }, 'connection refused');
-    return refuse(core, ws, format, err);
+    refuse(core, ws, format, err);
+    return undefined;
   }
 
   const params = { format, echo: q.echo !== 'false', heartbeats: q.heartbeats === 'true' };
@@ -58,21 +61,24 @@ export function acceptRealtime(core: RealtimeCore, ws: WebSocket, url: URL): voi
       core.stats.connectionsResumed++;
       old.rotateKey();
       old.bindSocket(ws);
-      return;
+      return old;
     }
     // A key this service could have issued has expired; anything else was never a connection key.
     const err = isOwnConnectionKey(resumeKey) ? Errors.connectionExpired() : Errors.invalidConnectionKey();
-    new Connection(core, identity, clientId, params).bindSocket(ws, err);
-    return;
+    const fresh = new Connection(core, identity, clientId, params);
+    fresh.bindSocket(ws, err);
+    return fresh;
   }
-  new Connection(core, identity, clientId, params).bindSocket(ws);
+  const conn = new Connection(core, identity, clientId, params);
+  conn.bindSocket(ws);
+  return conn;
 }
 
 function isOwnConnectionKey(key: string): boolean {
   return /^[0-9a-f]{12}![A-Za-z0-9]+-[0-9a-z]+$/.test(key);
 }
 
-function refuse(core: RealtimeCore, ws: WebSocket, format: Format, err: AblyError): void {
+function refuse(core: RealtimeCore, ws: Transport, format: Format, err: AblyError): void {
   core.stats.error(err.code);
   ws.on('error', () => ws.terminate());
   ws.send(encodeFrame({ action: Action.ERROR, error: err.toWire() }, format), { binary: format === 'msgpack' });

@@ -4,10 +4,10 @@
  * With no fault active, frames go straight to the socket with no allocation.
  */
 import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
+import type { Transport } from './transport.ts';
 
 interface Held {
-  ws: WebSocket;
+  ws: Transport;
   frame: Buffer | string;
   binary: boolean;
   due: number;
@@ -23,7 +23,7 @@ export class Outbox {
   private readonly corked = new Set<Socket>();
   private flushScheduled = false;
 
-  send(ws: WebSocket, frame: Buffer | string, binary: boolean): void {
+  send(ws: Transport, frame: Buffer | string, binary: boolean): void {
     if (!this.paused && this.delayMs === 0 && this.head === this.queue.length) {
       this.write(ws, frame, binary);
       return;
@@ -62,7 +62,7 @@ export class Outbox {
    * is corked at its first frame and uncorked right after the current callback (process.nextTick).
    * A publish burst then costs a write per subscriber, not per subscriber and message.
    */
-  private write(ws: WebSocket, frame: Buffer | string, binary: boolean): void {
+  private write(ws: Transport, frame: Buffer | string, binary: boolean): void {
     // A socket dropped while its frames were held simply misses them, as a real network would.
     if (ws.readyState !== 1) return;
     // `_socket` is ws's underlying net.Socket (ws 8); without it frames are simply not batched.

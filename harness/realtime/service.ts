@@ -11,6 +11,7 @@ import { registerCleanup } from '../lib/cleanup.ts';
 import { apiKeyString, generateKey, KeyStore, realtimeKeySchema, type RealtimeKey } from './auth/keys.ts';
 import { Connection, maxFrameSize } from './connection.ts';
 import { RealtimeCore, type PublishedMessage } from './core.ts';
+import { CometServer } from './comet-http.ts';
 import { REALTIME_PLANTED_DEFECTS, type RealtimePlantedDefect } from './planted-defects.ts';
 import { acceptRealtime } from './handshake.ts';
 import { CONNECTIVITY_PATH, WS_CONNECTIVITY_PATH } from './http/admin.ts';
@@ -115,7 +116,12 @@ export class RealtimeService {
 
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize(o.maxMessageSize), perMessageDeflate: false });
     const probes = new Set<WebSocket>();
-    const server = createServer(httpHandler(core, metricsText, apiKeyString(keys[0]!), o.sandbox ? new SandboxApps() : undefined));
+    const restApi = httpHandler(core, metricsText, apiKeyString(keys[0]!), o.sandbox ? new SandboxApps() : undefined);
+    // Comet's polls end within maxIdleInterval, so the client sees activity as it would heartbeats.
+    const comet = new CometServer(core, { pollMs: o.maxIdleIntervalMs, absentMs: o.maxIdleIntervalMs, maxBodyBytes: 16 * maxFrameSize(o.maxMessageSize) });
+    const server = createServer((req, res) => {
+      if (!comet.handle(req, res)) restApi(req, res);
+    });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname === '/') wss.handleUpgrade(req, socket, head, (ws) => acceptRealtime(core, ws, url));
@@ -149,6 +155,7 @@ export class RealtimeService {
       (down ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         const connectionsLost = core.crash();
+        comet.stop();
         for (const ws of [...wss.clients, ...probes]) ws.terminate();
         server.closeAllConnections();
         await closed;
@@ -180,6 +187,7 @@ export class RealtimeService {
         unregister();
         clearInterval(keepAlive);
         core.stop();
+        comet.stop();
         for (const ws of [...wss.clients, ...probes]) ws.terminate();
         wss.close();
         server.closeAllConnections();

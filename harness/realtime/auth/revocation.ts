@@ -76,7 +76,7 @@ function matches(r: Revocation, id: Identity): boolean {
     case 'channel':
       return Object.keys(id.capability).some((res) => resourceMatches(res, r.value));
     case 'revocationKey':
-      // Only JWTs carry a revocation key, and this service issues none: nothing matches.
-      return false;
+      // Only JWTs carry one (`x-ably-revocation-key`); the service's own tokens never match.
+      return id.revocationKey !== undefined && id.revocationKey === r.value;
   }
 }

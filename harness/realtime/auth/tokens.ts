@@ -7,6 +7,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { AblyError, Errors } from '../protocol/errors.ts';
 import { type Capability, canonicalCapability, intersect, parseCapability } from './capability.ts';
+import { isJwt, verifyJwt } from './jwt.ts';
 import type { KeyStore } from './keys.ts';
 import { Revocations } from './revocation.ts';
 
@@ -21,6 +22,8 @@ export interface Identity {
   expires?: number;
   /** When the token was issued (tokens only): revocations apply to tokens issued before a time. */
   issued?: number;
+  /** A JWT's `x-ably-revocation-key`: `revokeTokens` can target it. */
+  revocationKey?: string;
 }
 
 export interface TokenDetailsWire {
@@ -74,6 +77,7 @@ export class Authenticator {
 
   /** Verifies a token string issued by this service (with any of its keys). */
   token(token: string): Identity {
+    if (isJwt(token)) return this.jwt(token);
     const [body, sig, extra] = token.split('.');
     if (!body || !sig || extra !== undefined) throw Errors.tokenUnrecognised();
     let payload: z.infer<typeof tokenPayloadSchema>;
@@ -95,6 +99,24 @@ export class Authenticator {
       wildcard,
       expires: payload.x,
       issued: payload.i,
+    };
+    if (this.revocations.isRevoked(identity)) throw Errors.tokenRevoked();
+    return identity;
+  }
+
+  /** An Ably JWT (auth/jwt.ts): its capability narrowed to its key's, as a TokenRequest's would be. */
+  private jwt(token: string): Identity {
+    const c = verifyJwt(token, (k) => this.keys.get(k)?.key.secret, this.now());
+    const wildcard = c.clientId === '*';
+    const identity: Identity = {
+      method: 'token',
+      keyName: c.keyName,
+      capability: intersect(this.keys.get(c.keyName)!.capability, parseCapability(c.capability)),
+      ...(c.clientId !== undefined && !wildcard ? { clientId: c.clientId } : {}),
+      wildcard,
+      expires: c.expires,
+      issued: c.issued,
+      ...(c.revocationKey !== undefined ? { revocationKey: c.revocationKey } : {}),
     };
     if (this.revocations.isRevoked(identity)) throw Errors.tokenRevoked();
     return identity;

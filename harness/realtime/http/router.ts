@@ -65,7 +65,7 @@ export function httpHandler(core: RealtimeCore, metrics: () => Promise<string>, 
   };
 }
 
-function cors(req: IncomingMessage, res: ServerResponse): void {
+export function cors(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('access-control-allow-origin', req.headers.origin ?? '*');
   res.setHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
   res.setHeader('access-control-allow-headers', req.headers['access-control-request-headers'] ?? 'authorization, content-type, accept, x-ably-version, ably-agent, x-ably-clientid');
