@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { editable, foreignPairs, joinedUsers, ROOMS, type ChatModel, type ModelMessage } from './model.ts';
 import { probeCapability } from './probe.ts';
-import { withTimeout, type World } from './world.ts';
+import { OP_TIMEOUT_MS, withTimeout, type World } from './world.ts';
 
 type Cmd = fc.AsyncCommand<ChatModel, World>;
 
@@ -15,9 +15,11 @@ const pick = <T>(xs: readonly T[], n: number): T => xs[n % xs.length]!;
 const MAX_USERS = 8;
 /**
  * How long a race waits for its page to be read and for its edit to arrive live. Both are events
- * awaited; the bound only ends a race on a stack that lost them, so it is far above any load's delay.
+ * awaited; the bound only ends a race on a stack that lost them (a writer that drops edits), so it
+ * is far above any load's delay, yet inside the join's own answer time: a race on such a stack
+ * must end with the join answered, for the checkers to name what the stack lost.
  */
-const RACE_BOUND_MS = 30_000;
+const RACE_BOUND_MS = OP_TIMEOUT_MS - 5_000;
 
 /** Runs a write now, or (paused) lets it run on; either way marks the model uncertain if it failed. */
 async function write(m: ChatModel, w: World, opIds: string[], ops: Array<Promise<unknown>>, touched: ModelMessage[]): Promise<void> {
@@ -154,6 +156,7 @@ class JoinLate implements Cmd {
     const msg = pick(targets, this.target);
     w.log(`join late with a race: ${name} joins r${room}; its history page is read, then held while ${msg.author} edits ${msg.id}`);
     const held = w.ctx.gate.holdNext();
+    const deadline = Date.now() + RACE_BOUND_MS;
     const joining = w.join(name, room, { history: true });
     joining.catch(() => {});
     let readTimer: NodeJS.Timeout | undefined;
@@ -170,7 +173,7 @@ class JoinLate implements Cmd {
         // broken stack takes): releasing it earlier on a slow machine would lose the race's reorder.
         const live = await w.rec.waitFor(
           () => w.rec.events.some((e) => e.type === 'receive' && e.client === name && e.messageId === msg.id && e.version >= version),
-          RACE_BOUND_MS,
+          Math.max(0, deadline - Date.now()),
         );
         w.note(`${msg.id} v${version} ${live ? 'reached' : 'did NOT reach'} ${name} live before its page (v${version - 1}) landed`);
       } else {

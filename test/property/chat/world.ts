@@ -29,7 +29,7 @@ export const JUDGED = CHECKER_NAMES.filter((n) => !NOT_JUDGED.has(n));
 const QUIET_IDLE_MS = 1500;
 const QUIET_MAX_MS = 8000;
 const STRAGGLER_GAP_MS = 100;
-const OP_TIMEOUT_MS = 20_000;
+export const OP_TIMEOUT_MS = 20_000;
 
 /** A recorder that can wake a waiter when an event arrives, so waits need no sleeping loop. */
 export class WatchedRecorder extends MemoryRecorder {
