@@ -43,9 +43,10 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
+  /** The server ends the session before the page says so: the sign-in page means the cookie is dead. */
   async function signOut(): Promise<void> {
-    clientId.value = null;
     await logout().catch(() => {});
+    clientId.value = null;
   }
 
   /** The token endpoint said 401 mid-session (cookie expired or cleared). */
