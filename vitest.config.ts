@@ -63,6 +63,7 @@ const UNIT = [
   'harness/stack/chat-rules-contract.test.ts',
   'harness/workload/executors.test.ts',
   'harness/workload/planner.test.ts',
+  'harness/workload/shared-frames.test.ts',
   'harness/workload/thread-recorder.test.ts',
   'reference-app/contract/**/*.test.ts',
   'test/architecture.test.ts',

@@ -6,6 +6,7 @@
 import type * as Ably from 'ably';
 import type { SystemUnderTest } from '../stack/index.ts';
 import { LightReader } from '../workload/light-reader.ts';
+import { SharedFrameDecoder } from '../workload/shared-frames.ts';
 import type { ChatUser, ReaderClient } from '../workload/user.ts';
 import { VirtualUser } from '../workload/virtual-user.ts';
 import { defaultWorkers, VuPool } from '../workload/worker-pool.ts';
@@ -24,6 +25,8 @@ export class UserFactory {
   readonly readerClient: ReaderClient;
   readonly pool: VuPool | undefined;
   private historyOpen = true;
+
+  private readonly frames = new SharedFrameDecoder();
 
   constructor(private readonly input: UserFactoryInput) {
     const { stack, stats } = input;
@@ -89,6 +92,7 @@ export class UserFactory {
       tokenUrl: stack.endpoints.tokenUrl,
       recorder: stats,
       ignoreVersions,
+      frames: this.frames,
     });
   }
 

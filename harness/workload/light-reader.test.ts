@@ -12,6 +12,7 @@ import { startStack, type StartedStack } from '../stack/index.ts';
 import { freshDatabase } from '../testing/pg.ts';
 import { LightReader } from './light-reader.ts';
 import { MemoryRecorder } from './recorder.ts';
+import { SharedFrameDecoder } from './shared-frames.ts';
 import { VirtualUser } from './virtual-user.ts';
 
 const TOKEN_TTL_MS = 2000;
@@ -30,8 +31,8 @@ function when(rec: MemoryRecorder, pred: (events: readonly HistoryEvent[]) => bo
   return new Promise((resolve) => {
     const record = rec.record.bind(rec);
     if (pred(rec.events)) return resolve();
-    rec.record = (e) => {
-      record(e);
+    rec.record = (e, line) => {
+      record(e, line);
       if (pred(rec.events)) {
         rec.record = record;
         resolve();
@@ -45,14 +46,26 @@ describe('light reader', () => {
     const rec = new MemoryRecorder();
     const room = `light-${Date.now().toString(36)}`;
     const c = stack.realtimeClientOptions;
-    const reader = new LightReader({
-      clientId: 'light-r0',
-      room,
-      realtime: { host: String(c.endpoint), port: Number(c.port), tls: false },
-      loginUrl: stack.endpoints.loginUrl,
-      tokenUrl: stack.endpoints.tokenUrl,
-      recorder: rec,
-    });
+    // Two readers decode each frame once between them, and hand the recorder their receipts' lines.
+    const frames = new SharedFrameDecoder();
+    const lines: Array<{ e: HistoryEvent; line: string }> = [];
+    const record = rec.record.bind(rec);
+    rec.record = (e, line) => {
+      if (line !== undefined) lines.push({ e, line });
+      record(e);
+    };
+    const lightReader = (clientId: string) =>
+      new LightReader({
+        clientId,
+        room,
+        realtime: { host: String(c.endpoint), port: Number(c.port), tls: false },
+        loginUrl: stack.endpoints.loginUrl,
+        tokenUrl: stack.endpoints.tokenUrl,
+        recorder: rec,
+        frames,
+      });
+    const reader = lightReader('light-r0');
+    const second = lightReader('light-r1');
     const writer = new VirtualUser({
       clientId: 'light-w0',
       room,
@@ -60,9 +73,9 @@ describe('light reader', () => {
       auth: { kind: 'session', loginUrl: stack.endpoints.loginUrl, tokenUrl: stack.endpoints.tokenUrl },
       recorder: rec,
     });
-    const receipts = () => rec.events.filter((e) => e.type === 'receive' && e.client === reader.clientId).length;
+    const receipts = (by = reader) => rec.events.filter((e) => e.type === 'receive' && e.client === by.clientId).length;
     try {
-      await Promise.all([reader.join(), writer.join()]);
+      await Promise.all([reader.join(), second.join(), writer.join()]);
       const joinedAt = Date.now();
       await writer.post('light-op-1', 'light-op-1 one');
       await writer.post('light-op-2', 'light-op-2 two');
@@ -74,8 +87,18 @@ describe('light reader', () => {
       await new Promise((r) => setTimeout(r, Math.max(0, joinedAt + TOKEN_TTL_MS + 500 - Date.now())));
       expect(reader.isJoined).toBe(true);
       await writer.post('light-op-5', 'light-op-5 after renewal');
-      await when(rec, () => receipts() >= 5);
+      await when(rec, () => receipts() >= 5 && receipts(second) >= 5);
       await stack.quiesce(10_000);
+
+      const ofSecond = rec.events.filter((e): e is Extract<HistoryEvent, { type: 'receive' }> => e.type === 'receive' && e.client === second.clientId);
+      expect(ofSecond.map((e) => e.eventId).sort()).toEqual(
+        rec.events
+          .filter((e): e is Extract<HistoryEvent, { type: 'receive' }> => e.type === 'receive' && e.client === reader.clientId)
+          .map((e) => e.eventId)
+          .sort(),
+      );
+      expect(lines.length).toBe(receipts() + receipts(second));
+      for (const { e, line } of lines) expect(JSON.parse(line)).toEqual(e);
 
       expect(reader.catchUpErrors).toEqual([]);
       const mine = rec.events.filter((e): e is Extract<HistoryEvent, { type: 'receive' }> => e.type === 'receive' && e.client === reader.clientId);
@@ -98,12 +121,13 @@ describe('light reader', () => {
 
       await writer.settled();
       reader.recordView();
+      second.recordView();
       writer.recordView();
       const final = await captureFinalState(stack.endpoints.databaseUrl, [room], rec.epochMs);
       const history: HistoryEvent[] = inClockOrder([{ type: 'run-start', t: 0, scenario: 'light-reader', seed: 0, epochMs: rec.epochMs, options: {} }, ...rec.events, { type: 'run-end', t: rec.now() }]);
       for (const check of runCheckers(history, final)) expect({ name: check.name, valid: check.valid }).toEqual({ name: check.name, valid: true });
     } finally {
-      await Promise.all([reader.leave(), writer.leave()]);
+      await Promise.all([reader.leave(), second.leave(), writer.leave()]);
     }
     expect(reader.isJoined).toBe(false);
   });

@@ -11,7 +11,7 @@
  * an unsubscribe). Scenarios that test client behaviour (resume, catch-up) keep the SDK.
  */
 import { WebSocket } from 'ws';
-import { RealtimeClient } from '../../scenarios/k6/lib/client.ts';
+import { RealtimeClient, type FrameDecoder } from '../../scenarios/k6/lib/client.ts';
 import {
   Flag,
   incomingChannel,
@@ -24,6 +24,8 @@ import {
   type RealtimeTarget,
 } from '../../scenarios/k6/lib/protocol.ts';
 import { send, signIn } from '../k6/node-session.ts';
+import type { ReceiveEvent } from '../history/types.ts';
+import type { ChatRow } from '../../reference-app/contract/index.ts';
 import type { Recorder } from './recorder.ts';
 import type { ChatUser } from './user.ts';
 import { errorText, toChatRow } from './virtual-user.ts';
@@ -39,6 +41,8 @@ export interface LightReaderOptions {
   recorder: Recorder;
   ignoreVersions?: boolean;
   joinTimeoutMs?: number;
+  /** Shared by the readers of a thread, so each frame is decoded once (see shared-frames.ts). */
+  frames?: FrameDecoder;
 }
 
 export class LightReader implements ChatUser {
@@ -90,7 +94,10 @@ export class LightReader implements ChatUser {
     this.ws = ws;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.clientId}: incoming not attached within ${this.opts.joinTimeoutMs ?? 15_000} ms`)), this.opts.joinTimeoutMs ?? 15_000);
-      const client = new RealtimeClient<never>((text) => ws.send(text), () => Date.now(), {
+      const client = new RealtimeClient<never>(
+        (text) => ws.send(text),
+        () => Date.now(),
+        {
         connected: () => client.attach(channel, Flag.SUBSCRIBE),
         attached: (ch) => {
           if (ch !== channel) return;
@@ -106,7 +113,9 @@ export class LightReader implements ChatUser {
             reject(new Error(`${this.clientId}: ${what}`));
           } else if (fatal || ch === channel) this.lose(what);
         },
-      });
+        },
+        this.opts.frames,
+      );
       this.client = client;
       ws.on('message', (data, isBinary) => {
         if (!isBinary) client.receive(String(data));
@@ -161,26 +170,14 @@ export class LightReader implements ChatUser {
   private onChange(c: ChangeEvent): void {
     const rec = this.opts.recorder;
     const t = rec.now();
-    const row = toChatRow(c.row);
-    const applied = row ? this.view.merge(row, c.name) : false;
-    rec.record({
-      t,
-      type: 'receive',
-      client: this.clientId,
-      room: this.room,
-      eventId: c.eventId,
-      name: c.name,
-      messageId: c.row.id,
-      version: c.row.version,
-      deleted: c.row.deleted,
-      text: c.row.text,
-      author: c.row.author,
-      ...(c.updatedAt !== undefined ? { commitT: epochMsMicros(c.updatedAt) - rec.epochMs } : {}),
-      ...(c.publishedAt !== undefined ? { publishT: c.publishedAt - rec.epochMs } : {}),
-      ...(c.position ? { position: c.position } : {}),
-      applied,
-    });
+    const shared = receiptOf(c, rec.epochMs);
+    const applied = shared.row ? this.view.merge(shared.row, c.name) : false;
+    const e: ReceiveEvent = { t, type: 'receive', client: this.clientId, room: this.room, ...shared.fields, applied };
+    this.receiptHead ??= `,"type":"receive","client":${JSON.stringify(this.clientId)},"room":${JSON.stringify(this.room)},`;
+    rec.record(e, `{"t":${t}${this.receiptHead}${shared.json},"applied":${applied}}`);
   }
+
+  private receiptHead: string | undefined;
 
   async settled(): Promise<void> {}
 
@@ -226,4 +223,36 @@ export class LightReader implements ChatUser {
   typing(): Promise<void> {
     return this.readOnly();
   }
+}
+
+/** What every reader's receipt of one change has in common, and its JSON, made once per change. */
+interface SharedReceipt {
+  fields: Omit<ReceiveEvent, 't' | 'type' | 'client' | 'room' | 'applied'>;
+  json: string;
+  /** The row as views merge it: merged, never changed (applyRow copies what it keeps). */
+  row: ChatRow | undefined;
+  /** The run clock's origin the times are on: a thread has one recorder, but a test may have more. */
+  epochMs: number;
+}
+
+const receipts = new WeakMap<ChangeEvent, SharedReceipt>();
+
+function receiptOf(c: ChangeEvent, epochMs: number): SharedReceipt {
+  let r = receipts.get(c);
+  if (r && r.epochMs === epochMs) return r;
+  const fields: SharedReceipt['fields'] = {
+    eventId: c.eventId,
+    name: c.name,
+    messageId: c.row.id,
+    version: c.row.version,
+    deleted: c.row.deleted,
+    text: c.row.text,
+    author: c.row.author,
+    ...(c.updatedAt !== undefined ? { commitT: epochMsMicros(c.updatedAt) - epochMs } : {}),
+    ...(c.publishedAt !== undefined ? { publishT: c.publishedAt - epochMs } : {}),
+    ...(c.position ? { position: c.position } : {}),
+  };
+  r = { fields, json: JSON.stringify(fields).slice(1, -1), row: toChatRow(c.row), epochMs };
+  receipts.set(c, r);
+  return r;
 }

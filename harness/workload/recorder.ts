@@ -9,7 +9,11 @@ export interface Recorder {
   now(): number;
   /** Wall-clock epoch ms at t = 0, to convert other processes' timestamps. */
   readonly epochMs: number;
-  record(e: RecordedEvent): void;
+  /**
+   * @param line the event's history line (JSON, no newline) when the caller has made it already,
+   *   as a light reader does from parts shared by every reader of a change; it must parse to `e`.
+   */
+  record(e: RecordedEvent, line?: string): void;
 }
 
 /** A recorder that keeps events in memory (tests, property runs). */
@@ -22,7 +26,7 @@ export class MemoryRecorder implements Recorder {
     return performance.now() - this.t0;
   }
 
-  record(e: RecordedEvent): void {
+  record(e: RecordedEvent, _line?: string): void {
     this.events.push(e);
   }
 }

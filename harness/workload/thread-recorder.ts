@@ -55,8 +55,8 @@ export class ThreadRecorder implements Recorder {
     return Number(process.hrtime.bigint() - this.startNs) / 1e6;
   }
 
-  record(e: RecordedEvent): void {
-    this.lines.push(JSON.stringify(e));
+  record(e: RecordedEvent, line?: string): void {
+    this.lines.push(line ?? JSON.stringify(e));
     const d = this.delta;
     switch (e.type) {
       case 'invoke':

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { GeneratorHealth } from './health.ts';
 import { LightReader } from './light-reader.ts';
+import { SharedFrameDecoder } from './shared-frames.ts';
 import { ThreadRecorder } from './thread-recorder.ts';
 import type { ChatUser } from './user.ts';
 import { VirtualUser, errorText } from './virtual-user.ts';
@@ -18,6 +19,7 @@ const out = (m: FromWorker) => port.postMessage(m);
 const recorder = new ThreadRecorder(init.startNs, init.epochMs, out);
 const health = new GeneratorHealth(recorder, init.healthIntervalMs, `worker-${init.index}`);
 const users = new Map<number, ChatUser>();
+const frames = new SharedFrameDecoder();
 
 function create(m: CreateUser): ChatUser {
   if (m.client === 'light') {
@@ -30,6 +32,7 @@ function create(m: CreateUser): ChatUser {
       tokenUrl: init.tokenUrl,
       recorder,
       ignoreVersions: init.ignoreVersions,
+      frames,
     });
   }
   return new VirtualUser({

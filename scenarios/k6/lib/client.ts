@@ -41,6 +41,29 @@ export interface ClientEvents<T> {
 
 export type ClientState = 'connecting' | 'connected' | 'closing' | 'closed' | 'failed';
 
+/**
+ * How a client reads frames: a process that runs many clients on one channel receives the same
+ * frame text once per client, and may decode it once for all of them (the changes it hands out
+ * are then shared and must not be changed).
+ */
+export interface FrameDecoder {
+  frame(text: string): InboundFrame | { invalid: string };
+  changes(f: InboundFrame): readonly ChangeEvent[];
+}
+
+/** Each frame decoded for its own client, as k6 runs it (one client per VU). */
+export const ownDecoder: FrameDecoder = {
+  frame: parseFrame,
+  changes(f) {
+    const out: ChangeEvent[] = [];
+    for (const m of receivedMessages(f)) {
+      const change = changeFromMessage(m);
+      if (change) out.push(change);
+    }
+    return out;
+  },
+};
+
 export class RealtimeClient<T> {
   state: ClientState = 'connecting';
   connectionId = '';
@@ -52,6 +75,7 @@ export class RealtimeClient<T> {
     private readonly send: (text: string) => void,
     private readonly now: () => number,
     private readonly on: ClientEvents<T>,
+    private readonly decoder: FrameDecoder = ownDecoder,
   ) {}
 
   get inFlight(): number {
@@ -95,7 +119,7 @@ export class RealtimeClient<T> {
   }
 
   receive(text: string): void {
-    const f = parseFrame(text);
+    const f = this.decoder.frame(text);
     if ('invalid' in f) {
       this.fail({ code: 40000, message: `invalid frame from the service: ${f.invalid}` });
       return;
@@ -162,10 +186,7 @@ export class RealtimeClient<T> {
   private deliver(f: InboundFrame): void {
     const channel = f.channel ?? '';
     if (!this.attached.has(channel)) return;
-    for (const m of receivedMessages(f)) {
-      const change = changeFromMessage(m);
-      if (change) this.on.change?.(channel, change);
-    }
+    for (const change of this.decoder.changes(f)) this.on.change?.(channel, change);
   }
 
   private fail(error: ErrorInfo): void {

@@ -1,0 +1,46 @@
+/**
+ * One decode per frame for all the light readers of a thread. The service sends every
+ * subscriber of a channel the same frame, so a thread holding 250 readers of one room would
+ * otherwise parse each change 250 times: work a real deployment spreads over 250 machines, and
+ * which here is the generator's own cost, not the stack's.
+ *
+ * Frames are remembered by their text for as long as a burst can interleave them (a bounded
+ * window, oldest out first), and the changes handed out are frozen, since every reader of the
+ * frame gets the same objects.
+ */
+import { ownDecoder, type FrameDecoder } from '../../scenarios/k6/lib/client.ts';
+import { Action, type ChangeEvent, type InboundFrame } from '../../scenarios/k6/lib/protocol.ts';
+
+export class SharedFrameDecoder implements FrameDecoder {
+  private readonly frames = new Map<string, InboundFrame | { invalid: string }>();
+  private readonly decoded = new WeakMap<InboundFrame, readonly ChangeEvent[]>();
+
+  /** @param window how many distinct frames are remembered: more than arrive while one is still being handed out. */
+  constructor(private readonly window = 256) {}
+
+  frame(text: string): InboundFrame | { invalid: string } {
+    const known = this.frames.get(text);
+    if (known) return known;
+    const f = ownDecoder.frame(text);
+    // Only a channel's messages reach many readers; CONNECTED, ACK or HEARTBEAT is one connection's.
+    if ('invalid' in f || f.action !== Action.MESSAGE) return f;
+    this.frames.set(text, f);
+    if (this.frames.size > this.window) this.frames.delete(this.frames.keys().next().value!);
+    return f;
+  }
+
+  changes(f: InboundFrame): readonly ChangeEvent[] {
+    let out = this.decoded.get(f);
+    if (!out) {
+      out = Object.freeze(ownDecoder.changes(f).map(freezeChange));
+      this.decoded.set(f, out);
+    }
+    return out;
+  }
+}
+
+function freezeChange(c: ChangeEvent): ChangeEvent {
+  Object.freeze(c.row);
+  if (c.position) Object.freeze(c.position);
+  return Object.freeze(c);
+}
