@@ -54,10 +54,14 @@ describe('HistoryWriter', () => {
     const batch = [{ type: 'ack', opId: 'b', t: 3 }, { type: 'ack', opId: 'c', t: 4 }].map((e) => JSON.stringify(e) + '\n').join('');
     w.appendLines(batch, 2);
     w.record({ type: 'ack', opId: 'd', t: 4 });
+    // Batches come as UTF-8 bytes too, between text lines.
+    w.appendLines(new TextEncoder().encode(JSON.stringify({ type: 'fail', opId: 'é😀', error: '中', t: 6 }) + '\n'), 1);
     await w.close();
-    expect(w.recorded).toBe(6);
-    const acks = (await readHistory(path)).filter((e) => e.type === 'ack');
+    expect(w.recorded).toBe(7);
+    const history = await readHistory(path);
+    const acks = history.filter((e) => e.type === 'ack');
     expect(acks.map((e) => (e.type === 'ack' ? e.opId : ''))).toEqual(['b', 'c', 'd', 'a']);
+    expect(history.find((e) => e.type === 'fail')).toEqual({ type: 'fail', opId: 'é😀', error: '中', t: 6 });
   });
 
   it('flushes on its timer without close, and converts epoch times to run time', async () => {

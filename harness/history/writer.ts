@@ -29,7 +29,7 @@ export class HistoryWriter {
   /** Wall-clock epoch ms at t = 0; converts database and realtime timestamps to run time. */
   readonly epochMs: number;
   private readonly t0: number;
-  private buffer: string[] = [];
+  private buffer: Array<string | Uint8Array> = [];
   private bufferedBytes = 0;
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -91,9 +91,9 @@ export class HistoryWriter {
 
   /**
    * Appends history lines serialised elsewhere (worker threads): `lines` is `count` complete
-   * NDJSON lines, each with its own `t` on this writer's clock.
+   * NDJSON lines (text, or its UTF-8 bytes), each with its own `t` on this writer's clock.
    */
-  appendLines(lines: string, count: number): void {
+  appendLines(lines: string | Uint8Array, count: number): void {
     if (this.closed) throw new Error(`history ${this.path} is closed; cannot append ${count} events`);
     this.buffer.push(lines);
     this.bufferedBytes += lines.length;
@@ -142,14 +142,15 @@ export class HistoryWriter {
       this.timer = undefined;
     }
     if (this.buffer.length === 0) return;
-    const chunk = this.buffer.join('');
+    const parts = this.buffer;
     this.buffer = [];
     this.bufferedBytes = 0;
     // Chained so that chunks land in the order they were recorded.
     this.writing = this.writing.then(async () => {
       if (this.failure) return;
       try {
-        await this.file.write(chunk);
+        if (parts.every((p) => typeof p === 'string')) await this.file.write(parts.join(''));
+        else await this.file.writev(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
       } catch (err) {
         this.failure = err instanceof Error ? err : new Error(String(err));
       }

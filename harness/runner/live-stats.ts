@@ -8,7 +8,7 @@ import type { EventBatch } from '../workload/thread-recorder.ts';
 
 /** Where batches of history lines serialised in worker threads go. */
 export interface LineSink {
-  appendLines(lines: string, count: number): void;
+  appendLines(lines: string | Uint8Array, count: number): void;
 }
 
 export class LiveStats implements Recorder {

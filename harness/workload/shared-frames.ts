@@ -4,7 +4,7 @@
  * otherwise parse each change 250 times: work a real deployment spreads over 250 machines, and
  * which here is the generator's own cost, not the stack's.
  *
- * Frames are remembered by their text for as long as a burst can interleave them (a bounded
+ * Messages are remembered by their text for as long as a burst can interleave them (a bounded
  * window, oldest out first), and the changes handed out are frozen, since every reader of the
  * frame gets the same objects.
  */
@@ -12,20 +12,28 @@ import { ownDecoder, type FrameDecoder } from '../../scenarios/k6/lib/client.ts'
 import { Action, type ChangeEvent, type InboundFrame } from '../../scenarios/k6/lib/protocol.ts';
 
 export class SharedFrameDecoder implements FrameDecoder {
-  private readonly frames = new Map<string, InboundFrame | { invalid: string }>();
+  /** Recent messages' texts and frames, newest last; a ring, since a Map would hash every copy's text. */
+  private readonly texts: string[] = [];
+  private readonly frames: InboundFrame[] = [];
+  private next = 0;
   private readonly decoded = new WeakMap<InboundFrame, readonly ChangeEvent[]>();
 
-  /** @param window how many distinct frames are remembered: more than arrive while one is still being handed out. */
-  constructor(private readonly window = 256) {}
+  /** @param window how many distinct messages are remembered: more than arrive while one is still being handed out. */
+  constructor(private readonly window = 64) {}
 
   frame(text: string): InboundFrame | { invalid: string } {
-    const known = this.frames.get(text);
-    if (known) return known;
+    // Readers of one thread receive a message one after another, so the newest entry is the usual match.
+    const n = this.texts.length;
+    for (let k = 1; k <= n; k++) {
+      const i = (this.next - k + n) % n;
+      if (this.texts[i] === text) return this.frames[i]!;
+    }
     const f = ownDecoder.frame(text);
     // Only a channel's messages reach many readers; CONNECTED, ACK or HEARTBEAT is one connection's.
     if ('invalid' in f || f.action !== Action.MESSAGE) return f;
-    this.frames.set(text, f);
-    if (this.frames.size > this.window) this.frames.delete(this.frames.keys().next().value!);
+    this.texts[this.next] = text;
+    this.frames[this.next] = f;
+    this.next = (this.next + 1) % this.window;
     return f;
   }
 

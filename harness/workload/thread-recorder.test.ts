@@ -31,7 +31,7 @@ describe('ThreadRecorder', () => {
     expect(batches).toHaveLength(1);
     await timed;
     expect(batches.map((b) => b.count)).toEqual([3, 1]);
-    const lines = batches.map((b) => b.lines).join('');
+    const lines = batches.map((b) => Buffer.from(b.lines).toString()).join('');
     expect(lines.endsWith('\n')).toBe(true);
     expect(lines.trim().split('\n').map((l) => JSON.parse(l) as RecordedEvent)).toEqual(events);
     expect(batches[0]!.stats).toMatchObject({ invokeT: [1], invokeKey: ['o1|o1 hi'], acked: 1, receiveT: [3], receiveKey: ['o1|o1 hi'] });
@@ -39,8 +39,8 @@ describe('ThreadRecorder', () => {
   });
 
   it('hands LiveStats the lines for the history and the counts and e2e for the progress line', () => {
-    const appended: string[] = [];
-    const inner = { now: () => 0, epochMs: 0, record: () => {}, appendLines: (l: string) => void appended.push(l) };
+    const appended: Array<string | Uint8Array> = [];
+    const inner = { now: () => 0, epochMs: 0, record: () => {}, appendLines: (l: string | Uint8Array) => void appended.push(l) };
     const stats = new LiveStats(inner);
     let batch: EventBatch | undefined;
     const rec = new ThreadRecorder(process.hrtime.bigint(), 0, (b) => (batch = b));
@@ -51,5 +51,23 @@ describe('ThreadRecorder', () => {
     expect(appended).toEqual([batch!.lines]);
     expect([stats.invoked, stats.delivered]).toEqual([1, 1]);
     expect(stats.sample().p99Ms).toBeCloseTo(25, 1);
+  });
+
+  it('moves its lines as UTF-8 bytes, whatever their characters and however long a line is', () => {
+    const batches: EventBatch[] = [];
+    const transfers: ArrayBuffer[][] = [];
+    const rec = new ThreadRecorder(process.hrtime.bigint(), 0, (b, t) => (batches.push(b), transfers.push(t)), { flushMs: 1000, maxEvents: 100 });
+    const receipt = (t: number, text: string): RecordedEvent => ({ t, type: 'receive', client: 'r', room: 'r', eventId: `e${t}`, name: 'INSERT', messageId: `m${t}`, version: 1, deleted: false, text, author: 'w', applied: true });
+    // Longer than the batch's first megabyte, and characters of 2, 3 and 4 UTF-8 bytes.
+    const events = [receipt(1, 'é 😀 ✓ "quoted" \\ back'), receipt(2, 'x'.repeat(1_500_000)), receipt(3, '中文')];
+    for (const e of events) rec.record(e);
+    // A line given ready-made is taken as it is.
+    rec.record(receipt(4, 'ready'), JSON.stringify(receipt(4, 'ready')));
+    rec.flush();
+    const text = batches.map((b) => Buffer.from(b.lines).toString('utf8')).join('');
+    expect(text.trim().split('\n').map((l) => JSON.parse(l) as RecordedEvent)).toEqual([...events, receipt(4, 'ready')]);
+    expect(batches.reduce((n, b) => n + b.count, 0)).toBe(4);
+    // Each batch's bytes are handed over, not copied.
+    for (const [i, b] of batches.entries()) expect(transfers[i]).toEqual([b.lines.buffer]);
   });
 });

@@ -23,8 +23,8 @@ export interface StatDelta {
 
 export interface EventBatch {
   kind: 'events';
-  /** NDJSON history lines, each ending in a newline. */
-  lines: string;
+  /** NDJSON history lines in UTF-8, each ending in a newline: bytes, so the batch moves to the main thread without a copy. */
+  lines: Uint8Array;
   count: number;
   stats: StatDelta;
 }
@@ -35,8 +35,15 @@ export function monotonicNs(): bigint {
   return process.hrtime.bigint();
 }
 
+/** Bytes a batch starts with; a longer run of lines gets a larger one. */
+const CHUNK_BYTES = 1 << 20;
+
 export class ThreadRecorder implements Recorder {
-  private lines: string[] = [];
+  // Lines are written into bytes as they come: joining them into one string and cloning it to
+  // the main thread cost twice as much, and the main thread then encoded it again for the file.
+  private chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  private used = 0;
+  private count = 0;
   private delta = emptyDelta();
   private timer: NodeJS.Timeout | undefined;
 
@@ -47,7 +54,7 @@ export class ThreadRecorder implements Recorder {
   constructor(
     private readonly startNs: bigint,
     readonly epochMs: number,
-    private readonly post: (b: EventBatch) => void,
+    private readonly post: (b: EventBatch, transfer: ArrayBuffer[]) => void,
     private readonly opts: { flushMs: number; maxEvents: number } = { flushMs: 15, maxEvents: 2000 },
   ) {}
 
@@ -56,7 +63,7 @@ export class ThreadRecorder implements Recorder {
   }
 
   record(e: RecordedEvent, line?: string): void {
-    this.lines.push(line ?? JSON.stringify(e));
+    this.append(line ?? JSON.stringify(e));
     const d = this.delta;
     switch (e.type) {
       case 'invoke':
@@ -85,7 +92,7 @@ export class ThreadRecorder implements Recorder {
         d.health.push({ thread: e.thread ?? 'worker', cpuPercent: e.cpuPercent, eventLoopDelayP99Ms: e.eventLoopDelayP99Ms });
         break;
     }
-    if (this.lines.length >= this.opts.maxEvents) this.flush();
+    if (this.count >= this.opts.maxEvents) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.opts.flushMs);
   }
 
@@ -95,10 +102,25 @@ export class ThreadRecorder implements Recorder {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.lines.length === 0) return;
-    const batch: EventBatch = { kind: 'events', lines: this.lines.join('\n') + '\n', count: this.lines.length, stats: this.delta };
-    this.lines = [];
+    if (this.count === 0) return;
+    const lines = new Uint8Array(this.chunk.buffer, 0, this.used);
+    const batch: EventBatch = { kind: 'events', lines, count: this.count, stats: this.delta };
+    this.chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.used = 0;
+    this.count = 0;
     this.delta = emptyDelta();
-    this.post(batch);
+    this.post(batch, [lines.buffer as ArrayBuffer]);
+  }
+
+  private append(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so a line that fits this bound fits.
+    const most = line.length * 3 + 1;
+    if (this.chunk.length - this.used < most) {
+      if (this.count > 0) this.flush();
+      if (this.chunk.length < most) this.chunk = Buffer.allocUnsafeSlow(most);
+    }
+    this.used += this.chunk.write(line, this.used);
+    this.chunk[this.used++] = 0x0a;
+    this.count++;
   }
 }

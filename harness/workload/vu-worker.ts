@@ -16,7 +16,7 @@ const port = parentPort;
 if (!port) throw new Error('vu-worker.ts runs only as a worker thread');
 const init = workerData as WorkerInit;
 const out = (m: FromWorker) => port.postMessage(m);
-const recorder = new ThreadRecorder(init.startNs, init.epochMs, out);
+const recorder = new ThreadRecorder(init.startNs, init.epochMs, (batch, transfer) => port.postMessage(batch, transfer));
 const health = new GeneratorHealth(recorder, init.healthIntervalMs, `worker-${init.index}`);
 const users = new Map<number, ChatUser>();
 const frames = new SharedFrameDecoder();
