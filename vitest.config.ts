@@ -59,6 +59,7 @@ const UNIT = [
   'harness/realtime/rules/fair-queue.test.ts',
   'harness/lib/proc.test.ts',
   'harness/lib/rng.test.ts',
+  'harness/lib/thread-priority.test.ts',
   'harness/lib/timestamp.test.ts',
   'harness/stack/chat-rules-contract.test.ts',
   'harness/workload/executors.test.ts',

@@ -19,7 +19,7 @@ export default defineScenario({
   // service's defaults already match, except the outbound rate. The slow reader's feeders share
   // one channel's 50/s, so it takes seconds to fill a socket: its budget allows for a loaded machine.
   stack: { realtimeLimits: { connectionOutboundRate: 50 } },
-  abuse: { rounds: 2, sdkFloodMs: 3_000, slowReaderBudgetMs: 20_000 },
+  abuse: { rounds: 2, sdkFloodMs: 3_000, slowReaderBudgetMs: 20_000, niceness: 19 },
   sampleResources: true,
   thresholds: { ...editStorm.thresholds, e2e_latency: ['p(99)<1000'] },
 });

@@ -21,6 +21,13 @@ export interface AbuseSpec {
   sdkFloodMs: number;
   /** Longest the slow reader's feeder keeps filling the channel before the service must have dropped. */
   slowReaderBudgetMs: number;
+  /**
+   * The attackers' thread's niceness (0-19). Real attackers flood from machines of their own, so
+   * the scenario gives them 19: on a shared machine they then yield the CPU to the stack and the
+   * honest users, whose latency shows what refusing the floods costs the stack. A test on a
+   * machine busy with other tests gives 0, so its attackers are not starved past their budgets.
+   */
+  niceness: number;
 }
 
 /**
