@@ -98,21 +98,21 @@ export class LightReader implements ChatUser {
         (text) => ws.send(text),
         () => Date.now(),
         {
-        connected: () => client.attach(channel, Flag.SUBSCRIBE),
-        attached: (ch) => {
-          if (ch !== channel) return;
-          clearTimeout(timer);
-          resolve();
-        },
-        change: (_ch, change) => this.onChange(change),
-        authRequested: () => void this.renew(),
-        error: (e, fatal, ch) => {
-          const what = `${e.code}: ${e.message}${ch ? ` (${ch})` : ''}`;
-          if (!this.joined) {
+          connected: () => client.attach(channel, Flag.SUBSCRIBE),
+          attached: (ch) => {
+            if (ch !== channel) return;
             clearTimeout(timer);
-            reject(new Error(`${this.clientId}: ${what}`));
-          } else if (fatal || ch === channel) this.lose(what);
-        },
+            resolve();
+          },
+          change: (_ch, change) => this.onChange(change),
+          authRequested: () => void this.renew(),
+          error: (e, fatal, ch) => {
+            const what = `${e.code}: ${e.message}${ch ? ` (${ch})` : ''}`;
+            if (!this.joined) {
+              clearTimeout(timer);
+              reject(new Error(`${this.clientId}: ${what}`));
+            } else if (fatal || ch === channel) this.lose(what);
+          },
         },
         this.opts.frames,
       );

@@ -58,7 +58,7 @@ describe('ThreadRecorder', () => {
     const transfers: ArrayBuffer[][] = [];
     const rec = new ThreadRecorder(process.hrtime.bigint(), 0, (b, t) => (batches.push(b), transfers.push(t)), { flushMs: 1000, maxEvents: 100 });
     const receipt = (t: number, text: string): RecordedEvent => ({ t, type: 'receive', client: 'r', room: 'r', eventId: `e${t}`, name: 'INSERT', messageId: `m${t}`, version: 1, deleted: false, text, author: 'w', applied: true });
-    // Longer than the batch's first megabyte, and characters of 2, 3 and 4 UTF-8 bytes.
+    // Longer than a batch's first buffer, and characters of 2, 3 and 4 UTF-8 bytes.
     const events = [receipt(1, 'é 😀 ✓ "quoted" \\ back'), receipt(2, 'x'.repeat(1_500_000)), receipt(3, '中文')];
     for (const e of events) rec.record(e);
     // A line given ready-made is taken as it is.

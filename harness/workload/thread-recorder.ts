@@ -35,13 +35,13 @@ export function monotonicNs(): bigint {
   return process.hrtime.bigint();
 }
 
-/** Bytes a batch starts with; a longer run of lines gets a larger one. */
-const CHUNK_BYTES = 1 << 20;
+/** Bytes a batch starts with at least; each next one starts at twice what the last one used. */
+const MIN_CHUNK_BYTES = 64 * 1024;
 
 export class ThreadRecorder implements Recorder {
   // Lines are written into bytes as they come: joining them into one string and cloning it to
   // the main thread cost twice as much, and the main thread then encoded it again for the file.
-  private chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  private chunk = Buffer.allocUnsafeSlow(MIN_CHUNK_BYTES);
   private used = 0;
   private count = 0;
   private delta = emptyDelta();
@@ -105,7 +105,8 @@ export class ThreadRecorder implements Recorder {
     if (this.count === 0) return;
     const lines = new Uint8Array(this.chunk.buffer, 0, this.used);
     const batch: EventBatch = { kind: 'events', lines, count: this.count, stats: this.delta };
-    this.chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    // The whole buffer moves with the batch and lives until the file has it: sized to the load.
+    this.chunk = Buffer.allocUnsafeSlow(Math.max(MIN_CHUNK_BYTES, 2 * this.used));
     this.used = 0;
     this.count = 0;
     this.delta = emptyDelta();
@@ -117,7 +118,7 @@ export class ThreadRecorder implements Recorder {
     const most = line.length * 3 + 1;
     if (this.chunk.length - this.used < most) {
       if (this.count > 0) this.flush();
-      if (this.chunk.length < most) this.chunk = Buffer.allocUnsafeSlow(most);
+      if (this.chunk.length < most) this.chunk = Buffer.allocUnsafeSlow(Math.max(most, 2 * this.chunk.length));
     }
     this.used += this.chunk.write(line, this.used);
     this.chunk[this.used++] = 0x0a;
