@@ -25,8 +25,7 @@ export class Invoker {
       ...(target.credentials ? { credentials: target.credentials } : {}),
       // Retries belong to the delivery mode (AWS's schedule or the ordered backoff), not to the SDK.
       maxAttempts: 1,
-      // The SDK otherwise rebuilds its middleware stack for every command (an invoke against a
-      // local HTTP server: 549 µs of CPU with the rebuild, 379 µs with the cached stack).
+      // The SDK otherwise rebuilds its middleware stack for every command, on the service's hot path.
       cacheMiddleware: true,
     });
   }
