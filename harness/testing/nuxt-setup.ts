@@ -3,17 +3,57 @@
  * vitest reads that tsconfig to transform every file under reference-app/web, so every tier that
  * holds a test there needs it first.
  * Spawned, not imported: importing the web app's modules would itself need that tsconfig.
+ * (vitest runs the projects' global setups one after another, so two never prepare at once.)
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WEB_DIR = join(ROOT, 'reference-app', 'web');
+const TSCONFIG = join(WEB_DIR, '.nuxt', 'tsconfig.app.json');
+/** What `nuxt prepare` prints once every file is written. */
+const DONE = /Types generated/;
+/** How long it may take to exit after saying so: a fresh-clone CI run once saw it never exit. */
+const EXIT_GRACE_MS = 10_000;
+const TIMEOUT_MS = 120_000;
 
-export function setup(): void {
-  if (existsSync(join(WEB_DIR, '.nuxt', 'tsconfig.app.json'))) return;
-  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'nuxt'), ['prepare'], { cwd: WEB_DIR, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`nuxt prepare failed in ${WEB_DIR}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+export async function setup(): Promise<void> {
+  if (existsSync(TSCONFIG)) return;
+  // Its own process group, so stopping it stops whatever it started too.
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'nuxt'), ['prepare'], { cwd: WEB_DIR, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; why?: string }>((resolve) => {
+    const timers: NodeJS.Timeout[] = [];
+    const end = (why?: string) => {
+      for (const t of timers) clearTimeout(t);
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }
+      resolve({ code: child.exitCode, signal: child.signalCode, ...(why ? { why } : {}) });
+    };
+    const take = (chunk: Buffer) => {
+      const before = DONE.test(output);
+      output += chunk.toString('utf8');
+      if (!before && DONE.test(output)) timers.push(setTimeout(() => end('done, but still running'), EXIT_GRACE_MS));
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.once('error', (err) => end(err.message));
+    child.once('close', () => end());
+    timers.push(setTimeout(() => end(`timed out after ${TIMEOUT_MS} ms`), TIMEOUT_MS));
+  });
+  const said = output.trim().split('\n').slice(-3).join(' | ');
+  // Done and written is what the tests need, whether or not the process exited by itself.
+  if (DONE.test(output) && existsSync(TSCONFIG) && (outcome.code === 0 || outcome.why === 'done, but still running')) {
+    if (outcome.why) process.stderr.write(`nuxt prepare: types generated, but the process did not exit within ${EXIT_GRACE_MS} ms; it was stopped\n`);
+    return;
+  }
+  const how = outcome.why ?? (outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`);
+  throw new Error(`nuxt prepare failed in ${WEB_DIR} (${how}): ${said}`);
 }
