@@ -45,6 +45,18 @@ describe('delivery', () => {
     expect(deliveryChecker({ detachGraceMs: 1000 })(bad.history, bad.final).valid).toBe(true);
   });
 
+  it('does not owe a subscriber that left before the change was published, however long after its commit', () => {
+    const run = cleanRun();
+    // d left at 80; m4's commit is well before that, but say the connector was down and published
+    // it only at 85 (every other receipt says so): d could not have received it.
+    const late = (e: (typeof run.history)[number]) => e.type === 'receive' && e.messageId === 'm4';
+    const gone = removeEvents(run, (e) => late(e) && e.type === 'receive' && e.client === 'd');
+    const republished = { ...gone, history: gone.history.map((e) => (late(e) && e.type === 'receive' ? { ...e, publishT: 85, t: Math.max(e.t, 86) } : e)) };
+    expect(check(republished.history, republished.final).valid).toBe(true);
+    // Published while d was still there, it is owed and lost.
+    expect(check(gone.history, gone.final).valid).toBe(false);
+  });
+
   it('catches a duplicate (the same event id twice at one client)', () => {
     const run = cleanRun();
     const r0 = receivesOf(run, (x) => x.client === 'a' && x.messageId === 'm2')[0]!;

@@ -5,6 +5,12 @@
  * A change whose commit time no receipt or final row tells (nobody received it, and it is
  * neither the first nor the last version) is owed only to subscribers attached over the whole
  * window in which it must have committed (between its neighbours' commits, or the whole run).
+ *
+ * A change is published after its commit, and a subscriber can only receive what is published
+ * while it is attached: one that leaves before a change is published (a connector down or
+ * restarting for longer than the detach grace) is not owed it. The publish time is the
+ * connector's own stamp, as any receipt of the change carries it; a change nobody received has
+ * none, and is owed as from its commit.
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
 import { unsettledNote, unsettledParts } from './settle.ts';
@@ -72,11 +78,21 @@ function computeDelivery(history: readonly HistoryEvent[], final: FinalState, op
     receivedBy.set(sub, changes);
   }
 
+  const publishedAt = new Map<string, number>();
+  for (const rs of idx.receivesBySub.values()) {
+    for (const r of rs) {
+      if (r.publishT === undefined) continue;
+      const key = changeKeyOf(r);
+      publishedAt.set(key, Math.min(publishedAt.get(key) ?? Infinity, r.publishT));
+    }
+  }
+
   for (const c of idx.changes.values()) {
     const from = c.commitT ?? c.lo;
     const to = c.commitT ?? c.hi;
+    const until = Math.max(to, publishedAt.get(c.key) ?? -Infinity);
     for (const sub of idx.subscribersByRoom.get(c.room) ?? []) {
-      if (!attachedThroughout(sub, from, to, attachGrace, detachGrace)) continue;
+      if (!attachedThroughout(sub, from, until, attachGrace, detachGrace)) continue;
       out.owed++;
       if (receivedBy.get(sub.key)?.has(c.key)) out.delivered++;
       else out.lost.push({ client: sub.client, room: sub.room, change: describeChange(c), at: to });
