@@ -62,11 +62,15 @@ const sortByT = (run: SimRun) => {
   return run;
 };
 
-/** Is `r` owed to its client by the delivery rule (attached with grace around the commit)? */
+/**
+ * Is `r` owed to its client by the delivery rule (attached with grace from the commit until the
+ * change was published)?
+ */
 function owed(spec: SimSpec, r: ReceiveEvent): boolean {
   const c = spec.clients.find((x) => x.id === r.client)!;
   const at = r.commitT!;
-  return (c.joinT ?? 0) + ATTACH_GRACE_MS <= at && (c.leaveT === undefined || at <= c.leaveT - DETACH_GRACE_MS);
+  const published = Math.max(at, r.publishT ?? at);
+  return (c.joinT ?? 0) + ATTACH_GRACE_MS <= at && (c.leaveT === undefined || published <= c.leaveT - DETACH_GRACE_MS);
 }
 
 /**
