@@ -14,7 +14,7 @@
  */
 import type { FinalState, HistoryEvent } from '../history/types.ts';
 import { unsettledNote, unsettledParts } from './settle.ts';
-import { memoized, DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, describeChange, examples, indexRun } from './model.ts';
+import { memoized, DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, describeChange, examples, indexRun, publishedAt } from './model.ts';
 
 export interface DeliveryOptions {
   /** Default DEFAULT_ATTACH_GRACE_MS (5 ms). */
@@ -78,19 +78,10 @@ function computeDelivery(history: readonly HistoryEvent[], final: FinalState, op
     receivedBy.set(sub, changes);
   }
 
-  const publishedAt = new Map<string, number>();
-  for (const rs of idx.receivesBySub.values()) {
-    for (const r of rs) {
-      if (r.publishT === undefined) continue;
-      const key = changeKeyOf(r);
-      publishedAt.set(key, Math.min(publishedAt.get(key) ?? Infinity, r.publishT));
-    }
-  }
-
   for (const c of idx.changes.values()) {
     const from = c.commitT ?? c.lo;
     const to = c.commitT ?? c.hi;
-    const until = Math.max(to, publishedAt.get(c.key) ?? -Infinity);
+    const until = Math.max(to, publishedAt(idx, c.key) ?? -Infinity);
     for (const sub of idx.subscribersByRoom.get(c.room) ?? []) {
       if (!attachedThroughout(sub, from, until, attachGrace, detachGrace)) continue;
       out.owed++;

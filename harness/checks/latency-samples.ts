@@ -13,7 +13,7 @@
  */
 import type { FinalState, HistoryEvent, InvokeEvent, ReceiveEvent } from '../history/types.ts';
 import { LatencyHistogram } from './histogram.ts';
-import { DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, indexRun, memoized } from './model.ts';
+import { DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS, attachedThroughout, changeKeyOf, indexRun, memoized, publishedAt } from './model.ts';
 
 export const STAGES = ['e2e', 'invokeToAck', 'ackToCommit', 'commitToPublish', 'publishToReceive', 'editPropagation'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -121,10 +121,12 @@ function computeLatency(history: readonly HistoryEvent[], final: FinalState): La
   for (const [inv, key] of editChanges) {
     const change = idx.changes.get(key);
     if (!change || change.commitT === undefined) continue;
+    // Owed as delivery owes it: attached from the commit until the change was published.
+    const until = Math.max(change.commitT, publishedAt(idx, key) ?? -Infinity);
     let last = -Infinity;
     let complete = true;
     for (const sub of idx.subscribersByRoom.get(change.room) ?? []) {
-      if (!attachedThroughout(sub, change.commitT, change.commitT, DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS)) continue;
+      if (!attachedThroughout(sub, change.commitT, until, DEFAULT_ATTACH_GRACE_MS, DEFAULT_DETACH_GRACE_MS)) continue;
       const got = bySubMessage.get(`${sub.key}\u0000${change.messageId}`)?.find((r) => r.version >= change.version);
       if (!got) complete = false;
       else last = Math.max(last, got.t);

@@ -31,6 +31,22 @@ describe('latency', () => {
     expect(latencyChecker()(run.history, run.final)).toMatchObject({ valid: true, details: { unit: 'ms' } });
   });
 
+  it('does not wait, for edit propagation, on a subscriber that left before the edit was published', () => {
+    // The connector publishes 1.5 s after each commit; c leaves in between, so it is not owed e1.
+    const run = simulate({
+      clients: [{ id: 'a', room: 'r' }, { id: 'b', room: 'r' }, { id: 'c', room: 'r', leaveT: 1200 }],
+      ops: [
+        { t: 10, op: 'post', client: 'a', id: 'm1' },
+        { t: 20, op: 'edit', client: 'a', target: 'm1', id: 'e1' },
+      ],
+      delays: { ack: 2, commit: 5, publish: 1500, deliver: 4 },
+    });
+    expect(run.history.some((e) => e.type === 'receive' && e.client === 'c')).toBe(false);
+    const a = analyzeLatency(run.history, run.final);
+    expect(a.incompletePropagation).toBe(0);
+    expect(a.samples.editPropagation).toHaveLength(1);
+  });
+
   it('counts receipts of rows no operation of the run produced as unattributed', () => {
     const run = cleanRun();
     const stripped = removeEvents(run, (e) => e.type === 'invoke' && e.opId === 'm2');

@@ -219,6 +219,16 @@ export function attachedThroughout(sub: Subscriber, from: number, to: number, at
   );
 }
 
+/**
+ * When a change was published: the earliest of the connector's stamps on its receipts (a change
+ * nobody received has none). A subscriber owes nothing for what was published after it left.
+ */
+export function publishedAt(idx: RunIndex, key: string): number | undefined {
+  let first: number | undefined;
+  for (const r of idx.receivesByChange.get(key) ?? []) if (r.publishT !== undefined && (first === undefined || r.publishT < first)) first = r.publishT;
+  return first;
+}
+
 export function isWrite(op: InvokeEvent['op']): op is 'post' | 'edit' | 'delete' {
   return op === 'post' || op === 'edit' || op === 'delete';
 }

@@ -141,7 +141,8 @@ export function simulate(spec: SimSpec): SimRun {
     const position = [eventSeq, eventSeq];
     const publishT = ch.at + d.publish;
     spec.clients.forEach((c, idx) => {
-      if (c.room !== ch.row.room || !attached(c, ch.at)) return;
+      // Only what is published while it is attached reaches a client.
+      if (c.room !== ch.row.room || !attached(c, ch.at) || !attached(c, publishT)) return;
       receives.push({
         type: 'receive', t: publishT + d.deliver + idx * 0.01, client: c.id, room: c.room, eventId,
         name: ch.name, messageId: ch.row.id, version: ch.row.version, deleted: ch.row.deleted,
