@@ -41,7 +41,8 @@ describe('the regression gate on the real stack', () => {
       ...extra,
     });
 
-  it('writes a baseline, passes the unchanged stack, and fails the planted slowdown naming the metric, the change and the confidence', { timeout: 120_000 }, async () => {
+  // Three gates of four runs each: 90-105 s beside the rest of the suite on 2 cores, 120 s twice.
+  it('writes a baseline, passes the unchanged stack, and fails the planted slowdown naming the metric, the change and the confidence', { timeout: 240_000 }, async () => {
     // Short runs beside other tests: settings as generous as CI's, which travel in the baseline as a CI baseline's do.
     const made = await gate('make', { updateBaseline: true, tolerance: 1, confidence: 0.9, minChangeMs: 15, note: 'test' });
     expect(made.exitCode).toBe(0);
