@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killSync } from '../lib/cleanup.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WEB_DIR = join(ROOT, 'reference-app', 'web');
@@ -40,13 +41,8 @@ async function prepare(): Promise<string | undefined> {
     const timers: NodeJS.Timeout[] = [];
     const end = (why?: string) => {
       for (const t of timers) clearTimeout(t);
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-      }
+      // The child leads its own group: the negative pid stops the group.
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) killSync(-child.pid, 'SIGKILL');
       resolve({ code: child.exitCode, signal: child.signalCode, ...(why ? { why } : {}) });
     };
     const take = (chunk: Buffer) => {
