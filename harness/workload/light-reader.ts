@@ -57,6 +57,8 @@ export class LightReader implements ChatUser {
   private client: RealtimeClient<never> | undefined;
   private joined = false;
   private cookie = '';
+  /** This reader's part of every receipt line, made once. */
+  private receiptHead: string | undefined;
 
   constructor(private readonly opts: LightReaderOptions) {
     this.clientId = opts.clientId;
@@ -176,8 +178,6 @@ export class LightReader implements ChatUser {
     this.receiptHead ??= `,"type":"receive","client":${JSON.stringify(this.clientId)},"room":${JSON.stringify(this.room)},`;
     rec.record(e, `{"t":${t}${this.receiptHead}${shared.json},"applied":${applied}}`);
   }
-
-  private receiptHead: string | undefined;
 
   async settled(): Promise<void> {}
 
